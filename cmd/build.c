@@ -1,0 +1,161 @@
+/* fidx build: embeddings (or texts) in, one index file out. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "embed.h"
+#include "ingest.h"
+
+static const char usage[] =
+	"usage: fidx build -o <index> [<options>] <input>...\n"
+	"   or: fidx build -o <index> [<options>] --texts <file>\n"
+	"\n"
+	"Builds an index for exact cosine search (FAISS IndexFlatIP over L2-normalized\n"
+	"rows) and writes it atomically: the previous <index>, if any, is replaced only\n"
+	"once the new one is complete and verified.\n"
+	"\n"
+	"Inputs are CSV or TSV files of embeddings (optionally .gz), Hugging Face\n"
+	"Hub-style dataset folders, or - for standard input. CSV is read as pandas writes\n"
+	"it: DataFrame(embeddings).to_csv(path, index=False), or without a header.\n"
+	"Without inputs, the texts of --texts are embedded with --embedder.\n"
+	"\n"
+	"  -o, --output <index>       the index file to write\n"
+	"      --texts <file>         texts to show in results, one per line, in the order\n"
+	"                             of the rows; or a .csv/.tsv file (see --texts-column)\n"
+	"      --texts-column <name>  the column of a CSV/TSV --texts file (default: text)\n"
+	"      --id-column <name>     ids from this column (integers or strings; unique)\n"
+	"      --text-column <name>   texts from this column\n"
+	"      --embedding-column <name>\n"
+	"                             the embedding is this one column, a list such as\n"
+	"                             \"[0.1, -0.2, ...]\" (default: all other columns)\n"
+	"      --header, --no-header  whether the first line names the columns (default:\n"
+	"                             guessed: a header has a non-number, or is 0,1,...)\n"
+	"      --format <csv|tsv>     the input format when the name does not tell\n"
+	"      --config <name>        Hub folders: the config (default: the default one)\n"
+	"      --split <name>         Hub folders: the split (default: train)\n"
+	"      --embedder <name>      with --texts only: the embedder (default: hash);\n"
+	"                             with inputs: says how their vectors were made, so\n"
+	"                             that search can embed text queries the same way\n"
+	"      --model <name>         the embedder's model\n"
+	"      --dim <n>              the embedding dimension (hash: default 384)\n"
+	"      --save-embeddings <csv>\n"
+	"                             with --texts only: also write the embeddings as a\n"
+	"                             CSV in the layout of pandas' to_csv(index=False),\n"
+	"                             header 0,1,...,D-1, ready to publish on the Hub\n"
+	"      --level <1-9>          zlib compression level (default 6)\n"
+	"  -q, --quiet                print errors only\n"
+	"  -v, --verbose              print more\n"
+	"  -h, --help                 show this help\n"
+	"      --version              show the version\n"
+	"\n"
+	"Embedders: hash is fidx's offline lexical embedder (feature hashing of words\n"
+	"and character n-grams, model " FIDX_HASH_MODEL "). It needs no network, and it\n"
+	"is not a neural model: it matches shared words, not meaning.\n"
+	"\n" FIDX_EXIT_CODES_HELP;
+
+enum {
+	OPT_TEXTS = 256, OPT_TEXTS_COLUMN, OPT_ID_COLUMN, OPT_TEXT_COLUMN, OPT_EMB_COLUMN,
+	OPT_HEADER, OPT_NO_HEADER, OPT_FORMAT, OPT_CONFIG, OPT_SPLIT, OPT_EMBEDDER, OPT_MODEL,
+	OPT_DIM, OPT_LEVEL, OPT_SAVE, OPT_VERSION,
+};
+
+static const struct option options[] = {
+	{"output", required_argument, NULL, 'o'},
+	{"texts", required_argument, NULL, OPT_TEXTS},
+	{"texts-column", required_argument, NULL, OPT_TEXTS_COLUMN},
+	{"id-column", required_argument, NULL, OPT_ID_COLUMN},
+	{"text-column", required_argument, NULL, OPT_TEXT_COLUMN},
+	{"embedding-column", required_argument, NULL, OPT_EMB_COLUMN},
+	{"header", no_argument, NULL, OPT_HEADER},
+	{"no-header", no_argument, NULL, OPT_NO_HEADER},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"split", required_argument, NULL, OPT_SPLIT},
+	{"embedder", required_argument, NULL, OPT_EMBEDDER},
+	{"model", required_argument, NULL, OPT_MODEL},
+	{"dim", required_argument, NULL, OPT_DIM},
+	{"level", required_argument, NULL, OPT_LEVEL},
+	{"save-embeddings", required_argument, NULL, OPT_SAVE},
+	{"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+int main(int argc, char **argv)
+{
+	struct fidx_ingest_opts o;
+	struct fidx_ingest_stats st;
+	struct fidx_err err = {0};
+	size_t level = 6;
+	int c;
+
+	cmd_init("fidx-build");
+	memset(&o, 0, sizeof o);
+	o.table.header = FIDX_HEADER_AUTO;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:qvh", options, NULL)) != -1) {
+		switch (c) {
+		case 'o': o.out = optarg; break;
+		case OPT_TEXTS: o.texts = optarg; break;
+		case OPT_TEXTS_COLUMN: o.texts_column = optarg; break;
+		case OPT_ID_COLUMN: o.table.id_column = optarg; break;
+		case OPT_TEXT_COLUMN: o.table.text_column = optarg; break;
+		case OPT_EMB_COLUMN: o.table.embedding_column = optarg; break;
+		case OPT_HEADER: o.table.header = FIDX_HEADER_YES; break;
+		case OPT_NO_HEADER: o.table.header = FIDX_HEADER_NO; break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "csv") == 0)
+				o.table.delim = ',';
+			else if (strcmp(optarg, "tsv") == 0)
+				o.table.delim = '\t';
+			else
+				return cmd_usage_error("--format expects csv or tsv, not \"%s\"", optarg);
+			break;
+		case OPT_CONFIG: o.config = optarg; break;
+		case OPT_SPLIT: o.split = optarg; break;
+		case OPT_EMBEDDER: o.embedder = optarg; break;
+		case OPT_MODEL: o.model = optarg; break;
+		case OPT_DIM:
+			if (cmd_parse_size("--dim", optarg, 1, 1u << 20, &o.dim))
+				return FIDX_EXIT_USAGE;
+			break;
+		case OPT_LEVEL:
+			if (cmd_parse_size("--level", optarg, 1, 9, &level))
+				return FIDX_EXIT_USAGE;
+			break;
+		case OPT_SAVE: o.save_embeddings = optarg; break;
+		case 'q': fidx_verbosity = 0; break;
+		case 'v': fidx_verbosity = 2; break;
+		case 'h':
+			fputs(usage, stdout);
+			return cmd_finish(FIDX_EXIT_OK);
+		case OPT_VERSION:
+			cmd_print_version();
+			return cmd_finish(FIDX_EXIT_OK);
+		case ':':
+			return cmd_usage_error("%s needs a value", argv[optind - 1]);
+		default:
+			return cmd_usage_error("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (!o.out)
+		return cmd_usage_error("no output: give -o <index>");
+	if (optind == argc && !o.texts)
+		return cmd_usage_error("no input: give input files or folders, or --texts <file>");
+	if (o.texts && o.table.text_column)
+		return cmd_usage_error("--texts and --text-column both give texts: use one");
+	if (o.save_embeddings && optind < argc)
+		return cmd_usage_error("--save-embeddings works with --texts and no inputs");
+	o.inputs = (const char *const *)argv + optind;
+	o.ninputs = (size_t)(argc - optind);
+	o.level = (int)level;
+	if (fidx_ingest(&o, &st, &err))
+		return cmd_finish(cmd_fail(&err));
+	cmd_note("wrote %s: %llu rows from %zu file%s", o.out, (unsigned long long)st.rows, st.files,
+	         st.files == 1 ? "" : "s");
+	return cmd_finish(FIDX_EXIT_OK);
+}

@@ -1,0 +1,179 @@
+#include "common.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "number.h"
+#include "outfile.h"
+
+#ifndef FIDX_FAISS_VERSION
+#define FIDX_FAISS_VERSION "unknown"
+#endif
+
+int fidx_verbosity = 1;
+static const char *prog_name = "fidx";
+
+static void on_signal(int sig)
+{
+	fidx_outfile_cleanup_signal();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void cmd_init(const char *prog)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	size_t i;
+	prog_name = prog;
+	for (i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(sigs[i], &sa, NULL);
+	}
+	/* A closed pipe is a write error we report, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+const char *cmd_prog(void)
+{
+	return prog_name;
+}
+
+static void vmsg(const char *kind, const char *fmt, va_list ap)
+{
+	char buf[2 * FIDX_ERR_MAX];
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	fflush(stdout);
+	fprintf(stderr, "%s: %s%s\n", prog_name, kind, buf);
+}
+
+void cmd_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg("error: ", fmt, ap);
+	va_end(ap);
+}
+
+void cmd_warn(const char *fmt, ...)
+{
+	va_list ap;
+	if (fidx_verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void cmd_note(const char *fmt, ...)
+{
+	va_list ap;
+	if (fidx_verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+}
+
+void cmd_verbose(const char *fmt, ...)
+{
+	va_list ap;
+	if (fidx_verbosity < 2)
+		return;
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+}
+
+int cmd_exit_code(int code)
+{
+	switch (code) {
+	case FIDX_OK: return FIDX_EXIT_OK;
+	case FIDX_EINPUT: return FIDX_EXIT_INPUT;
+	case FIDX_EIO: return FIDX_EXIT_IO;
+	case FIDX_ECORRUPT: return FIDX_EXIT_CORRUPT;
+	case FIDX_EAPI: return FIDX_EXIT_API;
+	default: return FIDX_EXIT_FAILURE;
+	}
+}
+
+int cmd_fail(const struct fidx_err *err)
+{
+	cmd_error("%s", err->msg);
+	return cmd_exit_code(err->code);
+}
+
+int cmd_usage_error(const char *fmt, ...)
+{
+	char buf[FIDX_ERR_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	fprintf(stderr, "%s: error: %s (see '%s --help')\n", prog_name, buf, prog_name);
+	return FIDX_EXIT_USAGE;
+}
+
+void cmd_print_version(void)
+{
+	const char *cpu = "baseline x86-64";
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx512f"))
+		cpu = "avx512f";
+	else if (__builtin_cpu_supports("avx2"))
+		cpu = "avx2";
+#endif
+	printf("%s %s\n", prog_name, FIDX_VERSION);
+	printf("faiss %s, C API\n", FIDX_FAISS_VERSION);
+	printf("cpu: %s\n", cpu);
+}
+
+int cmd_parse_size(const char *opt, const char *s, size_t min, size_t max, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+	errno = 0;
+	if (!*s || *s == '-' || *s == '+')
+		goto bad;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		goto bad;
+	*out = (size_t)v;
+	return 0;
+bad:
+	cmd_usage_error("%s expects a whole number from %zu to %zu, not \"%s\"", opt, min, max, s);
+	return -1;
+}
+
+int cmd_parse_float(const char *opt, const char *s, float *out)
+{
+	if (fidx_parse_float(s, strlen(s), out) != FIDX_NUM_OK) {
+		cmd_usage_error("%s expects a number, not \"%s\"", opt, s);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_finish(int code)
+{
+	int failed = fflush(stdout) != 0 || ferror(stdout);
+	int e = errno;
+	if (fclose(stdout) != 0 && !failed) {
+		failed = 1;
+		e = errno;
+	}
+	if (failed) {
+		fprintf(stderr, "%s: error: cannot write the output: %s\n", prog_name, strerror(e));
+		return code ? code : FIDX_EXIT_IO;
+	}
+	return code;
+}

@@ -1,0 +1,60 @@
+/* What every fidx command shares: messages, verbosity, exit codes, signal
+ * clean-up, option helpers, and checked standard output. Only cmd/ prints
+ * and exits; the libraries return fidx codes that map to exit codes here.
+ */
+#ifndef FIDX_CMD_COMMON_H
+#define FIDX_CMD_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/* Exit codes, documented in the README and in every --help. */
+enum fidx_exit {
+	FIDX_EXIT_OK = 0,
+	FIDX_EXIT_FAILURE = 1, /* unexpected failure: out of memory, internal error */
+	FIDX_EXIT_USAGE = 2,   /* bad command line */
+	FIDX_EXIT_INPUT = 3,   /* bad input data, or inputs that do not fit together */
+	FIDX_EXIT_IO = 4,      /* a file could not be read or written */
+	FIDX_EXIT_CORRUPT = 5, /* an index file is damaged, truncated or not an index */
+	FIDX_EXIT_API = 6,     /* the embedding service failed */
+};
+
+#define FIDX_EXIT_CODES_HELP                                                                 \
+	"Exit status: 0 success, 1 unexpected failure, 2 usage error, 3 bad input,\n"            \
+	"4 I/O error, 5 corrupt index, 6 embedding API error.\n"
+
+extern int fidx_verbosity; /* 0 quiet, 1 normal, 2 verbose */
+
+/* Sets the program name used in messages and installs SIGINT, SIGTERM,
+ * SIGHUP and SIGPIPE handling that removes temporary files. */
+void cmd_init(const char *prog);
+const char *cmd_prog(void);
+
+void cmd_error(const char *fmt, ...) FIDX_PRINTF(1, 2);
+void cmd_warn(const char *fmt, ...) FIDX_PRINTF(1, 2);
+/* A message shown by default, hidden by -q. */
+void cmd_note(const char *fmt, ...) FIDX_PRINTF(1, 2);
+/* A message shown with -v. */
+void cmd_verbose(const char *fmt, ...) FIDX_PRINTF(1, 2);
+
+/* Prints err and returns the exit code for its code. */
+int cmd_fail(const struct fidx_err *err);
+int cmd_exit_code(int fidx_code);
+
+/* Reports a usage error ("... (see --help)") and returns FIDX_EXIT_USAGE. */
+int cmd_usage_error(const char *fmt, ...) FIDX_PRINTF(1, 2);
+
+/* Prints "<prog> <version>" and the FAISS and SIMD details. */
+void cmd_print_version(void);
+
+/* Parses an option's value; on failure prints a usage error and returns -1. */
+int cmd_parse_size(const char *opt, const char *s, size_t min, size_t max, size_t *out);
+int cmd_parse_float(const char *opt, const char *s, float *out);
+
+/* Flushes and closes standard output, reporting a write error (a full disk,
+ * a closed pipe). Returns code, or FIDX_EXIT_IO when the output failed. */
+int cmd_finish(int code);
+
+#endif

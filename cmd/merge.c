@@ -1,0 +1,93 @@
+/* fidx merge: several indexes into one. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common.h"
+#include "merge.h"
+
+static const char usage[] =
+	"usage: fidx merge -o <index> [--dedupe] <input>...\n"
+	"\n"
+	"Combines indexes built separately (shards, nightly increments) into one,\n"
+	"streaming them block by block. The inputs must have the same dimension,\n"
+	"embedder and model, and all have texts or none. The output is written\n"
+	"atomically and may be one of the inputs.\n"
+	"\n"
+	"Ids: inputs whose ids are implicit (row numbers) are renumbered consecutively\n"
+	"in input order, so merging the indexes of the two halves of a file gives the\n"
+	"index of the whole file. Explicit ids are kept; an id found in two inputs is\n"
+	"an error, unless --dedupe keeps its last occurrence.\n"
+	"\n"
+	"  -o, --output <index>   the index file to write\n"
+	"      --dedupe           keep the last occurrence of an id found more than once\n"
+	"      --level <1-9>      zlib compression level (default 6)\n"
+	"  -q, --quiet            print errors only\n"
+	"  -v, --verbose          print more\n"
+	"  -h, --help             show this help\n"
+	"      --version          show the version\n"
+	"\n" FIDX_EXIT_CODES_HELP;
+
+enum { OPT_DEDUPE = 256, OPT_LEVEL, OPT_VERSION };
+
+static const struct option options[] = {
+	{"output", required_argument, NULL, 'o'},
+	{"dedupe", no_argument, NULL, OPT_DEDUPE},
+	{"level", required_argument, NULL, OPT_LEVEL},
+	{"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+int main(int argc, char **argv)
+{
+	struct fidx_merge_opts o;
+	struct fidx_merge_stats st;
+	struct fidx_err err = {0};
+	size_t level = 6;
+	int c;
+
+	cmd_init("fidx-merge");
+	memset(&o, 0, sizeof o);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:qvh", options, NULL)) != -1) {
+		switch (c) {
+		case 'o': o.out = optarg; break;
+		case OPT_DEDUPE: o.dedupe = 1; break;
+		case OPT_LEVEL:
+			if (cmd_parse_size("--level", optarg, 1, 9, &level))
+				return FIDX_EXIT_USAGE;
+			break;
+		case 'q': fidx_verbosity = 0; break;
+		case 'v': fidx_verbosity = 2; break;
+		case 'h':
+			fputs(usage, stdout);
+			return cmd_finish(FIDX_EXIT_OK);
+		case OPT_VERSION:
+			cmd_print_version();
+			return cmd_finish(FIDX_EXIT_OK);
+		case ':':
+			return cmd_usage_error("%s needs a value", argv[optind - 1]);
+		default:
+			return cmd_usage_error("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (!o.out)
+		return cmd_usage_error("no output: give -o <index>");
+	if (optind == argc)
+		return cmd_usage_error("no input indexes");
+	o.inputs = (const char *const *)argv + optind;
+	o.ninputs = (size_t)(argc - optind);
+	o.level = (int)level;
+	if (fidx_merge(&o, &st, &err))
+		return cmd_finish(cmd_fail(&err));
+	if (st.replaced)
+		cmd_note("wrote %s: %llu rows from %zu indexes (%llu replaced by later ones)", o.out,
+		         (unsigned long long)st.rows, o.ninputs, (unsigned long long)st.replaced);
+	else
+		cmd_note("wrote %s: %llu rows from %zu index%s", o.out, (unsigned long long)st.rows,
+		         o.ninputs, o.ninputs == 1 ? "" : "es");
+	return cmd_finish(FIDX_EXIT_OK);
+}

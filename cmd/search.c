@@ -1,0 +1,481 @@
+/* fidx search: top-k cosine search over one index or several. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "meta.h"
+#include "number.h"
+#include "search.h"
+#include "table.h"
+#include "texts.h"
+#include "vec.h"
+
+static const char usage[] =
+	"usage: fidx search [<options>] <index> [<query>...]\n"
+	"   or: fidx search [<options>] -i <index> [-i <index>...] [<query>...]\n"
+	"\n"
+	"Finds the k items most similar to each query by cosine similarity (exact).\n"
+	"Queries are texts, embedded the way the index was built (see fidx build\n"
+	"--embedder); with no query arguments, --vectors or --id, one query per line\n"
+	"is read from standard input.\n"
+	"\n"
+	"  -k, --top-k <k>          hits per query (default 10); a k larger than the\n"
+	"                           collection returns all of it\n"
+	"      --json               JSON shaped like sentence_transformers'\n"
+	"                           util.semantic_search: per query, a list of\n"
+	"                           {\"corpus_id\": id, \"score\": s}\n"
+	"      --tsv                tab-separated: query, rank, id, score, text\n"
+	"      --vectors <file>     query vectors from a CSV/TSV file (optionally .gz),\n"
+	"                           - for standard input\n"
+	"      --format <csv|tsv>   the --vectors format when the name does not tell\n"
+	"      --header, --no-header\n"
+	"                           whether --vectors has a header line (default: guessed)\n"
+	"      --id <id>            search with the stored vector of this item (\"more like\n"
+	"                           this\"); may be repeated\n"
+	"      --min-score <s>      drop hits scoring below s\n"
+	"  -i, --index <index>      search this index; repeat to search several as one\n"
+	"                           collection (then every argument is a query)\n"
+	"      --keep-apart         with several indexes: let them use the same ids and say\n"
+	"                           which index each hit comes from\n"
+	"  -q, --quiet              print errors only\n"
+	"  -v, --verbose            print more\n"
+	"  -h, --help               show this help\n"
+	"      --version            show the version\n"
+	"\n"
+	"Hits are ordered by score, then by id. Scores are cosine similarities in\n"
+	"[-1, 1]; the table shows 4 decimals, --json and --tsv the exact float.\n"
+	"\n" FIDX_EXIT_CODES_HELP;
+
+enum { OPT_JSON = 256, OPT_TSV, OPT_VECTORS, OPT_FORMAT, OPT_HEADER, OPT_NO_HEADER, OPT_ID,
+       OPT_MIN_SCORE, OPT_KEEP_APART, OPT_VERSION };
+
+static const struct option options[] = {
+	{"top-k", required_argument, NULL, 'k'},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"tsv", no_argument, NULL, OPT_TSV},
+	{"vectors", required_argument, NULL, OPT_VECTORS},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"header", no_argument, NULL, OPT_HEADER},
+	{"no-header", no_argument, NULL, OPT_NO_HEADER},
+	{"id", required_argument, NULL, OPT_ID},
+	{"min-score", required_argument, NULL, OPT_MIN_SCORE},
+	{"index", required_argument, NULL, 'i'},
+	{"keep-apart", no_argument, NULL, OPT_KEEP_APART},
+	{"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+enum format { TABLE, JSON, TSV };
+
+/* The queries: a label each (for the table) and their vectors. */
+struct queries {
+	char **label;
+	float *vec;
+	size_t n, cap, dim;
+};
+
+static int add_query(struct queries *q, const char *label, size_t len, struct fidx_err *err)
+{
+	if (q->n == q->cap) {
+		size_t ncap = q->cap ? q->cap * 2 : 16;
+		char **nl = realloc(q->label, ncap * sizeof *nl);
+		float *nv;
+		if (!nl)
+			return fidx_err_nomem(err);
+		q->label = nl;
+		nv = realloc(q->vec, ncap * q->dim * sizeof *nv);
+		if (!nv)
+			return fidx_err_nomem(err);
+		q->vec = nv;
+		q->cap = ncap;
+	}
+	if (!(q->label[q->n] = strndup(label, len)))
+		return fidx_err_nomem(err);
+	q->n++;
+	return 0;
+}
+
+static void free_queries(struct queries *q)
+{
+	size_t i;
+	for (i = 0; i < q->n; i++)
+		free(q->label[i]);
+	free(q->label);
+	free(q->vec);
+}
+
+/* Text queries, embedded the way the collection was built. */
+static int add_texts(struct queries *q, struct fidx_collection *c, char **texts, size_t n,
+                     struct fidx_err *err)
+{
+	size_t i, first = q->n, *lens;
+	int rc = 0;
+
+	if (!n)
+		return 0;
+	if (!(lens = malloc(n * sizeof *lens)))
+		return fidx_err_nomem(err);
+	for (i = 0; rc == 0 && i < n; i++) {
+		lens[i] = strlen(texts[i]);
+		rc = add_query(q, texts[i], lens[i], err);
+	}
+	if (rc == 0) {
+		rc = fidx_collection_embed(c, (const char *const *)texts, lens, n, q->vec + first * q->dim, err);
+		if (rc == FIDX_EINPUT && strstr(err->msg, "no words"))
+			fidx_err_set(err, rc, "a query has no words to embed (it is empty or only punctuation)");
+	}
+	free(lens);
+	return rc;
+}
+
+static int read_stdin_queries(struct queries *q, struct fidx_collection *c, struct fidx_err *err)
+{
+	struct fidx_texts *t;
+	char **texts = NULL;
+	size_t n = 0, cap = 0, i;
+	const char *p;
+	size_t len;
+	uint64_t line;
+	int rc;
+
+	if ((rc = fidx_texts_open(&t, "-", NULL, err)) != 0)
+		return rc;
+	while ((rc = fidx_texts_next(t, &p, &len, &line, err)) == 1) {
+		if (!len)
+			continue;
+		if (n == cap) {
+			char **nt = realloc(texts, (cap = cap ? cap * 2 : 16) * sizeof *nt);
+			if (!nt) {
+				rc = fidx_err_nomem(err);
+				break;
+			}
+			texts = nt;
+		}
+		if (!(texts[n] = strndup(p, len))) {
+			rc = fidx_err_nomem(err);
+			break;
+		}
+		n++;
+	}
+	fidx_texts_close(t);
+	if (rc == 0)
+		rc = add_texts(q, c, texts, n, err);
+	for (i = 0; i < n; i++)
+		free(texts[i]);
+	free(texts);
+	return rc;
+}
+
+static int read_vectors(struct queries *q, const char *path, const struct fidx_table_opts *to,
+                        struct fidx_err *err)
+{
+	struct fidx_table *t;
+	struct fidx_row row;
+	int rc;
+
+	if ((rc = fidx_table_open(&t, path, to, err)) != 0)
+		return rc;
+	while ((rc = fidx_table_next(t, &row, err)) == 1) {
+		char label[64];
+		const char *name = fidx_source_name(fidx_table_source(t));
+		int len;
+		if (row.dim != q->dim) {
+			rc = fidx_err_set(err, FIDX_EINPUT, "%s:%llu: the vector has %zu dimensions, the index has %zu",
+			                  name, (unsigned long long)row.line, row.dim, q->dim);
+			break;
+		}
+		len = snprintf(label, sizeof label, "vector at line %llu", (unsigned long long)row.line);
+		if ((rc = add_query(q, label, (size_t)len, err)) != 0)
+			break;
+		if (fidx_vec_normalize(row.vec, q->vec + (q->n - 1) * q->dim, q->dim)) {
+			rc = fidx_err_set(err, FIDX_EINPUT, "%s:%llu: the vector is all zeros and cannot be normalized",
+			                  name, (unsigned long long)row.line);
+			break;
+		}
+	}
+	fidx_table_close(t);
+	return rc;
+}
+
+static int add_id_query(struct queries *q, struct fidx_collection *c, const char *id,
+                        struct fidx_err *err)
+{
+	char label[128], quoted[96];
+	size_t index;
+	uint64_t row;
+	int rc = fidx_collection_find(c, id, strlen(id), &index, &row, err);
+	if (rc < 0)
+		return rc;
+	fidx_err_quote(quoted, sizeof quoted, id, strlen(id));
+	if (rc == 0)
+		return fidx_err_set(err, FIDX_EINPUT, "no item has the id \"%s\"", quoted);
+	snprintf(label, sizeof label, "id %s", quoted);
+	if ((rc = add_query(q, label, strlen(label), err)) != 0)
+		return rc;
+	memcpy(q->vec + (q->n - 1) * q->dim, fidx_index_vector(fidx_collection_index(c, index), row),
+	       q->dim * sizeof *q->vec);
+	return 0;
+}
+
+/* Writes a text on one line: control characters become spaces. */
+static void put_text_line(const char *s, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		putchar((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i]);
+}
+
+static void put_tsv_field(const char *s, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		switch (s[i]) {
+		case '\t': fputs("\\t", stdout); break;
+		case '\n': fputs("\\n", stdout); break;
+		case '\r': fputs("\\r", stdout); break;
+		case '\\': fputs("\\\\", stdout); break;
+		default: putchar(s[i]);
+		}
+	}
+}
+
+static void put_json_string(const char *s, size_t n)
+{
+	size_t i;
+	putchar('"');
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+static void put_id(const struct fidx_collection *c, const struct fidx_result *r, int json)
+{
+	char buf[24];
+	size_t len;
+	const char *id = fidx_collection_id(c, r->index, r->row, buf, &len);
+	if (json && fidx_collection_id_kind(c) == FIDX_IDS_STRING)
+		put_json_string(id, len);
+	else if (json)
+		printf("%lld", (long long)fidx_collection_id_int(c, r->index, r->row));
+	else
+		fwrite(id, 1, len, stdout);
+}
+
+static void print_results(const struct fidx_collection *c, const struct queries *q,
+                          const struct fidx_result *res, const size_t *counts, size_t k,
+                          enum format fmt, int keep_apart, char **paths)
+{
+	size_t i, j;
+	char num[32];
+
+	if (fmt == JSON)
+		putchar('[');
+	for (i = 0; i < q->n; i++) {
+		const struct fidx_result *r = res + i * k;
+		size_t idw = 2;
+		if (fmt == JSON) {
+			printf(i ? ",\n [" : "[");
+			for (j = 0; j < counts[i]; j++) {
+				fidx_format_double(r[j].score, num);
+				printf(j ? ", {\"corpus_id\": " : "{\"corpus_id\": ");
+				put_id(c, &r[j], 1);
+				printf(", \"score\": %s", num);
+				if (keep_apart)
+					printf(", \"index\": %zu", r[j].index);
+				putchar('}');
+			}
+			putchar(']');
+			continue;
+		}
+		if (fmt == TSV) {
+			for (j = 0; j < counts[i]; j++) {
+				size_t tlen;
+				const char *text = fidx_index_text(fidx_collection_index(c, r[j].index), r[j].row, &tlen);
+				fidx_format_double(r[j].score, num);
+				printf("%zu\t%zu\t", i + 1, j + 1);
+				if (keep_apart)
+					printf("%s\t", paths[r[j].index]);
+				put_id(c, &r[j], 0);
+				printf("\t%s\t", num);
+				if (text)
+					put_tsv_field(text, tlen);
+				putchar('\n');
+			}
+			continue;
+		}
+		for (j = 0; j < counts[i]; j++) {
+			char buf[24];
+			size_t len;
+			fidx_collection_id(c, r[j].index, r[j].row, buf, &len);
+			if (len > idw)
+				idw = len;
+		}
+		if (i)
+			putchar('\n');
+		printf("query: ");
+		put_text_line(q->label[i], strlen(q->label[i]));
+		printf("\n%4s  %-*s  %6s  %s\n", "rank", (int)idw, "id", "score", keep_apart ? "index  text" : "text");
+		for (j = 0; j < counts[i]; j++) {
+			char buf[24];
+			size_t len, tlen;
+			const char *id = fidx_collection_id(c, r[j].index, r[j].row, buf, &len);
+			const char *text = fidx_index_text(fidx_collection_index(c, r[j].index), r[j].row, &tlen);
+			printf("%4zu  ", j + 1);
+			put_text_line(id, len);
+			printf("%*s  %6.4f  ", (int)(idw - len), "", r[j].score);
+			if (keep_apart)
+				printf("%-5zu  ", r[j].index);
+			if (text)
+				put_text_line(text, tlen);
+			putchar('\n');
+		}
+		if (!counts[i])
+			printf("(no hits)\n");
+	}
+	if (fmt == JSON)
+		printf("]\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct fidx_table_opts to = {NULL, NULL, NULL, FIDX_HEADER_AUTO, 0};
+	struct fidx_err err = {0};
+	struct fidx_collection *coll = NULL;
+	struct queries q = {0};
+	struct fidx_result *res = NULL;
+	size_t k = 10, *counts = NULL, nidx = 0, nids = 0, i;
+	char **paths = NULL, **ids = NULL, **texts;
+	const char *vectors = NULL;
+	float min_score = -2.0f;
+	enum format fmt = TABLE;
+	int keep_apart = 0, c, rc = 0, ntexts, status = FIDX_EXIT_OK;
+	uint64_t total = 0;
+
+	cmd_init("fidx-search");
+	paths = calloc((size_t)argc, sizeof *paths);
+	ids = calloc((size_t)argc, sizeof *ids);
+	if (!paths || !ids) {
+		fidx_err_nomem(&err);
+		return cmd_finish(cmd_fail(&err));
+	}
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":k:i:qvh", options, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			if (cmd_parse_size("-k", optarg, 1, (size_t)1 << 40, &k)) {
+				status = FIDX_EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_JSON: fmt = JSON; break;
+		case OPT_TSV: fmt = TSV; break;
+		case OPT_VECTORS: vectors = optarg; break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "csv") == 0)
+				to.delim = ',';
+			else if (strcmp(optarg, "tsv") == 0)
+				to.delim = '\t';
+			else {
+				status = cmd_usage_error("--format expects csv or tsv, not \"%s\"", optarg);
+				goto out;
+			}
+			break;
+		case OPT_HEADER: to.header = FIDX_HEADER_YES; break;
+		case OPT_NO_HEADER: to.header = FIDX_HEADER_NO; break;
+		case OPT_ID: ids[nids++] = optarg; break;
+		case OPT_MIN_SCORE:
+			if (cmd_parse_float("--min-score", optarg, &min_score)) {
+				status = FIDX_EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case 'i': paths[nidx++] = optarg; break;
+		case OPT_KEEP_APART: keep_apart = 1; break;
+		case 'q': fidx_verbosity = 0; break;
+		case 'v': fidx_verbosity = 2; break;
+		case 'h':
+			fputs(usage, stdout);
+			goto out;
+		case OPT_VERSION:
+			cmd_print_version();
+			goto out;
+		case ':':
+			status = cmd_usage_error("%s needs a value", argv[optind - 1]);
+			goto out;
+		default:
+			status = cmd_usage_error("unknown option %s", argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (!nidx) {
+		if (optind == argc) {
+			status = cmd_usage_error("no index: give <index> or -i <index>");
+			goto out;
+		}
+		paths[nidx++] = argv[optind++];
+	}
+	if (keep_apart && nidx < 2)
+		cmd_warn("--keep-apart has no effect with one index");
+	texts = argv + optind;
+	ntexts = argc - optind;
+
+	if ((rc = fidx_collection_open(&coll, (const char *const *)paths, nidx, keep_apart, &err)) != 0)
+		goto fail;
+	q.dim = fidx_collection_dim(coll);
+	if ((rc = add_texts(&q, coll, texts, (size_t)ntexts, &err)) != 0)
+		goto fail;
+	if (vectors && (rc = read_vectors(&q, vectors, &to, &err)) != 0)
+		goto fail;
+	for (i = 0; i < nids; i++)
+		if ((rc = add_id_query(&q, coll, ids[i], &err)) != 0)
+			goto fail;
+	if (!ntexts && !vectors && !nids && (rc = read_stdin_queries(&q, coll, &err)) != 0)
+		goto fail;
+
+	for (i = 0; i < nidx; i++)
+		total += fidx_index_count(fidx_collection_index(coll, i));
+	if (k > total)
+		k = (size_t)total;
+	if (q.n && k) {
+		res = malloc(q.n * k * sizeof *res);
+		counts = malloc(q.n * sizeof *counts);
+		if (!res || !counts) {
+			rc = fidx_err_nomem(&err);
+			goto fail;
+		}
+		if ((rc = fidx_collection_search(coll, q.vec, q.n, k, min_score, res, counts, &err)) != 0)
+			goto fail;
+	} else if (q.n) {
+		counts = calloc(q.n, sizeof *counts);
+		if (!counts) {
+			rc = fidx_err_nomem(&err);
+			goto fail;
+		}
+	}
+	cmd_verbose("%zu quer%s, %llu items in %zu index%s", q.n, q.n == 1 ? "y" : "ies",
+	            (unsigned long long)total, nidx, nidx == 1 ? "" : "es");
+	print_results(coll, &q, res, counts, k, fmt, keep_apart && nidx > 1, paths);
+fail:
+	if (rc)
+		status = cmd_fail(&err);
+out:
+	free(res);
+	free(counts);
+	free_queries(&q);
+	fidx_collection_free(coll);
+	free(paths);
+	free(ids);
+	return cmd_finish(status);
+}

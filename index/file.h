@@ -1,0 +1,106 @@
+/* The .fidx container (layout in docs/FORMAT.md).
+ *
+ * A fixed 64-byte header, then sections (metadata, vectors, ids, texts),
+ * each a run of independently deflated blocks of at most 1 MiB with a
+ * CRC-32 per block, then a table of contents and an 8-byte end marker.
+ * Vectors are stored as byte planes (all first bytes of the block's
+ * floats, then all second bytes, ...), which deflates better than rows.
+ *
+ * Writing goes to a temporary file next to the target, published by an
+ * atomic rename after the file has been re-read and verified (io/outfile.h).
+ * Reading trusts nothing: every size in the header and table of contents
+ * is checked against the file size before anything is allocated, and every
+ * block against its checksum. A damaged, truncated or foreign file gives
+ * FIDX_ECORRUPT.
+ */
+#ifndef FIDX_INDEX_FILE_H
+#define FIDX_INDEX_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define FIDX_FORMAT_VERSION 1
+#define FIDX_MAX_DIM (1u << 20)
+
+enum fidx_section {
+	FIDX_SEC_META = 1,    /* UTF-8 JSON, see index/meta.h */
+	FIDX_SEC_VECTORS = 2, /* count x dim float32, little-endian, row-major */
+	FIDX_SEC_IDS = 3,     /* count records: u32 length + bytes */
+	FIDX_SEC_TEXTS = 4,   /* count records: u32 length + bytes */
+};
+#define FIDX_SEC_MAX 4
+
+struct fidx_section_info {
+	uint32_t type, codec;
+	uint64_t offset;       /* of the first block */
+	uint64_t stored_bytes; /* on disk, block headers included */
+	uint64_t raw_bytes;    /* decoded */
+	uint32_t block_count, block_size;
+};
+
+/* ---- writing ---- */
+
+struct fidx_file_writer;
+
+/* Starts a new file that will replace path on commit. level is the zlib
+ * level (1..9). */
+int fidx_fw_open(struct fidx_file_writer **w, const char *path, uint32_t dim, int level,
+                 struct fidx_err *err);
+/* Appends n rows of dim floats. */
+int fidx_fw_vectors(struct fidx_file_writer *w, const float *rows, size_t n, struct fidx_err *err);
+/* Appends one id / one text; either all rows have one or none. */
+int fidx_fw_id(struct fidx_file_writer *w, const char *id, size_t len, struct fidx_err *err);
+int fidx_fw_text(struct fidx_file_writer *w, const char *text, size_t len, struct fidx_err *err);
+/* Rows appended so far. */
+uint64_t fidx_fw_count(const struct fidx_file_writer *w);
+/* Writes the metadata, the table of contents and the header, verifies the
+ * whole file, then publishes it. Frees w whatever happens. */
+int fidx_fw_commit(struct fidx_file_writer *w, const char *meta_json, struct fidx_err *err);
+/* Drops everything written; the target is untouched. Frees w. */
+void fidx_fw_abort(struct fidx_file_writer *w);
+
+/* ---- reading ---- */
+
+struct fidx_file;
+
+/* Opens and validates the header and table of contents. */
+int fidx_file_open(struct fidx_file **f, const char *path, struct fidx_err *err);
+/* The same over bytes in memory (not copied). */
+int fidx_file_open_mem(struct fidx_file **f, const char *name, const void *data, size_t n,
+                       struct fidx_err *err);
+void fidx_file_close(struct fidx_file *f);
+
+const char *fidx_file_name(const struct fidx_file *f);
+uint32_t fidx_file_version(const struct fidx_file *f);
+uint32_t fidx_file_dim(const struct fidx_file *f);
+uint64_t fidx_file_count(const struct fidx_file *f);
+uint64_t fidx_file_size(const struct fidx_file *f);
+/* The section, or NULL when the file has none of that type. */
+const struct fidx_section_info *fidx_file_section(const struct fidx_file *f, int type);
+
+/* Decodes a whole section into a new buffer (*out, *n; NUL-terminated for
+ * convenience, the NUL not counted). Sections over cap bytes are refused. */
+int fidx_file_read_section(struct fidx_file *f, int type, size_t cap, char **out, size_t *n,
+                           struct fidx_err *err);
+
+/* Decodes the vectors section into dst (count * dim floats). */
+int fidx_file_read_vectors(struct fidx_file *f, float *dst, struct fidx_err *err);
+
+/* Sequential reading of a section, block by block, in bounded memory. */
+struct fidx_cursor;
+int fidx_cursor_open(struct fidx_cursor **c, struct fidx_file *f, int type, struct fidx_err *err);
+/* Reads exactly n bytes; reading past the section's end is FIDX_ECORRUPT. */
+int fidx_cursor_read(struct fidx_cursor *c, void *buf, size_t n, struct fidx_err *err);
+/* Reads one length-prefixed record (ids, texts) into a buffer owned by the
+ * cursor, valid until the next call. */
+int fidx_cursor_record(struct fidx_cursor *c, const char **p, size_t *len, struct fidx_err *err);
+/* Decoded bytes not yet read. */
+uint64_t fidx_cursor_left(const struct fidx_cursor *c);
+void fidx_cursor_close(struct fidx_cursor *c);
+
+/* Decodes every block of every section and checks its checksum. */
+int fidx_file_verify(struct fidx_file *f, struct fidx_err *err);
+
+#endif

@@ -1,0 +1,53 @@
+/* A loaded index: its metadata, its vectors in a FAISS IndexFlatIP (exact
+ * inner product over L2-normalized rows, that is cosine similarity), its
+ * ids and its texts. Everything read from the file is validated first;
+ * FAISS only ever receives a matrix fidx has checked. */
+#ifndef FIDX_INDEX_INDEX_H
+#define FIDX_INDEX_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "meta.h"
+
+struct fidx_index;
+
+struct fidx_hit {
+	uint64_t row;
+	float score;
+};
+
+int fidx_index_load(struct fidx_index **ix, const char *path, struct fidx_err *err);
+void fidx_index_free(struct fidx_index *ix);
+
+const char *fidx_index_path(const struct fidx_index *ix);
+const struct fidx_meta *fidx_index_meta(const struct fidx_index *ix);
+uint64_t fidx_index_count(const struct fidx_index *ix);
+uint32_t fidx_index_dim(const struct fidx_index *ix);
+
+/* The stored (normalized) vector of a row. */
+const float *fidx_index_vector(const struct fidx_index *ix, uint64_t row);
+/* The id of a row as bytes (not NUL-terminated); implicit ids are written
+ * into buf. */
+const char *fidx_index_id(const struct fidx_index *ix, uint64_t row, char buf[24], size_t *len);
+/* The id of a row as an integer; only for implicit and int ids. */
+int64_t fidx_index_id_int(const struct fidx_index *ix, uint64_t row);
+/* The text of a row, or NULL when the index has no texts. */
+const char *fidx_index_text(const struct fidx_index *ix, uint64_t row, size_t *len);
+
+/* Finds the row of an id given as text. Returns 1 and sets *row, 0 when no
+ * row has it, or a negative fidx_code. */
+int fidx_index_find(struct fidx_index *ix, const char *id, size_t len, uint64_t *row,
+                    struct fidx_err *err);
+
+/* Orders two rows' ids: integers numerically, strings bytewise. */
+int fidx_index_id_cmp(const struct fidx_index *ix, uint64_t a, uint64_t b);
+
+/* Top hits for nq normalized queries (nq * dim floats): for each query q,
+ * counts[q] = min(k, count) hits in hits[q*k ...], by score descending,
+ * then id ascending. */
+int fidx_index_search(struct fidx_index *ix, const float *queries, size_t nq, size_t k,
+                      struct fidx_hit *hits, size_t *counts, struct fidx_err *err);
+
+#endif

@@ -1,0 +1,310 @@
+#include "ingest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "builder.h"
+#include "embed.h"
+#include "hub.h"
+#include "number.h"
+#include "outfile.h"
+#include "sha256.h"
+#include "texts.h"
+
+#define EMBED_BATCH 256
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Formats fidx cannot read yet, recognised by name so the message is
+ * clear rather than a CSV parse error on binary bytes. */
+static const char *unsupported_format(const char *path)
+{
+	static const char *const ext[][2] = {
+		{".parquet", "Parquet"}, {".arrow", "Arrow"}, {".jsonl", "JSON Lines"},
+		{".ndjson", "JSON Lines"}, {".json", "JSON"}, {".npy", "numpy"}, {".npz", "numpy"},
+		{".zst", "zstd"}, {".xz", "xz"}, {".bz2", "bzip2"}, {".lz4", "lz4"},
+	};
+	size_t i;
+	for (i = 0; i < sizeof ext / sizeof *ext; i++)
+		if (ends_with(path, ext[i][0]) || (ends_with(path, ".gz") && strstr(path, ext[i][0])))
+			return ext[i][1];
+	return NULL;
+}
+
+static int is_table_name(const char *path)
+{
+	return fidx_texts_is_table(path);
+}
+
+struct run {
+	const struct fidx_ingest_opts *o;
+	struct fidx_builder *b;
+	struct fidx_texts *texts;
+	uint64_t texts_seen;
+	struct fidx_ingest_stats *st;
+	struct fidx_outfile csv; /* --save-embeddings, published after the index */
+	unsigned long long csv_off;
+};
+
+/* Appends one line of the embeddings CSV: the header when vec is NULL. */
+static int csv_line(struct run *r, const float *vec, size_t dim, struct fidx_err *err)
+{
+	char *line = malloc(dim * 24 + 2), num[24];
+	size_t len = 0, i;
+	int rc;
+
+	if (!line)
+		return fidx_err_nomem(err);
+	for (i = 0; i < dim; i++) {
+		int n = vec ? fidx_format_float(vec[i], num) : snprintf(num, sizeof num, "%zu", i);
+		if (i)
+			line[len++] = ',';
+		memcpy(line + len, num, (size_t)n);
+		len += (size_t)n;
+	}
+	line[len++] = '\n';
+	rc = fidx_pwrite_all(r->csv.fd, line, len, r->csv_off, r->o->save_embeddings, err);
+	r->csv_off += len;
+	free(line);
+	return rc;
+}
+
+static void digest_hex(struct fidx_source *src, char hex[65])
+{
+	unsigned char d[32];
+	fidx_source_digest(src, d);
+	fidx_sha256_hex(d, hex);
+}
+
+/* The next text from --texts, for the row at where:line. */
+static int next_text(struct run *r, const char **p, size_t *len, const char *where, uint64_t line,
+                     struct fidx_err *err)
+{
+	uint64_t tline;
+	int rc = fidx_texts_next(r->texts, p, len, &tline, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return fidx_err_set(err, FIDX_EINPUT,
+		                    "%s has %llu texts but the inputs have more rows (the next is at %s:%llu)",
+		                    r->o->texts, (unsigned long long)r->texts_seen, where,
+		                    (unsigned long long)line);
+	r->texts_seen++;
+	return 0;
+}
+
+static int ingest_table(struct run *r, const char *path, struct fidx_err *err)
+{
+	struct fidx_table *t = NULL;
+	struct fidx_row row;
+	uint64_t rows = 0;
+	char hex[65];
+	int rc;
+
+	if ((rc = fidx_table_open(&t, path, &r->o->table, err)) != 0)
+		return rc;
+	while ((rc = fidx_table_next(t, &row, err)) == 1) {
+		const char *text = row.text;
+		size_t tlen = row.text_len;
+		const char *name = fidx_source_name(fidx_table_source(t));
+		if (r->texts && (rc = next_text(r, &text, &tlen, name, row.line, err)) != 0)
+			break;
+		rc = fidx_builder_add(r->b, row.vec, row.dim, row.id, row.id_len, text, tlen, name,
+		                      row.line, err);
+		if (rc)
+			break;
+		rows++;
+	}
+	if (rc == 0) {
+		if (rows == 0)
+			rc = fidx_err_set(err, FIDX_EINPUT, "%s: no rows", fidx_source_name(fidx_table_source(t)));
+		else {
+			digest_hex(fidx_table_source(t), hex);
+			rc = fidx_meta_add_source(fidx_builder_meta(r->b), fidx_source_name(fidx_table_source(t)),
+			                          fidx_source_stored_bytes(fidx_table_source(t)), hex, rows, err);
+			r->st->files++;
+		}
+	}
+	fidx_table_close(t);
+	return rc;
+}
+
+static int ingest_path(struct run *r, const char *path, struct fidx_err *err)
+{
+	struct stat st;
+	const char *fmt;
+
+	if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		struct fidx_hub_files files;
+		size_t i;
+		int rc = fidx_hub_resolve(path, r->o->config, r->o->split ? r->o->split : "train", &files, err);
+		if (rc)
+			return rc;
+		for (i = 0; i < files.n; i++) {
+			if ((fmt = unsupported_format(files.paths[i])) != NULL || !is_table_name(files.paths[i])) {
+				rc = fidx_err_set(err, FIDX_EINPUT, "%s: %s files are not supported (fidx reads .csv and .tsv, optionally .gz)",
+				                  files.paths[i], fmt ? fmt : "these");
+				break;
+			}
+		}
+		for (i = 0; rc == 0 && i < files.n; i++)
+			rc = ingest_table(r, files.paths[i], err);
+		fidx_hub_files_free(&files);
+		return rc;
+	}
+	if ((fmt = unsupported_format(path)) != NULL)
+		return fidx_err_set(err, FIDX_EINPUT, "%s: %s files are not supported (fidx reads .csv and .tsv, optionally .gz)",
+		                    path, fmt);
+	return ingest_table(r, path, err);
+}
+
+/* Embeds every text of --texts with the chosen embedder. */
+static int ingest_texts(struct run *r, struct fidx_err *err)
+{
+	struct fidx_embedder_spec spec = {r->o->embedder ? r->o->embedder : FIDX_HASH_EMBEDDER,
+	                                  r->o->model, r->o->dim};
+	struct fidx_embedder *e = NULL;
+	const char *name = fidx_source_name(fidx_texts_source(r->texts));
+	float *vec = NULL;
+	size_t dim;
+	int rc;
+
+	if ((rc = fidx_embedder_open(&e, &spec, err)) != 0)
+		return rc;
+	dim = fidx_embedder_dim(e);
+	if (!(vec = malloc(dim * sizeof *vec))) {
+		fidx_embedder_close(e);
+		return fidx_err_nomem(err);
+	}
+	if (r->o->save_embeddings && (rc = csv_line(r, NULL, dim, err)) != 0) {
+		free(vec);
+		fidx_embedder_close(e);
+		return rc;
+	}
+	for (;;) {
+		const char *t;
+		size_t len;
+		uint64_t line;
+		rc = fidx_texts_next(r->texts, &t, &len, &line, err);
+		if (rc <= 0)
+			break;
+		r->texts_seen++;
+		rc = fidx_embedder_embed(e, &t, &len, 1, vec, err);
+		if (rc == FIDX_EINPUT) {
+			fidx_err_set(err, rc, "%s:%llu: the text has no words to embed (it is empty or only punctuation)",
+			             name, (unsigned long long)line);
+			break;
+		}
+		if (rc) {
+			fidx_err_prefix(err, "%s:%llu", name, (unsigned long long)line);
+			break;
+		}
+		if ((rc = fidx_builder_add(r->b, vec, dim, NULL, 0, t, len, name, line, err)) != 0)
+			break;
+		if (r->o->save_embeddings && (rc = csv_line(r, vec, dim, err)) != 0)
+			break;
+	}
+	free(vec);
+	fidx_embedder_close(e);
+	return rc;
+}
+
+int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
+                struct fidx_err *err)
+{
+	struct fidx_builder_opts bo = {o->out, NULL, NULL, o->level};
+	struct run r;
+	const char *embedder = o->embedder, *model = o->model;
+	size_t i;
+	int rc;
+
+	memset(st, 0, sizeof *st);
+	memset(&r, 0, sizeof r);
+	r.o = o;
+	r.st = st;
+	r.csv.fd = -1;
+	if (o->save_embeddings && (o->ninputs || !o->texts))
+		return fidx_err_set(err, FIDX_EINPUT, "--save-embeddings works when texts are embedded (--texts without inputs)");
+	if (!o->ninputs && !o->texts)
+		return fidx_err_set(err, FIDX_EINPUT, "nothing to index: give input files or --texts");
+	if (o->texts && o->table.text_column)
+		return fidx_err_set(err, FIDX_EINPUT, "texts come either from --texts or from --text-column, not both");
+	if (!o->ninputs && (o->table.id_column || o->table.text_column || o->table.embedding_column))
+		return fidx_err_set(err, FIDX_EINPUT, "column options need input files");
+	if (!o->ninputs && !embedder)
+		embedder = FIDX_HASH_EMBEDDER;
+	if (embedder) {
+		/* Validate the name and settle the model, whether it embeds or not. */
+		struct fidx_embedder_spec spec = {embedder, model, o->dim};
+		struct fidx_embedder *e;
+		if ((rc = fidx_embedder_open(&e, &spec, err)) != 0)
+			return rc;
+		bo.embedder = embedder;
+		bo.model = fidx_embedder_model(e);
+		rc = fidx_builder_open(&r.b, &bo, err);
+		fidx_embedder_close(e);
+	} else {
+		rc = fidx_builder_open(&r.b, &bo, err);
+	}
+	if (rc)
+		return rc;
+	if (o->texts && (rc = fidx_texts_open(&r.texts, o->texts, o->texts_column, err)) != 0)
+		goto fail;
+	if (o->save_embeddings && (rc = fidx_outfile_open(&r.csv, o->save_embeddings, err)) != 0)
+		goto fail;
+	if (!o->ninputs) {
+		rc = ingest_texts(&r, err);
+	} else {
+		for (i = 0; rc == 0 && i < o->ninputs; i++)
+			rc = ingest_path(&r, o->inputs[i], err);
+		if (rc == 0 && embedder && o->dim && o->dim != fidx_builder_meta(r.b)->dim)
+			rc = fidx_err_set(err, FIDX_EINPUT, "the inputs have %u dimensions, --dim says %zu",
+			                  fidx_builder_meta(r.b)->dim, o->dim);
+	}
+	if (rc)
+		goto fail;
+	if (r.texts) {
+		const char *t;
+		size_t len;
+		uint64_t line;
+		char hex[65];
+		if (o->ninputs) {
+			rc = fidx_texts_next(r.texts, &t, &len, &line, err);
+			if (rc < 0)
+				goto fail;
+			if (rc == 1) {
+				rc = fidx_err_set(err, FIDX_EINPUT, "%s has more texts than the inputs have rows (%llu)",
+				                  o->texts, (unsigned long long)fidx_builder_count(r.b));
+				goto fail;
+			}
+		}
+		digest_hex(fidx_texts_source(r.texts), hex);
+		if ((rc = fidx_meta_add_source(fidx_builder_meta(r.b), fidx_source_name(fidx_texts_source(r.texts)),
+		                               fidx_source_stored_bytes(fidx_texts_source(r.texts)), hex,
+		                               r.texts_seen, err)) != 0)
+			goto fail;
+		st->files++;
+	}
+	st->rows = fidx_builder_count(r.b);
+	fidx_texts_close(r.texts);
+	rc = fidx_builder_commit(r.b, err);
+	if (rc) {
+		st->rows = 0;
+		fidx_outfile_abort(&r.csv);
+		return rc;
+	}
+	if (o->save_embeddings)
+		return fidx_outfile_commit(&r.csv, err);
+	return 0;
+fail:
+	fidx_texts_close(r.texts);
+	fidx_builder_abort(r.b);
+	fidx_outfile_abort(&r.csv);
+	return rc;
+}

@@ -1,0 +1,39 @@
+/* `fidx build` as a library call: inputs (CSV/TSV files, gzip or not,
+ * Hub-style dataset folders, standard input) or texts to embed, in; one
+ * published index file, out. */
+#ifndef FIDX_INDEX_INGEST_H
+#define FIDX_INDEX_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "table.h"
+
+struct fidx_ingest_opts {
+	const char *out;
+	const char *const *inputs; /* files, folders, "-"; none: embed the texts */
+	size_t ninputs;
+	const char *texts;         /* texts file, or NULL */
+	const char *texts_column;  /* column of a CSV texts file (NULL: "text") */
+	struct fidx_table_opts table;
+	const char *config;        /* Hub folders: config name (NULL: the default) */
+	const char *split;         /* Hub folders: split (NULL: "train") */
+	const char *embedder;      /* with inputs: how they were made (may be NULL);
+	                              without: the embedder to use (NULL: "hash") */
+	const char *model;
+	size_t dim;                /* 0: the embedder's default */
+	const char *save_embeddings; /* texts mode: also write the vectors here, as
+	                              DataFrame(embeddings).to_csv(index=False) does */
+	int level;                 /* zlib level */
+};
+
+struct fidx_ingest_stats {
+	uint64_t rows;
+	size_t files;
+};
+
+int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
+                struct fidx_err *err);
+
+#endif

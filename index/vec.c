@@ -1,0 +1,18 @@
+#include "vec.h"
+
+#include <math.h>
+
+int fidx_vec_normalize(const float *in, float *out, size_t d)
+{
+	double sum = 0, norm;
+	size_t i;
+
+	for (i = 0; i < d; i++)
+		sum += (double)in[i] * (double)in[i];
+	norm = sqrt(sum);
+	if (!(norm > 0) || !isfinite(norm))
+		return -1;
+	for (i = 0; i < d; i++)
+		out[i] = (float)((double)in[i] / norm);
+	return 0;
+}

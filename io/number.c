@@ -1,0 +1,232 @@
+#include "number.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Powers of ten that doubles hold exactly. */
+static const double pow10_exact[23] = {
+	1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void make_c_locale(void)
+{
+	c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+/* The slow path: strtof in the C locale on a NUL-terminated copy. The
+ * caller has already checked the syntax. */
+static int slow_float(const char *s, size_t n, float *out)
+{
+	char small[64], *buf = small, *end;
+	float v;
+
+	if (n >= sizeof small) {
+		buf = malloc(n + 1);
+		if (!buf)
+			return FIDX_NUM_RANGE;
+	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	pthread_once(&c_locale_once, make_c_locale);
+	errno = 0;
+	v = c_locale ? strtof_l(buf, &end, c_locale) : strtof(buf, &end);
+	if (buf != small)
+		free(buf);
+	if (isinf(v))
+		return FIDX_NUM_RANGE;
+	*out = v;
+	return FIDX_NUM_OK;
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int word_at(const char *s, size_t n, const char *w)
+{
+	size_t i, len = strlen(w);
+	if (n < len)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((s[i] | 0x20) != w[i])
+			return 0;
+	return 1;
+}
+
+int fidx_parse_float(const char *s, size_t n, float *out)
+{
+	const char *p, *end, *num;
+	uint64_t w = 0;
+	int ndig = 0, dropped = 0, exp10 = 0, neg = 0, any = 0;
+
+	while (n && s[0] == ' ')
+		s++, n--;
+	while (n && s[n - 1] == ' ')
+		n--;
+	if (!n)
+		return FIDX_NUM_EMPTY;
+	p = num = s;
+	end = s + n;
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	if (p < end && !is_digit(*p) && *p != '.') {
+		if (word_at(p, (size_t)(end - p), "nan") || word_at(p, (size_t)(end - p), "inf"))
+			return FIDX_NUM_NONFINITE;
+		return FIDX_NUM_SYNTAX;
+	}
+	if (end - p >= 2 && p[0] == '0' && (p[1] | 0x20) == 'x')
+		return FIDX_NUM_HEX;
+	/* Significant digits into w (at most 19), the rest only shift exp10. */
+	while (p < end && *p == '0')
+		p++, any = 1;
+	for (; p < end && is_digit(*p); p++, any = 1) {
+		if (ndig < 19)
+			w = w * 10 + (uint64_t)(*p - '0'), ndig++;
+		else
+			exp10++, dropped |= *p != '0';
+	}
+	if (p < end && *p == '.') {
+		p++;
+		if (!ndig)
+			for (; p < end && *p == '0'; p++, any = 1)
+				exp10--;
+		for (; p < end && is_digit(*p); p++, any = 1) {
+			if (ndig < 19)
+				w = w * 10 + (uint64_t)(*p - '0'), ndig++, exp10--;
+			else
+				dropped |= *p != '0';
+		}
+	}
+	if (!any)
+		return FIDX_NUM_SYNTAX;
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		int eneg = 0, e = 0, edig = 0;
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			eneg = *p++ == '-';
+		for (; p < end && is_digit(*p); p++, edig++)
+			if (e < 100000)
+				e = e * 10 + (*p - '0');
+		if (!edig)
+			return FIDX_NUM_SYNTAX;
+		exp10 += eneg ? -e : e;
+	}
+	if (p != end)
+		return FIDX_NUM_SYNTAX;
+	if (w == 0) {
+		*out = neg ? -0.0f : 0.0f;
+		return FIDX_NUM_OK;
+	}
+	/* Clinger's fast path: w and 10^|e| are exact doubles, so one multiply
+	 * or divide gives the correctly rounded double. Rounding that double to
+	 * float again is exact unless the double sits exactly halfway between
+	 * two floats (no float midpoint can lie strictly between the true value
+	 * and its nearest double, since midpoints are doubles themselves). */
+	if (!dropped && w <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
+		double d = (double)w;
+		uint64_t bits;
+		d = exp10 < 0 ? d / pow10_exact[-exp10] : d * pow10_exact[exp10];
+		memcpy(&bits, &d, sizeof bits);
+		/* Within float's normal range, and not a float midpoint. */
+		if (d >= 0x1p-126 && d < 0x1p+128 &&
+		    (bits & ((UINT64_C(1) << 29) - 1)) != (UINT64_C(1) << 28)) {
+			float f = (float)d;
+			if (!isinf(f)) {
+				*out = neg ? -f : f;
+				return FIDX_NUM_OK;
+			}
+		}
+	}
+	return slow_float(num, (size_t)(end - num), out);
+}
+
+const char *fidx_num_status_str(int status)
+{
+	switch (status) {
+	case FIDX_NUM_OK: return "a number";
+	case FIDX_NUM_EMPTY: return "an empty field (a missing value)";
+	case FIDX_NUM_SYNTAX: return "not a number";
+	case FIDX_NUM_NONFINITE: return "not a finite number";
+	case FIDX_NUM_HEX: return "a hexadecimal float (not accepted)";
+	case FIDX_NUM_RANGE: return "out of range";
+	}
+	return "not a number";
+}
+
+int fidx_parse_canonical_i64(const char *s, size_t n, int64_t *out)
+{
+	uint64_t v = 0, lim;
+	size_t i = 0;
+	int neg = 0;
+
+	if (n && s[0] == '-')
+		neg = 1, i = 1;
+	if (i == n || n - i > 19)
+		return 0;
+	if (s[i] == '0' && (n - i > 1 || neg))
+		return 0;
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; i < n; i++) {
+		if (!is_digit(s[i]))
+			return 0;
+		if (v > (lim - (uint64_t)(s[i] - '0')) / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return 1;
+}
+
+int fidx_format_double(double v, char out[32])
+{
+	locale_t old = (locale_t)0;
+	int prec, len = 0;
+
+	pthread_once(&c_locale_once, make_c_locale);
+	if (c_locale)
+		old = uselocale(c_locale);
+	/* The first precision that reads back exactly is the shortest; glibc's
+	 * printf rounds correctly, so its digits are the shortest repr's. */
+	for (prec = 1; prec <= 17; prec++) {
+		len = snprintf(out, 32, "%.*g", prec, v);
+		if (strtod(out, NULL) == v)
+			break;
+	}
+	if (c_locale)
+		uselocale(old);
+	/* Python's repr keeps ".0" on integral values such as 1.0. */
+	if (!strpbrk(out, ".e") && len < 30) {
+		out[len++] = '.';
+		out[len++] = '0';
+		out[len] = '\0';
+	}
+	return len;
+}
+
+int fidx_format_float(float v, char out[24])
+{
+	locale_t old = (locale_t)0;
+	int prec, len = 0;
+
+	pthread_once(&c_locale_once, make_c_locale);
+	if (c_locale)
+		old = uselocale(c_locale);
+	for (prec = 1; prec <= 9; prec++) {
+		len = snprintf(out, 24, "%.*g", prec, (double)v);
+		if (strtof(out, NULL) == v)
+			break;
+	}
+	if (c_locale)
+		uselocale(old);
+	return len;
+}

@@ -1,0 +1,248 @@
+#include "outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SLOTS 16
+#define SLOT_PATH 4096
+
+/* Process-wide list of temporary files to remove on a signal. Each slot's
+ * path is written before the slot is marked used, and marked free before it
+ * is changed, so a handler never reads a half-written path. */
+static volatile sig_atomic_t slot_used[SLOTS];
+static char slot_path[SLOTS][SLOT_PATH];
+
+static int register_tmp(const char *path)
+{
+	int i;
+	if (strlen(path) >= SLOT_PATH)
+		return -1;
+	for (i = 0; i < SLOTS; i++) {
+		if (!slot_used[i]) {
+			memcpy(slot_path[i], path, strlen(path) + 1);
+			slot_used[i] = 1;
+			return i;
+		}
+	}
+	return -1;
+}
+
+static void unregister_tmp(int slot)
+{
+	if (slot >= 0 && slot < SLOTS)
+		slot_used[slot] = 0;
+}
+
+void fidx_outfile_cleanup_signal(void)
+{
+	int i;
+	for (i = 0; i < SLOTS; i++)
+		if (slot_used[i])
+			unlink(slot_path[i]);
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+static unsigned long long entropy(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((unsigned long long)ts.tv_nsec << 20) ^ (unsigned long long)ts.tv_sec ^
+	       ((unsigned long long)getpid() << 40) ^ (unsigned long long)(uintptr_t)&ts;
+}
+
+int fidx_outfile_open(struct fidx_outfile *o, const char *target, struct fidx_err *err)
+{
+	const char *base = strrchr(target, '/');
+	size_t dlen, need;
+	int tries;
+
+	memset(o, 0, sizeof *o);
+	o->fd = -1;
+	o->slot = -1;
+	base = base ? base + 1 : target;
+	if (!*base)
+		return fidx_err_set(err, FIDX_EINPUT, "%s: the output must be a file name, not a folder", target);
+	dlen = (size_t)(base - target);
+	need = dlen + strlen(base) + 64;
+	o->target = strdup(target);
+	o->tmp = malloc(need);
+	if (!o->target || !o->tmp) {
+		fidx_outfile_abort(o);
+		return fidx_err_nomem(err);
+	}
+	for (tries = 0; tries < 100; tries++) {
+		unsigned long long r = entropy() + (unsigned long long)tries * 0x9e3779b97f4a7c15ull;
+		snprintf(o->tmp, need, "%.*s.%s.tmp-%ld-%06llx", (int)dlen, target, base, (long)getpid(),
+		         r & 0xffffff);
+		o->fd = open(o->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (o->fd >= 0)
+			break;
+		if (errno != EEXIST) {
+			int e = errno;
+			char *dir = dir_of(target);
+			fidx_err_sys(err, FIDX_EIO, e, "cannot create a file in %s", dir ? dir : ".");
+			free(dir);
+			free(o->tmp);
+			o->tmp = NULL;
+			fidx_outfile_abort(o);
+			return FIDX_EIO;
+		}
+	}
+	if (o->fd < 0) {
+		free(o->tmp);
+		o->tmp = NULL;
+		fidx_outfile_abort(o);
+		return fidx_err_set(err, FIDX_EIO, "%s: cannot find a free temporary name", target);
+	}
+	o->slot = register_tmp(o->tmp);
+	return 0;
+}
+
+int fidx_outfile_commit(struct fidx_outfile *o, struct fidx_err *err)
+{
+	char *dir;
+	int dfd, rc = 0;
+
+	if (fsync(o->fd) != 0) {
+		/* Never retry a failed fsync: the data may already be lost. */
+		rc = fidx_err_sys(err, FIDX_EIO, errno, "%s: fsync failed", o->tmp);
+		fidx_outfile_abort(o);
+		return rc;
+	}
+	if (close(o->fd) != 0) {
+		o->fd = -1;
+		rc = fidx_err_sys(err, FIDX_EIO, errno, "%s: close failed", o->tmp);
+		fidx_outfile_abort(o);
+		return rc;
+	}
+	o->fd = -1;
+	if (rename(o->tmp, o->target) != 0) {
+		rc = fidx_err_sys(err, FIDX_EIO, errno, "cannot rename %s to %s", o->tmp, o->target);
+		fidx_outfile_abort(o);
+		return rc;
+	}
+	unregister_tmp(o->slot);
+	o->slot = -1;
+	free(o->tmp);
+	o->tmp = NULL;
+	dir = dir_of(o->target);
+	if (!dir) {
+		fidx_outfile_abort(o);
+		return fidx_err_nomem(err);
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) != 0)
+		rc = fidx_err_sys(err, FIDX_EIO, errno, "%s: cannot fsync the folder after the rename", dir);
+	if (dfd >= 0)
+		close(dfd);
+	free(dir);
+	fidx_outfile_abort(o);
+	return rc;
+}
+
+void fidx_outfile_abort(struct fidx_outfile *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	o->fd = -1;
+	if (o->tmp) {
+		unregister_tmp(o->slot);
+		unlink(o->tmp);
+	}
+	o->slot = -1;
+	free(o->tmp);
+	free(o->target);
+	o->tmp = o->target = NULL;
+}
+
+int fidx_spool_open(const char *near_path, struct fidx_err *err)
+{
+	char *dir = dir_of(near_path), *tmpl;
+	int fd;
+
+	if (!dir)
+		return fidx_err_nomem(err);
+#ifdef O_TMPFILE
+	fd = open(dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		free(dir);
+		return fd;
+	}
+#endif
+	tmpl = malloc(strlen(dir) + 32);
+	if (!tmpl) {
+		free(dir);
+		return fidx_err_nomem(err);
+	}
+	sprintf(tmpl, "%s/.fidx-spool-XXXXXX", dir);
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		free(tmpl);
+		fidx_err_sys(err, FIDX_EIO, e, "cannot create a scratch file in %s", dir);
+		free(dir);
+		return FIDX_EIO;
+	}
+	unlink(tmpl);
+	free(tmpl);
+	free(dir);
+	return fd;
+}
+
+int fidx_pwrite_all(int fd, const void *buf, size_t n, unsigned long long off, const char *name,
+                    struct fidx_err *err)
+{
+	const char *p = buf;
+	while (n) {
+		ssize_t w = pwrite(fd, p, n > (1u << 30) ? (1u << 30) : n, (off_t)off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return fidx_err_sys(err, FIDX_EIO, errno, "%s: write failed", name);
+		}
+		if (w == 0)
+			return fidx_err_set(err, FIDX_EIO, "%s: write failed: no progress", name);
+		p += w;
+		n -= (size_t)w;
+		off += (unsigned long long)w;
+	}
+	return 0;
+}
+
+int fidx_pread_all(int fd, void *buf, size_t n, unsigned long long off, const char *name,
+                   struct fidx_err *err)
+{
+	char *p = buf;
+	while (n) {
+		ssize_t r = pread(fd, p, n > (1u << 30) ? (1u << 30) : n, (off_t)off);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return fidx_err_sys(err, FIDX_EIO, errno, "%s: read failed", name);
+		}
+		if (r == 0)
+			return fidx_err_set(err, FIDX_ECORRUPT, "%s: unexpected end of file", name);
+		p += r;
+		n -= (size_t)r;
+		off += (unsigned long long)r;
+	}
+	return 0;
+}

@@ -1,0 +1,54 @@
+/* Publishing an output file atomically.
+ *
+ * fidx_outfile_open creates a temporary file next to the target (same
+ * folder, so the final rename stays on one file system); the caller writes
+ * it through the descriptor; fidx_outfile_commit fsyncs it, renames it over
+ * the target and fsyncs the folder. Until the rename the target is never
+ * touched, so a failed, interrupted or killed run leaves the previous file
+ * as it was. fidx_outfile_abort removes the temporary file.
+ *
+ * Temporary files are named ".<target name>.tmp-<pid>-<random>" and are
+ * registered in a process-wide list so that fidx_outfile_cleanup_signal()
+ * (async-signal-safe, for SIGINT/SIGTERM handlers) can remove them. This
+ * list is the one piece of global state in fidx, as in git's lockfile.
+ */
+#ifndef FIDX_IO_OUTFILE_H
+#define FIDX_IO_OUTFILE_H
+
+#include "error.h"
+
+struct fidx_outfile {
+	char *target;
+	char *tmp;
+	int fd;
+	int slot; /* in the cleanup list, or -1 */
+};
+
+int fidx_outfile_open(struct fidx_outfile *o, const char *target, struct fidx_err *err);
+
+/* fsync, rename over the target, fsync the folder. On failure the
+ * temporary file is removed and the target is untouched. */
+int fidx_outfile_commit(struct fidx_outfile *o, struct fidx_err *err);
+
+/* Removes the temporary file (if any) and releases o. Safe to call after
+ * commit and more than once. */
+void fidx_outfile_abort(struct fidx_outfile *o);
+
+/* An anonymous scratch file in the folder of path (removed when closed):
+ * O_TMPFILE where the file system has it, else a file unlinked at once.
+ * Returns the descriptor or a negative fidx_code. */
+int fidx_spool_open(const char *near_path, struct fidx_err *err);
+
+/* Removes every registered temporary file. Async-signal-safe. */
+void fidx_outfile_cleanup_signal(void);
+
+/* Writes all of buf at offset (pwrite, retried on EINTR and short writes). */
+int fidx_pwrite_all(int fd, const void *buf, size_t n, unsigned long long off, const char *name,
+                    struct fidx_err *err);
+
+/* Reads exactly n bytes at offset; a short file is an error (FIDX_ECORRUPT
+ * with "unexpected end of file"). */
+int fidx_pread_all(int fd, void *buf, size_t n, unsigned long long off, const char *name,
+                   struct fidx_err *err);
+
+#endif

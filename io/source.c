@@ -1,0 +1,281 @@
+#include "source.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "sha256.h"
+
+#define RAW_CAP (256 * 1024)
+
+struct fidx_source {
+	char *name;
+	int fd;         /* -1 for memory */
+	int own_fd;
+	const unsigned char *mem;
+	size_t mem_len, mem_pos;
+	int started, gzip, eof_raw, gz_done, gz_ended;
+	unsigned char *raw; /* stored bytes not yet consumed */
+	size_t raw_pos, raw_len;
+	z_stream z;
+	int z_live;
+	uint64_t stored;
+	struct fidx_sha256 sha;
+};
+
+static int alloc_source(struct fidx_source **out, const char *name, struct fidx_err *err)
+{
+	struct fidx_source *s = calloc(1, sizeof *s);
+	if (!s || !(s->name = strdup(name)) || !(s->raw = malloc(RAW_CAP))) {
+		if (s)
+			free(s->name);
+		free(s);
+		return fidx_err_nomem(err);
+	}
+	s->fd = -1;
+	fidx_sha256_init(&s->sha);
+	*out = s;
+	return 0;
+}
+
+int fidx_source_open(struct fidx_source **out, const char *path, struct fidx_err *err)
+{
+	struct fidx_source *s = NULL;
+	int fd, rc;
+
+	*out = NULL;
+	if (strcmp(path, "-") == 0) {
+		fd = STDIN_FILENO;
+	} else {
+		struct stat st;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return fidx_err_sys(err, FIDX_EIO, errno, "%s", path);
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			close(fd);
+			return fidx_err_set(err, FIDX_EINPUT, "%s: is a folder", path);
+		}
+	}
+	rc = alloc_source(&s, strcmp(path, "-") == 0 ? "<stdin>" : path, err);
+	if (rc) {
+		if (fd != STDIN_FILENO)
+			close(fd);
+		return rc;
+	}
+	s->fd = fd;
+	s->own_fd = fd != STDIN_FILENO;
+	*out = s;
+	return 0;
+}
+
+int fidx_source_open_mem(struct fidx_source **out, const char *name, const void *data,
+                         size_t n, struct fidx_err *err)
+{
+	struct fidx_source *s = NULL;
+	int rc = alloc_source(&s, name, err);
+	if (rc)
+		return rc;
+	s->mem = data;
+	s->mem_len = n;
+	*out = s;
+	return 0;
+}
+
+/* Refills raw[] with stored bytes. Returns 0, or a negative code. */
+static int fill_raw(struct fidx_source *s, struct fidx_err *err)
+{
+	ssize_t got;
+
+	if (s->raw_pos < s->raw_len || s->eof_raw)
+		return 0;
+	s->raw_pos = s->raw_len = 0;
+	if (!s->mem) {
+		do
+			got = read(s->fd, s->raw, RAW_CAP);
+		while (got < 0 && errno == EINTR);
+		if (got < 0)
+			return fidx_err_sys(err, FIDX_EIO, errno, "%s: read failed", s->name);
+	} else {
+		size_t left = s->mem_len - s->mem_pos;
+		got = (ssize_t)(left < RAW_CAP ? left : RAW_CAP);
+		memcpy(s->raw, s->mem + s->mem_pos, (size_t)got);
+		s->mem_pos += (size_t)got;
+	}
+	if (got == 0)
+		s->eof_raw = 1;
+	s->raw_len = (size_t)got;
+	s->stored += (uint64_t)got;
+	fidx_sha256_update(&s->sha, s->raw, (size_t)got);
+	return 0;
+}
+
+static int detect(struct fidx_source *s, struct fidx_err *err)
+{
+	const unsigned char *b;
+	size_t n;
+	int rc;
+
+	s->started = 1;
+	/* Gather enough bytes to recognise a magic number. */
+	while (!s->eof_raw && s->raw_len < 6) {
+		ssize_t got;
+		if (s->mem) {
+			rc = fill_raw(s, err);
+			if (rc)
+				return rc;
+			break;
+		}
+		do
+			got = read(s->fd, s->raw + s->raw_len, RAW_CAP - s->raw_len);
+		while (got < 0 && errno == EINTR);
+		if (got < 0)
+			return fidx_err_sys(err, FIDX_EIO, errno, "%s: read failed", s->name);
+		if (got == 0)
+			s->eof_raw = 1;
+		fidx_sha256_update(&s->sha, s->raw + s->raw_len, (size_t)got);
+		s->raw_len += (size_t)got;
+		s->stored += (uint64_t)got;
+	}
+	b = s->raw;
+	n = s->raw_len;
+	if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) {
+		s->gzip = 1;
+		memset(&s->z, 0, sizeof s->z);
+		if (inflateInit2(&s->z, 15 + 16) != Z_OK)
+			return fidx_err_nomem(err);
+		s->z_live = 1;
+	} else if (n >= 6 && memcmp(b, "\xfd" "7zXZ\0", 6) == 0) {
+		return fidx_err_set(err, FIDX_EINPUT, "%s: xz-compressed input is not supported (decompress it, or use gzip)", s->name);
+	} else if (n >= 4 && memcmp(b, "\x28\xb5\x2f\xfd", 4) == 0) {
+		return fidx_err_set(err, FIDX_EINPUT, "%s: zstd-compressed input is not supported (decompress it, or use gzip)", s->name);
+	} else if (n >= 3 && memcmp(b, "BZh", 3) == 0) {
+		return fidx_err_set(err, FIDX_EINPUT, "%s: bzip2-compressed input is not supported (decompress it, or use gzip)", s->name);
+	}
+	return 0;
+}
+
+static ssize_t read_gzip(struct fidx_source *s, unsigned char *buf, size_t cap, struct fidx_err *err)
+{
+	size_t produced = 0;
+	int rc;
+
+	while (produced == 0 && !s->gz_done) {
+		int zr;
+		rc = fill_raw(s, err);
+		if (rc)
+			return rc;
+		if (s->gz_ended) {
+			/* Between members: another member, zero padding, or the end. */
+			size_t i;
+			if (s->raw_pos == s->raw_len) {
+				if (s->eof_raw) {
+					s->gz_done = 1;
+					break;
+				}
+				continue;
+			}
+			if (s->raw[s->raw_pos] == 0x1f) {
+				inflateReset(&s->z);
+				s->gz_ended = 0;
+				continue;
+			}
+			for (i = s->raw_pos; i < s->raw_len; i++)
+				if (s->raw[i])
+					return fidx_err_set(err, FIDX_EINPUT, "%s: unexpected bytes after the gzip data", s->name);
+			s->raw_pos = s->raw_len;
+			continue;
+		}
+		if (s->raw_pos == s->raw_len && s->eof_raw)
+			return fidx_err_set(err, FIDX_EINPUT, "%s: truncated gzip data", s->name);
+		s->z.next_in = s->raw + s->raw_pos;
+		s->z.avail_in = (uInt)(s->raw_len - s->raw_pos);
+		s->z.next_out = buf;
+		s->z.avail_out = (uInt)(cap > (1u << 30) ? (1u << 30) : cap);
+		zr = inflate(&s->z, Z_NO_FLUSH);
+		s->raw_pos = s->raw_len - s->z.avail_in;
+		produced = (size_t)(s->z.next_out - buf);
+		if (zr == Z_STREAM_END) {
+			s->gz_ended = 1;
+		} else if (zr == Z_BUF_ERROR) {
+			if (s->raw_pos == s->raw_len && s->eof_raw)
+				return fidx_err_set(err, FIDX_EINPUT, "%s: truncated gzip data", s->name);
+		} else if (zr != Z_OK) {
+			if (zr == Z_MEM_ERROR)
+				return fidx_err_nomem(err);
+			return fidx_err_set(err, FIDX_EINPUT, "%s: corrupt gzip data (%s)", s->name,
+			                    s->z.msg ? s->z.msg : "inflate failed");
+		}
+	}
+	return (ssize_t)produced;
+}
+
+ssize_t fidx_source_read(struct fidx_source *s, void *buf, size_t cap, struct fidx_err *err)
+{
+	int rc;
+	size_t take;
+
+	if (!s->started && (rc = detect(s, err)) != 0)
+		return rc;
+	if (s->gzip)
+		return read_gzip(s, buf, cap, err);
+	if (s->raw_pos == s->raw_len && !s->eof_raw && !s->mem && cap >= RAW_CAP) {
+		/* Large plain reads go straight into the caller's buffer. */
+		ssize_t got;
+		do
+			got = read(s->fd, buf, cap);
+		while (got < 0 && errno == EINTR);
+		if (got < 0)
+			return fidx_err_sys(err, FIDX_EIO, errno, "%s: read failed", s->name);
+		if (got == 0)
+			s->eof_raw = 1;
+		s->stored += (uint64_t)got;
+		fidx_sha256_update(&s->sha, buf, (size_t)got);
+		return got;
+	}
+	if ((rc = fill_raw(s, err)) != 0)
+		return rc;
+	take = s->raw_len - s->raw_pos;
+	if (take > cap)
+		take = cap;
+	memcpy(buf, s->raw + s->raw_pos, take);
+	s->raw_pos += take;
+	return (ssize_t)take;
+}
+
+const char *fidx_source_name(const struct fidx_source *s)
+{
+	return s->name;
+}
+
+int fidx_source_is_gzip(const struct fidx_source *s)
+{
+	return s->gzip;
+}
+
+uint64_t fidx_source_stored_bytes(const struct fidx_source *s)
+{
+	return s->stored;
+}
+
+void fidx_source_digest(const struct fidx_source *s, unsigned char digest[32])
+{
+	struct fidx_sha256 copy = s->sha;
+	fidx_sha256_final(&copy, digest);
+}
+
+void fidx_source_close(struct fidx_source *s)
+{
+	if (!s)
+		return;
+	if (s->z_live)
+		inflateEnd(&s->z);
+	if (s->own_fd && s->fd >= 0)
+		close(s->fd);
+	free(s->raw);
+	free(s->name);
+	free(s);
+}

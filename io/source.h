@@ -1,0 +1,42 @@
+/* A byte source: a file, standard input ("-"), either of them plain or
+ * gzip-compressed (detected from the bytes, not the name; concatenated
+ * gzip members are read as one stream). While it reads, it counts and
+ * digests the bytes as stored, so an index can record what it was built
+ * from. */
+#ifndef FIDX_IO_SOURCE_H
+#define FIDX_IO_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+struct fidx_source;
+
+/* Opens path, or standard input when path is "-". */
+int fidx_source_open(struct fidx_source **src, const char *path, struct fidx_err *err);
+
+/* Opens an in-memory buffer (not copied; must outlive the source). For
+ * tests and fuzzing. */
+int fidx_source_open_mem(struct fidx_source **src, const char *name, const void *data,
+                         size_t n, struct fidx_err *err);
+
+/* Reads up to cap decoded bytes into buf. Returns the count, 0 at the end,
+ * or a negative fidx_code with err filled. */
+ssize_t fidx_source_read(struct fidx_source *src, void *buf, size_t cap, struct fidx_err *err);
+
+/* The name to use in messages: the path, or "<stdin>". */
+const char *fidx_source_name(const struct fidx_source *src);
+
+/* Whether the stored bytes are gzip-compressed. Valid after the first read. */
+int fidx_source_is_gzip(const struct fidx_source *src);
+
+/* Stored (undecoded) bytes read so far, and their SHA-256. Complete once
+ * fidx_source_read has returned 0. */
+uint64_t fidx_source_stored_bytes(const struct fidx_source *src);
+void fidx_source_digest(const struct fidx_source *src, unsigned char digest[32]);
+
+void fidx_source_close(struct fidx_source *src);
+
+#endif

@@ -1,0 +1,327 @@
+#include "table.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv.h"
+#include "number.h"
+
+struct fidx_table {
+	struct fidx_source *src;
+	struct fidx_csv *csv;
+	struct fidx_table_opts o;
+	int started;
+	size_t ncols;        /* fields per record, once known */
+	long id_col, text_col, emb_col; /* -1 when absent */
+	size_t dim;
+	float *vec;
+	char **names;        /* header names, or NULL */
+	struct fidx_csv_record pending; /* first data record, when already read */
+	int have_pending;
+};
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+char fidx_table_delim_for(const char *path)
+{
+	if (ends_with(path, ".tsv") || ends_with(path, ".tab") || ends_with(path, ".tsv.gz") ||
+	    ends_with(path, ".tab.gz"))
+		return '\t';
+	return ',';
+}
+
+int fidx_table_open_source(struct fidx_table **out, struct fidx_source *src,
+                           const struct fidx_table_opts *o, struct fidx_err *err)
+{
+	struct fidx_table *t = calloc(1, sizeof *t);
+	int rc;
+
+	*out = NULL;
+	if (!t) {
+		fidx_source_close(src);
+		return fidx_err_nomem(err);
+	}
+	t->src = src;
+	t->o = *o;
+	if (!t->o.delim)
+		t->o.delim = fidx_table_delim_for(fidx_source_name(src));
+	t->id_col = t->text_col = t->emb_col = -1;
+	rc = fidx_csv_open(&t->csv, src, t->o.delim, err);
+	if (rc) {
+		fidx_table_close(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+int fidx_table_open(struct fidx_table **out, const char *path, const struct fidx_table_opts *o,
+                    struct fidx_err *err)
+{
+	struct fidx_source *src;
+	int rc = fidx_source_open(&src, path, err);
+	if (rc)
+		return rc;
+	return fidx_table_open_source(out, src, o, err);
+}
+
+struct fidx_source *fidx_table_source(struct fidx_table *t)
+{
+	return t->src;
+}
+
+void fidx_table_close(struct fidx_table *t)
+{
+	size_t i;
+	if (!t)
+		return;
+	fidx_csv_close(t->csv);
+	fidx_source_close(t->src);
+	if (t->names)
+		for (i = 0; i < t->ncols; i++)
+			free(t->names[i]);
+	free(t->names);
+	free(t->vec);
+	free(t);
+}
+
+static int is_number(const struct fidx_csv_field *f)
+{
+	float v;
+	return fidx_parse_float(f->p, f->len, &v) == FIDX_NUM_OK;
+}
+
+/* pandas names unnamed columns 0, 1, ..., m-1. */
+static int is_pandas_default_header(const struct fidx_csv_record *r)
+{
+	size_t i;
+	char want[24];
+	if (r->n < 2)
+		return 0;
+	for (i = 0; i < r->n; i++) {
+		int len = snprintf(want, sizeof want, "%zu", i);
+		if ((size_t)len != r->f[i].len || memcmp(want, r->f[i].p, (size_t)len) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static long find_column(struct fidx_table *t, const char *name, const char *option,
+                        struct fidx_err *err)
+{
+	size_t i;
+	for (i = 0; i < t->ncols; i++)
+		if (strcmp(t->names[i], name) == 0)
+			return (long)i;
+	return fidx_err_set(err, FIDX_EINPUT, "%s:1: no column named \"%s\" (given to %s)",
+	                    fidx_source_name(t->src), name, option);
+}
+
+/* Reads the first record and settles the layout: header or not, which
+ * columns hold the id, the text and the embedding, and the dimension. */
+static int start(struct fidx_table *t, struct fidx_err *err)
+{
+	struct fidx_csv_record r;
+	int header = t->o.header, rc;
+	size_t i;
+	int named = t->o.id_column || t->o.text_column || t->o.embedding_column;
+
+	t->started = 1;
+	rc = fidx_csv_next(t->csv, &r, err);
+	if (rc <= 0)
+		return rc;
+	t->ncols = r.n;
+	if (header == FIDX_HEADER_AUTO) {
+		header = named || is_pandas_default_header(&r);
+		for (i = 0; !header && i < r.n; i++)
+			header = !is_number(&r.f[i]);
+	}
+	if (!header && named)
+		return fidx_err_set(err, FIDX_EINPUT,
+		                    "%s: column names were given but the file has no header line",
+		                    fidx_source_name(t->src));
+	if (header) {
+		t->names = calloc(r.n, sizeof *t->names);
+		if (!t->names)
+			return fidx_err_nomem(err);
+		for (i = 0; i < r.n; i++)
+			if (!(t->names[i] = strdup(r.f[i].p)))
+				return fidx_err_nomem(err);
+		if (t->o.id_column && (t->id_col = find_column(t, t->o.id_column, "--id-column", err)) < 0)
+			return (int)t->id_col;
+		if (t->o.text_column &&
+		    (t->text_col = find_column(t, t->o.text_column, "--text-column", err)) < 0)
+			return (int)t->text_col;
+		if (t->o.embedding_column &&
+		    (t->emb_col = find_column(t, t->o.embedding_column, "--embedding-column", err)) < 0)
+			return (int)t->emb_col;
+		if (t->id_col >= 0 && t->id_col == t->text_col)
+			return fidx_err_set(err, FIDX_EINPUT, "%s: the id and text columns are the same column",
+			                    fidx_source_name(t->src));
+		if (t->emb_col >= 0 && (t->emb_col == t->id_col || t->emb_col == t->text_col))
+			return fidx_err_set(err, FIDX_EINPUT,
+			                    "%s: the embedding column is also the id or text column",
+			                    fidx_source_name(t->src));
+		if (t->names[0][0] == '\0' && t->id_col != 0 && t->text_col != 0 && t->emb_col < 0)
+			return fidx_err_set(err, FIDX_EINPUT,
+			                    "%s:1:1: the first column has no name: a pandas index? "
+			                    "(write the CSV with index=False, or pass --id-column \"\" to use it as ids)",
+			                    fidx_source_name(t->src));
+	} else {
+		t->pending = r;
+		t->have_pending = 1;
+	}
+	if (t->emb_col < 0) {
+		t->dim = t->ncols - (t->id_col >= 0) - (t->text_col >= 0);
+		if (t->dim == 0)
+			return fidx_err_set(err, FIDX_EINPUT, "%s: no embedding columns", fidx_source_name(t->src));
+		t->vec = malloc(t->dim * sizeof *t->vec);
+		if (!t->vec)
+			return fidx_err_nomem(err);
+	}
+	return 1;
+}
+
+static int number_error(struct fidx_table *t, uint64_t line, size_t col, const char *p, size_t len,
+                        int status, const char *where, struct fidx_err *err)
+{
+	char q[96];
+	fidx_err_quote(q, sizeof q, p, len);
+	if (status == FIDX_NUM_EMPTY)
+		return fidx_err_set(err, FIDX_EINPUT, "%s:%llu:%zu: expected a number%s, found an empty field",
+		                    fidx_source_name(t->src), (unsigned long long)line, col, where);
+	return fidx_err_set(err, FIDX_EINPUT, "%s:%llu:%zu: expected a number%s, found \"%s\" (%s)",
+	                    fidx_source_name(t->src), (unsigned long long)line, col, where, q,
+	                    fidx_num_status_str(status));
+}
+
+/* Parses "[a, b, c]" (commas and/or spaces between values) into t->vec,
+ * fixing the dimension on the first row. */
+static int parse_list(struct fidx_table *t, const struct fidx_csv_field *f, uint64_t line,
+                      size_t col, struct fidx_err *err)
+{
+	const char *p = f->p, *e = f->p + f->len;
+	size_t n = 0;
+	char where[48];
+
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		e--;
+	if (p >= e || *p != '[' || e[-1] != ']')
+		return fidx_err_set(err, FIDX_EINPUT,
+		                    "%s:%llu:%zu: expected a list of numbers such as \"[0.1, -0.2]\"",
+		                    fidx_source_name(t->src), (unsigned long long)line, col);
+	p++, e--;
+	for (;;) {
+		const char *s;
+		float v;
+		int st;
+		while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+			p++;
+		if (p >= e)
+			break;
+		s = p;
+		while (p < e && *p != ',' && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			p++;
+		st = fidx_parse_float(s, (size_t)(p - s), &v);
+		snprintf(where, sizeof where, " (list element %zu)", n + 1);
+		if (st != FIDX_NUM_OK)
+			return number_error(t, line, col, s, (size_t)(p - s), st, where, err);
+		if (t->dim && n >= t->dim)
+			return fidx_err_set(err, FIDX_EINPUT,
+			                    "%s:%llu:%zu: the list has more than %zu numbers (the dimension of the first row)",
+			                    fidx_source_name(t->src), (unsigned long long)line, col, t->dim);
+		if (!t->dim) {
+			float *nv = realloc(t->vec, (n + 1) * sizeof *nv);
+			if (!nv)
+				return fidx_err_nomem(err);
+			t->vec = nv;
+		}
+		t->vec[n++] = v;
+		while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+			p++;
+		if (p < e && *p == ',') {
+			p++;
+			while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+				p++;
+			if (p >= e || *p == ',')
+				return fidx_err_set(err, FIDX_EINPUT,
+				                    "%s:%llu:%zu: expected a number after ',' in the list",
+				                    fidx_source_name(t->src), (unsigned long long)line, col);
+		}
+	}
+	if (n == 0)
+		return fidx_err_set(err, FIDX_EINPUT, "%s:%llu:%zu: the embedding list is empty",
+		                    fidx_source_name(t->src), (unsigned long long)line, col);
+	if (!t->dim)
+		t->dim = n;
+	else if (n != t->dim)
+		return fidx_err_set(err, FIDX_EINPUT,
+		                    "%s:%llu:%zu: the list has %zu numbers, the first row had %zu",
+		                    fidx_source_name(t->src), (unsigned long long)line, col, n, t->dim);
+	return 0;
+}
+
+int fidx_table_next(struct fidx_table *t, struct fidx_row *row, struct fidx_err *err)
+{
+	struct fidx_csv_record r;
+	size_t i, k;
+	int rc;
+
+	if (!t->started) {
+		rc = start(t, err);
+		if (rc <= 0)
+			return rc;
+	}
+	if (t->have_pending) {
+		r = t->pending;
+		t->have_pending = 0;
+	} else {
+		rc = fidx_csv_next(t->csv, &r, err);
+		if (rc <= 0)
+			return rc;
+	}
+	if (r.n != t->ncols)
+		return fidx_err_set(err, FIDX_EINPUT, "%s:%llu: expected %zu fields, found %zu",
+		                    fidx_source_name(t->src), (unsigned long long)r.line, t->ncols, r.n);
+	memset(row, 0, sizeof *row);
+	if (t->emb_col >= 0) {
+		rc = parse_list(t, &r.f[t->emb_col], r.line, (size_t)t->emb_col + 1, err);
+		if (rc)
+			return rc;
+	} else {
+		for (i = 0, k = 0; i < r.n; i++) {
+			int st;
+			if ((long)i == t->id_col || (long)i == t->text_col)
+				continue;
+			st = fidx_parse_float(r.f[i].p, r.f[i].len, &t->vec[k]);
+			if (st != FIDX_NUM_OK) {
+				char where[64] = "", idx[24];
+				/* Name the column unless it is pandas' default name. */
+				snprintf(idx, sizeof idx, "%zu", i);
+				if (t->names && t->names[i][0] && strcmp(t->names[i], idx) != 0)
+					snprintf(where, sizeof where, " in column \"%.40s\"", t->names[i]);
+				return number_error(t, r.line, i + 1, r.f[i].p, r.f[i].len, st, where, err);
+			}
+			k++;
+		}
+	}
+	row->vec = t->vec;
+	row->dim = t->dim;
+	row->line = r.line;
+	if (t->id_col >= 0) {
+		row->id = r.f[t->id_col].p;
+		row->id_len = r.f[t->id_col].len;
+	}
+	if (t->text_col >= 0) {
+		row->text = r.f[t->text_col].p;
+		row->text_len = r.f[t->text_col].len;
+	}
+	return 1;
+}

@@ -1,0 +1,118 @@
+# Shell test library for fidx's end-to-end tests, in the style of git's t/.
+#
+# A test script sources this file, then runs steps:
+#   test_expect_success 'what it checks' '
+#       cmd1 &&
+#       cmd2
+#   '
+# Every step runs in the script's scratch folder; steps should chain their
+# commands with && so that any failure fails the step. Output is TAP.
+#
+# Helpers:
+#   test_must_fail CMD...        CMD must exit non-zero, and not by a signal
+#   test_expect_code N CMD...    CMD must exit with status N
+#   test_cmp EXPECTED ACTUAL     files must be equal (shows a diff otherwise)
+#   test_grep PATTERN FILE       FILE must contain PATTERN (grep -E)
+#
+# Environment: FIDX_BIN (folder of the fidx binaries), FIDX_SRC (source tree),
+# FIDX_TEST_KEEP=1 keeps scratch folders.
+set -u
+
+: "${FIDX_BIN:?FIDX_BIN must point at the folder of the fidx binaries}"
+: "${FIDX_SRC:?FIDX_SRC must point at the source tree}"
+PATH="$FIDX_BIN:$PATH"
+export PATH LC_ALL=C
+# Debian's python3 has the numpy, pandas and faiss packages the checks use.
+PYTHON=${FIDX_PYTHON:-$(test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)}
+unset HF_TOKEN HUGGING_FACE_HUB_TOKEN SOURCE_DATE_EPOCH
+
+test_count=0
+test_failed=0
+test_name=$(basename "$0" .sh)
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/fidx-$test_name.XXXXXX")
+cd "$scratch" || exit 1
+
+test_done() {
+	echo "1..$test_count"
+	cd / || true
+	if [ "$test_failed" -eq 0 ] && [ "${FIDX_TEST_KEEP:-0}" != 1 ]; then
+		rm -rf "$scratch"
+	else
+		echo "# scratch folder kept: $scratch"
+	fi
+	[ "$test_failed" -eq 0 ] || { echo "# $test_failed of $test_count failed"; exit 1; }
+	exit 0
+}
+
+test_expect_success() {
+	test_count=$((test_count + 1))
+	_out=$(cd "$scratch" && eval "$2" 2>&1)
+	_rc=$?
+	if [ $_rc -eq 0 ]; then
+		echo "ok $test_count - $1"
+	else
+		test_failed=$((test_failed + 1))
+		echo "not ok $test_count - $1"
+		printf '%s\n' "$2" | sed 's/^/#   /'
+		printf '%s\n' "$_out" | sed 's/^/# > /'
+	fi
+}
+
+# Fails unless the command exits with a non-zero status that is not a
+# crash: statuses above 125 (signals, exec failures) count as failures.
+test_must_fail() {
+	"$@"
+	_s=$?
+	if [ $_s -eq 0 ]; then
+		echo "test_must_fail: command succeeded: $*" >&2
+		return 1
+	fi
+	if [ $_s -gt 125 ]; then
+		echo "test_must_fail: command died (status $_s): $*" >&2
+		return 1
+	fi
+	return 0
+}
+
+test_expect_code() {
+	_want=$1
+	shift
+	"$@"
+	_s=$?
+	if [ $_s -ne "$_want" ]; then
+		echo "test_expect_code: expected status $_want, got $_s: $*" >&2
+		return 1
+	fi
+	return 0
+}
+
+test_cmp() {
+	diff -u "$1" "$2"
+}
+
+test_grep() {
+	if ! grep -E -e "$1" "$2" >/dev/null; then
+		echo "test_grep: '$1' not found in $2:" >&2
+		sed 's/^/| /' "$2" >&2
+		return 1
+	fi
+}
+
+# The offline embedder's FAQ texts from the article, one per line.
+write_faqs() {
+	cat >"$1" <<'FAQS'
+How do I get a replacement Medicare card?
+What is the monthly premium for Medicare Part B?
+How do I terminate my Medicare Part B (medical insurance)?
+How do I sign up for Medicare?
+Can I sign up for Medicare Part B if I am working and have health insurance through an employer?
+How do I sign up for Medicare Part B if I already have Part A?
+What are Medicare late enrollment penalties?
+What is Medicare and who can get it?
+How can I get help with my Medicare Part A and Part B premiums?
+What are the different parts of Medicare?
+Will my Medicare premiums be higher because of my higher income?
+What is TRICARE?
+Should I sign up for Medicare Part B if I have Veterans' Benefits?
+FAQS
+}

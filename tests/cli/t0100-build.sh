@@ -1,0 +1,173 @@
+#!/bin/sh
+# fidx build: inputs, layouts, and every error path.
+. "$FIDX_SRC/tests/cli/lib.sh"
+
+# rows ROWS DIM SEED: a pandas-style CSV (header 0..DIM-1) of small floats.
+rows() {
+	awk -v n="$1" -v d="$2" -v s="$3" 'BEGIN {
+		srand(s);
+		for (j = 0; j < d; j++) printf "%s%d", (j ? "," : ""), j; printf "\n";
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < d; j++) printf "%s%.8g", (j ? "," : ""), rand() - 0.5;
+			printf "\n";
+		}
+	}'
+}
+
+test_expect_success 'builds from a pandas-style CSV' '
+	rows 50 16 1 >e.csv &&
+	fidx build -o e.fidx e.csv 2>err &&
+	test_grep "^fidx-build: wrote e.fidx: 50 rows from 1 file$" err &&
+	fidx info e.fidx >info &&
+	test_grep "dimension: +16$" info &&
+	test_grep "count: +50$" info &&
+	test_grep "ids: +implicit, 0..49" info
+'
+
+test_expect_success 'header-less, TSV, gzip and standard input give the same vectors' '
+	tail -n +2 e.csv >nohead.csv &&
+	tr , "	" <e.csv >e.tsv &&
+	gzip -c e.csv >e.csv.gz &&
+	fidx build -q -o a.fidx nohead.csv &&
+	fidx build -q -o b.fidx e.tsv &&
+	fidx build -q -o c.fidx e.csv.gz &&
+	fidx build -q -o d.fidx - <e.csv &&
+	fidx search --json --id 3 e.fidx >want &&
+	for f in a b c d; do
+		fidx search --json --id 3 $f.fidx >got && test_cmp want got || return 1
+	done
+'
+
+test_expect_success 'id and text columns, and a list-valued embedding column' '
+	printf "slug,title,0,1,2\nfaq-a,First,1,0,0\nfaq-b,\"Second, with a comma\",0,1,0\nfaq-c,Third,0,0,1\n" >m.csv &&
+	fidx build -q -o m.fidx --id-column slug --text-column title m.csv &&
+	printf "0,1,0.1\n" | fidx search --tsv --vectors - m.fidx >out &&
+	printf "1\t1\tfaq-b\t0.9950371980667114\tSecond, with a comma\n" >want.tsv &&
+	head -n 1 out >got.tsv && test_cmp want.tsv got.tsv &&
+	printf "id,emb\n10,\"[1, 0, 0]\"\n20,\"[0, 1, 0]\"\n" >l.csv &&
+	fidx build -q -o l.fidx --id-column id --embedding-column emb l.csv &&
+	fidx info l.fidx >info && test_grep "ids: +integers, 10..20" info
+'
+
+test_expect_success 'texts from a file, zipped with the rows' '
+	printf "0,1\n1,0\n0,1\n" >t.csv &&
+	printf "alpha\nbeta\n" >t.txt &&
+	fidx build -q -o t.fidx --texts t.txt t.csv &&
+	fidx search --id 1 -k 1 t.fidx >out &&
+	test_grep "beta" out &&
+	printf "alpha\n" >short.txt &&
+	test_expect_code 3 fidx build -o x.fidx --texts short.txt t.csv 2>err &&
+	test_grep "short.txt has 1 texts but the inputs have more rows \(the next is at t.csv:3\)" err &&
+	printf "a\nb\nc\n" >long.txt &&
+	test_expect_code 3 fidx build -o x.fidx --texts long.txt t.csv 2>err &&
+	test_grep "long.txt has more texts than the inputs have rows \(2\)" err
+'
+
+test_expect_success 'bad input is reported with file, line and column' '
+	printf "0,1,2\n0.1,0.2,0.3\n0.1,abc,0.3\n" >bad.csv &&
+	test_expect_code 3 fidx build -o x.fidx bad.csv 2>err &&
+	echo "fidx-build: error: bad.csv:3:2: expected a number, found \"abc\" (not a number)" >want &&
+	test_cmp want err &&
+	printf "0,1\n0.1,nan\n" >nan.csv &&
+	test_expect_code 3 fidx build -o x.fidx nan.csv 2>err &&
+	test_grep "nan.csv:2:2: expected a number, found \"nan\" \(not a finite number\)" err &&
+	printf "0,1\n0,0\n" >zero.csv &&
+	test_expect_code 3 fidx build -o x.fidx zero.csv 2>err &&
+	test_grep "zero.csv:2: the vector is all zeros and cannot be normalized" err &&
+	printf "0,1\n1,2\n3\n" >ragged.csv &&
+	test_expect_code 3 fidx build -o x.fidx ragged.csv 2>err &&
+	test_grep "ragged.csv:3: expected 2 fields, found 1" err &&
+	printf "0,1,2\n" >empty.csv &&
+	test_expect_code 3 fidx build -o x.fidx empty.csv 2>err &&
+	test_grep "empty.csv: no rows" err &&
+	printf "0,1\n1,\"2\n" >quote.csv &&
+	test_expect_code 3 fidx build -o x.fidx quote.csv 2>err &&
+	test_grep "quote.csv:2:2: quoted field not closed" err &&
+	test_must_fail test -e x.fidx
+'
+
+test_expect_success 'inputs must share one dimension; ids must be unique' '
+	rows 3 4 2 >d4.csv && rows 3 5 3 >d5.csv &&
+	test_expect_code 3 fidx build -o x.fidx d4.csv d5.csv 2>err &&
+	test_grep "d5.csv:2: the row has 5 dimensions, earlier rows have 4" err &&
+	printf "id,0,1\n7,1,0\n8,0,1\n7,1,1\n" >dup.csv &&
+	test_expect_code 3 fidx build -o x.fidx --id-column id dup.csv 2>err &&
+	test_grep "dup.csv:4: duplicate id \"7\" \(first seen at dup.csv:2\)" err
+'
+
+test_expect_success 'missing files are I/O errors; unsupported formats are named' '
+	test_expect_code 4 fidx build -o x.fidx nosuch.csv 2>err &&
+	test_grep "nosuch.csv: No such file or directory" err &&
+	: >data.parquet &&
+	test_expect_code 3 fidx build -o x.fidx data.parquet 2>err &&
+	test_grep "data.parquet: Parquet files are not supported" err
+'
+
+test_expect_success 'a failed build leaves the previous index byte-identical and no temporary file' '
+	cp e.fidx keep.fidx &&
+	test_expect_code 3 fidx build -o e.fidx bad.csv 2>err &&
+	cmp e.fidx keep.fidx &&
+	test "$(ls -A | grep -c "tmp")" = 0
+'
+
+test_expect_success 'an interrupted build removes its temporary file' '
+	cp e.fidx keep.fidx &&
+	mkfifo feed &&
+	{ fidx build -q -o e.fidx - <feed 2>/dev/null & } &&
+	pid=$! &&
+	exec 7>feed &&
+	head -n 3 e.csv >&7 &&
+	n=0 &&
+	while [ "$(ls -A | grep -c "\.e\.fidx\.tmp")" = 0 ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done &&
+	test "$(ls -A | grep -c "\.e\.fidx\.tmp")" = 1 &&
+	kill -TERM $pid &&
+	{ wait $pid; test $? -gt 128; } &&
+	exec 7>&- &&
+	test "$(ls -A | grep -c "tmp")" = 0 &&
+	cmp e.fidx keep.fidx
+'
+
+test_expect_success 'the same inputs give a byte-identical index' '
+	SOURCE_DATE_EPOCH=1700000000 fidx build -q -o r1.fidx e.csv &&
+	SOURCE_DATE_EPOCH=1700000000 fidx build -q -o r2.fidx e.csv &&
+	cmp r1.fidx r2.fidx
+'
+
+test_expect_success 'a Hub-style folder builds through its dataset card' '
+	mkdir -p hub/data &&
+	rows 4 8 5 >hub/data/train.csv &&
+	rows 2 8 6 >hub/data/test.csv &&
+	fidx build -q -o h.fidx hub &&
+	fidx info h.fidx >info && test_grep "count: +4$" info &&
+	fidx build -q -o h2.fidx --split test hub &&
+	fidx info h2.fidx >info && test_grep "count: +2$" info
+'
+
+test_expect_success 'texts alone are embedded with the offline embedder' '
+	write_faqs faqs.txt &&
+	fidx build -q -o f.fidx --texts faqs.txt &&
+	fidx info f.fidx >info &&
+	test_grep "embedder: +hash" info &&
+	test_grep "model: +fidx-hash-v1" info &&
+	test_grep "dimension: +384" info &&
+	printf "hello\n\nworld\n" >blank.txt &&
+	test_expect_code 3 fidx build -o x.fidx --texts blank.txt 2>err &&
+	test_grep "blank.txt:2: the text has no words to embed" err
+'
+
+test_expect_success '--save-embeddings remakes the dataset CSV byte for byte' '
+	fidx build -q -o s.fidx --texts "$FIDX_SRC/datasets/medicare-faqs/faqs.csv" --save-embeddings s.csv &&
+	cmp s.csv "$FIDX_SRC/datasets/medicare-faqs/embeddings.csv"
+'
+
+test_expect_success 'usage errors' '
+	test_expect_code 2 fidx build e.csv 2>err &&
+	test_grep "no output: give -o <index>" err &&
+	test_expect_code 2 fidx build -o x.fidx 2>err &&
+	test_grep "no input" err &&
+	test_expect_code 2 fidx build -o x.fidx --level 12 e.csv 2>err &&
+	test_expect_code 3 fidx build -o x.fidx --embedder bert --texts faqs.txt 2>err &&
+	test_grep "unknown embedder \"bert\"" err
+'
+
+test_done

@@ -1,0 +1,55 @@
+#!/bin/sh
+# fidx info, and damaged index files: every byte flip and truncation is
+# reported with exit status 5, never a crash.
+. "$FIDX_SRC/tests/cli/lib.sh"
+
+test_expect_success 'info shows the metadata and checks the checksums' '
+	write_faqs faqs.txt &&
+	fidx build -q -o f.fidx --texts faqs.txt &&
+	fidx info f.fidx >out &&
+	test_grep "^f.fidx$" out &&
+	test_grep "format: +fidx version 1" out &&
+	test_grep "count: +13" out &&
+	test_grep "texts: +yes" out &&
+	test_grep "faqs.txt  [0-9]+ bytes, 13 rows, sha256 [0-9a-f]{64}" out &&
+	test_grep "vectors .*stored in" out &&
+	test_grep "checksums: +all good" out
+'
+
+test_expect_success 'every byte flipped is reported, never a crash' '
+	printf "0,1,2\n1,0,0\n0,1,0\n" >s.csv &&
+	fidx build -q -o s.fidx --embedder hash --dim 3 s.csv &&
+	size=$(wc -c <s.fidx) &&
+	i=0 &&
+	while [ $i -lt $size ]; do
+		cp s.fidx x.fidx &&
+		printf "\377" | dd of=x.fidx bs=1 seek=$i conv=notrunc 2>/dev/null &&
+		if cmp -s s.fidx x.fidx; then
+			printf "\000" | dd of=x.fidx bs=1 seek=$i conv=notrunc 2>/dev/null
+		fi &&
+		test_expect_code 5 fidx info -q x.fidx 2>/dev/null &&
+		test_expect_code 5 fidx search --id 0 x.fidx >/dev/null 2>&1 || { echo "byte $i"; return 1; }
+		i=$((i + 1))
+	done
+'
+
+test_expect_success 'every truncation is reported' '
+	size=$(wc -c <s.fidx) &&
+	i=0 &&
+	while [ $i -lt $size ]; do
+		head -c $i s.fidx >x.fidx &&
+		test_expect_code 5 fidx info -q x.fidx 2>/dev/null || { echo "length $i"; return 1; }
+		i=$((i + 1))
+	done
+'
+
+test_expect_success 'foreign and missing files' '
+	echo hello >t.fidx &&
+	test_expect_code 5 fidx info t.fidx 2>err &&
+	test_grep "t.fidx: not a fidx index" err &&
+	test_expect_code 4 fidx info nosuch.fidx 2>err &&
+	test_grep "nosuch.fidx: No such file or directory" err &&
+	test_expect_code 5 fidx info f.fidx t.fidx >/dev/null 2>&1
+'
+
+test_done

@@ -1,0 +1,41 @@
+#!/bin/sh
+# fidx against independent references: a pandas-written CSV, numpy brute
+# force and faiss.IndexFlatIP (Debian's python3-faiss) on the same data.
+. "$FIDX_SRC/tests/cli/lib.sh"
+cc="$FIDX_SRC/tests/cli/crosscheck.py"
+
+if ! "$PYTHON" -c "import numpy, pandas" 2>/dev/null; then
+	echo "ok 1 # skip python3-numpy and python3-pandas are not installed"
+	echo "1..1"
+	exit 0
+fi
+
+test_expect_success 'an index of a pandas CSV answers like brute force and FAISS' '
+	"$PYTHON" "$cc" make corpus.csv 3000 384 11 &&
+	"$PYTHON" "$cc" queries corpus.csv 200 12 q.csv &&
+	fidx build -q -o corpus.fidx corpus.csv &&
+	fidx search --json -k 5 --vectors q.csv corpus.fidx >got.json &&
+	"$PYTHON" "$cc" check corpus.csv q.csv 5 got.json &&
+	fidx search --json -k 50 --vectors q.csv corpus.fidx >got50.json &&
+	"$PYTHON" "$cc" check corpus.csv q.csv 50 got50.json
+'
+
+test_expect_success 'a k beyond the corpus returns the whole corpus in order' '
+	"$PYTHON" "$cc" make small.csv 40 16 3 &&
+	"$PYTHON" "$cc" queries small.csv 10 4 sq.csv &&
+	fidx build -q -o small.fidx small.csv &&
+	fidx search --json -k 1000 --vectors sq.csv small.fidx >got.json &&
+	"$PYTHON" "$cc" check small.csv sq.csv 40 got.json
+'
+
+test_expect_success 'merged halves answer like the whole' '
+	head -n 1501 corpus.csv >h1.csv &&
+	{ head -n 1 corpus.csv; tail -n +1502 corpus.csv; } >h2.csv &&
+	fidx build -q -o h1.fidx h1.csv &&
+	fidx build -q -o h2.fidx h2.csv &&
+	fidx merge -q -o m.fidx h1.fidx h2.fidx &&
+	fidx search --json -k 5 --vectors q.csv m.fidx >m.json &&
+	"$PYTHON" "$cc" check corpus.csv q.csv 5 m.json
+'
+
+test_done

@@ -1,0 +1,229 @@
+/* index/file.c: the container round-trips, and every damage is caught. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "file.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	strcpy(dir, "/tmp/fidx-test-file.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+	(void)state;
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long len;
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)len + 1);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	*n = (size_t)len;
+	return buf;
+}
+
+/* Writes n rows of dim floats (value i*dim+j), ids and texts if asked. */
+static void write_file(const char *path, uint32_t dim, size_t n, int ids, int texts)
+{
+	struct fidx_file_writer *w;
+	struct fidx_err err = {0};
+	float *row = malloc(dim * sizeof *row);
+	size_t i, j;
+	char buf[64];
+
+	assert_int_equal(fidx_fw_open(&w, path, dim, 6, &err), 0);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < dim; j++)
+			row[j] = (float)(i * dim + j) * 0.001f;
+		assert_int_equal(fidx_fw_vectors(w, row, 1, &err), 0);
+		snprintf(buf, sizeof buf, "id-%zu", i);
+		if (ids)
+			assert_int_equal(fidx_fw_id(w, buf, strlen(buf), &err), 0);
+		snprintf(buf, sizeof buf, "text number %zu", i);
+		if (texts)
+			assert_int_equal(fidx_fw_text(w, buf, strlen(buf), &err), 0);
+	}
+	if (fidx_fw_commit(w, "{\"hello\": 1}", &err) != 0) {
+		print_error("%s\n", err.msg);
+		fail();
+	}
+	free(row);
+}
+
+static void test_round_trip(void **state)
+{
+	char path[128];
+	struct fidx_file *f;
+	struct fidx_cursor *c;
+	struct fidx_err err = {0};
+	size_t n = 3000, dim = 200, i, len; /* 2.4 MB of vectors: several blocks */
+	float *v = malloc(n * dim * sizeof *v);
+	char *meta;
+	const char *p;
+	(void)state;
+	snprintf(path, sizeof path, "%s/rt.fidx", dir);
+	write_file(path, (uint32_t)dim, n, 1, 1);
+	assert_int_equal(fidx_file_open(&f, path, &err), 0);
+	assert_int_equal(fidx_file_dim(f), dim);
+	assert_int_equal(fidx_file_count(f), n);
+	assert_true(fidx_file_section(f, FIDX_SEC_VECTORS)->block_count >= 3);
+	assert_int_equal(fidx_file_verify(f, &err), 0);
+	assert_int_equal(fidx_file_read_vectors(f, v, &err), 0);
+	for (i = 0; i < n * dim; i++)
+		assert_true(v[i] == (float)i * 0.001f);
+	assert_int_equal(fidx_file_read_section(f, FIDX_SEC_META, 1 << 20, &meta, &len, &err), 0);
+	assert_string_equal(meta, "{\"hello\": 1}");
+	free(meta);
+	assert_int_equal(fidx_cursor_open(&c, f, FIDX_SEC_TEXTS, &err), 0);
+	for (i = 0; i < n; i++) {
+		char want[64];
+		assert_int_equal(fidx_cursor_record(c, &p, &len, &err), 0);
+		snprintf(want, sizeof want, "text number %zu", i);
+		assert_string_equal(p, want);
+	}
+	assert_int_equal(fidx_cursor_left(c), 0);
+	assert_int_equal(fidx_cursor_record(c, &p, &len, &err), FIDX_ECORRUPT);
+	fidx_cursor_close(c);
+	fidx_file_close(f);
+	free(v);
+}
+
+static void test_no_temp_left_and_abort(void **state)
+{
+	char path[128], cmd[256];
+	struct fidx_file_writer *w;
+	struct fidx_err err = {0};
+	float row[4] = {1, 2, 3, 4};
+	(void)state;
+	snprintf(path, sizeof path, "%s/ab.fidx", dir);
+	write_file(path, 4, 2, 0, 0);
+	assert_int_equal(fidx_fw_open(&w, path, 4, 6, &err), 0);
+	assert_int_equal(fidx_fw_vectors(w, row, 1, &err), 0);
+	fidx_fw_abort(w);
+	/* The old file is intact and nothing else is in the folder. */
+	snprintf(cmd, sizeof cmd, "test \"$(ls -A %s | grep -c tmp)\" = 0", dir);
+	assert_int_equal(system(cmd), 0);
+	{
+		struct fidx_file *f;
+		assert_int_equal(fidx_file_open(&f, path, &err), 0);
+		assert_int_equal(fidx_file_count(f), 2);
+		fidx_file_close(f);
+	}
+	/* Mismatched counts are refused at commit, leaving the old file. */
+	assert_int_equal(fidx_fw_open(&w, path, 4, 6, &err), 0);
+	assert_int_equal(fidx_fw_vectors(w, row, 1, &err), 0);
+	assert_int_equal(fidx_fw_vectors(w, row, 1, &err), 0);
+	assert_int_equal(fidx_fw_text(w, "x", 1, &err), 0);
+	assert_int_equal(fidx_fw_commit(w, "{}", &err), FIDX_EINPUT);
+	assert_string_equal(err.msg, "1 texts for 2 rows");
+}
+
+/* Opens and fully reads bytes; returns the status. */
+static int load_mem(const char *data, size_t n, struct fidx_err *err)
+{
+	struct fidx_file *f;
+	int rc = fidx_file_open_mem(&f, "x.fidx", data, n, err);
+	if (rc)
+		return rc;
+	rc = fidx_file_verify(f, err);
+	fidx_file_close(f);
+	return rc;
+}
+
+/* Every single-byte change and every truncation of a small file is
+ * reported as corruption; none crashes. */
+static void test_every_flip_and_cut(void **state)
+{
+	char path[128];
+	struct fidx_err err = {0};
+	size_t n, i;
+	char *data;
+	(void)state;
+	snprintf(path, sizeof path, "%s/small.fidx", dir);
+	write_file(path, 8, 5, 1, 1);
+	data = slurp(path, &n);
+	assert_int_equal(load_mem(data, n, &err), 0);
+	for (i = 0; i < n; i++) {
+		int bit, rc;
+		for (bit = 0; bit < 8; bit += 3) {
+			data[i] ^= (char)(1 << bit);
+			rc = load_mem(data, n, &err);
+			data[i] ^= (char)(1 << bit);
+			if (rc != FIDX_ECORRUPT) {
+				print_error("flip of bit %d at byte %zu: status %d (%s)\n", bit, i, rc, err.msg);
+				fail();
+			}
+		}
+	}
+	for (i = 0; i < n; i++)
+		assert_int_equal(load_mem(data, i, &err), FIDX_ECORRUPT);
+	free(data);
+}
+
+static void test_messages(void **state)
+{
+	struct fidx_err err = {0};
+	char buf[200];
+	(void)state;
+	memset(buf, 'x', sizeof buf);
+	assert_int_equal(load_mem(buf, sizeof buf, &err), FIDX_ECORRUPT);
+	assert_string_equal(err.msg, "x.fidx: not a fidx index (wrong magic number)");
+	assert_int_equal(load_mem(buf, 10, &err), FIDX_ECORRUPT);
+	assert_string_equal(err.msg, "x.fidx: not a fidx index (too short)");
+}
+
+static void test_version_check(void **state)
+{
+	char path[128];
+	struct fidx_err err = {0};
+	size_t n;
+	char *data;
+	(void)state;
+	snprintf(path, sizeof path, "%s/v.fidx", dir);
+	write_file(path, 4, 1, 0, 0);
+	data = slurp(path, &n);
+	data[8] = 2; /* version 2, with a header checksum that matches */
+	{
+		/* Recompute the header checksum so that only the version differs. */
+		unsigned long c = crc32(0L, (const Bytef *)data, 60);
+		data[60] = (char)c, data[61] = (char)(c >> 8), data[62] = (char)(c >> 16), data[63] = (char)(c >> 24);
+	}
+	assert_int_equal(load_mem(data, n, &err), FIDX_ECORRUPT);
+	assert_string_equal(err.msg, "x.fidx: index format version 2 is not supported (this fidx reads version 1)");
+	free(data);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_no_temp_left_and_abort),
+		cmocka_unit_test(test_every_flip_and_cut), cmocka_unit_test(test_messages),
+		cmocka_unit_test(test_version_check),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

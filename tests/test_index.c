@@ -1,0 +1,342 @@
+/* index/: building, loading, searching and merging, checked against a
+ * brute-force cosine computed here. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builder.h"
+#include "index.h"
+#include "merge.h"
+#include "search.h"
+
+#define DIM 24
+#define N 500
+
+static char dir[64];
+static float data[N][DIM];
+
+static int setup(void **state)
+{
+	uint64_t x = 12345;
+	size_t i, j;
+	(void)state;
+	strcpy(dir, "/tmp/fidx-test-index.XXXXXX");
+	for (i = 0; i < N; i++)
+		for (j = 0; j < DIM; j++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			data[i][j] = (float)((double)(x >> 11) / 9007199254740992.0 - 0.5);
+		}
+	/* Exact duplicates make ties. */
+	memcpy(data[7], data[3], sizeof data[3]);
+	memcpy(data[400], data[3], sizeof data[3]);
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+	(void)state;
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd);
+}
+
+/* Ids and texts are bytes with a length, not C strings. */
+static void assert_bytes(const char *p, size_t len, const char *want)
+{
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(p, want, len);
+}
+
+static void path_of(char *out, const char *name)
+{
+	sprintf(out, "%s/%s", dir, name);
+}
+
+/* Builds rows [lo, hi) with ids "s<i>" (or implicit) and texts. */
+static void build(const char *path, size_t lo, size_t hi, int string_ids)
+{
+	struct fidx_builder_opts o = {path, "hash", "fidx-hash-v1", 6};
+	struct fidx_builder *b;
+	struct fidx_err err = {0};
+	size_t i;
+	char id[32], text[32];
+	assert_int_equal(fidx_builder_open(&b, &o, &err), 0);
+	for (i = lo; i < hi; i++) {
+		snprintf(id, sizeof id, "s%zu", i);
+		snprintf(text, sizeof text, "row %zu", i);
+		assert_int_equal(fidx_builder_add(b, data[i], DIM, string_ids ? id : NULL, strlen(id), text,
+		                                  strlen(text), "mem", i + 1, &err), 0);
+	}
+	if (fidx_builder_commit(b, &err)) {
+		print_error("%s\n", err.msg);
+		fail();
+	}
+}
+
+/* Brute force in double over the normalized rows [0, n). */
+static void brute(const float *q, size_t n, double *score)
+{
+	size_t i, j;
+	double qn = 0;
+	for (j = 0; j < DIM; j++)
+		qn += (double)q[j] * q[j];
+	for (i = 0; i < n; i++) {
+		double s = 0, rn = 0;
+		for (j = 0; j < DIM; j++) {
+			s += (double)q[j] * data[i][j];
+			rn += (double)data[i][j] * data[i][j];
+		}
+		score[i] = s / sqrt(qn * rn);
+	}
+}
+
+static void normalize(const float *in, float *out)
+{
+	double s = 0;
+	size_t j;
+	for (j = 0; j < DIM; j++)
+		s += (double)in[j] * in[j];
+	for (j = 0; j < DIM; j++)
+		out[j] = (float)(in[j] / sqrt(s));
+}
+
+/* Checks hits against brute force: same scores within 1e-5, ids in score
+ * order with ties by id, and no better row left out. */
+static void check_hits(const struct fidx_collection *c, const struct fidx_result *r, size_t m,
+                       const double *score, size_t n, size_t k)
+{
+	size_t i, better = 0;
+	assert_int_equal(m, k < n ? k : n);
+	for (i = 0; i < m; i++) {
+		int64_t id = fidx_collection_id_int(c, r[i].index, r[i].row);
+		assert_true(id >= 0 && (size_t)id < n);
+		assert_true(fabs(score[id] - r[i].score) < 1e-5);
+		if (i) {
+			int64_t prev = fidx_collection_id_int(c, r[i - 1].index, r[i - 1].row);
+			assert_true(r[i - 1].score > r[i].score || (r[i - 1].score == r[i].score && prev < id));
+		}
+	}
+	/* Nothing outside the top m scores clearly better than the m-th. */
+	for (i = 0; i < n; i++)
+		if (score[i] > r[m - 1].score + 1e-5)
+			better++;
+	assert_true(better < m);
+}
+
+static void search_check(struct fidx_collection *c, size_t n, size_t k)
+{
+	struct fidx_err err = {0};
+	struct fidx_result *res = malloc(k * sizeof *res);
+	double score[N];
+	float q[DIM];
+	size_t t, m;
+	for (t = 0; t < 20; t++) {
+		size_t row = (t * 37) % n;
+		normalize(data[row], q);
+		brute(data[row], n, score);
+		assert_int_equal(fidx_collection_search(c, q, 1, k, -2.0f, res, &m, &err), 0);
+		check_hits(c, res, m, score, n, k);
+	}
+	free(res);
+}
+
+static void test_build_load_search(void **state)
+{
+	char path[128];
+	const char *paths[1] = {path};
+	struct fidx_collection *c;
+	struct fidx_err err = {0};
+	struct fidx_result res[N];
+	size_t m, len;
+	float q[DIM];
+	uint64_t row;
+	const char *p;
+	(void)state;
+	path_of(path, "all.fidx");
+	build(path, 0, N, 0);
+	assert_int_equal(fidx_collection_open(&c, paths, 1, 0, &err), 0);
+	search_check(c, N, 5);
+	search_check(c, N, 50);
+	/* Ties: rows 3, 7 and 400 are the same vector; ids ascending. */
+	normalize(data[3], q);
+	assert_int_equal(fidx_collection_search(c, q, 1, 3, -2.0f, res, &m, &err), 0);
+	assert_int_equal(m, 3);
+	assert_int_equal(res[0].row, 3);
+	assert_int_equal(res[1].row, 7);
+	assert_int_equal(res[2].row, 400);
+	/* k larger than the collection returns all of it. */
+	assert_int_equal(fidx_collection_search(c, q, 1, N, -2.0f, res, &m, &err), 0);
+	assert_int_equal(m, N);
+	/* min score */
+	assert_int_equal(fidx_collection_search(c, q, 1, N, 0.999f, res, &m, &err), 0);
+	assert_int_equal(m, 3);
+	/* texts and lookups */
+	p = fidx_index_text(fidx_collection_index(c, 0), 42, &len);
+	assert_bytes(p, len, "row 42");
+	assert_int_equal(fidx_index_find(fidx_collection_index(c, 0), "42", 2, &row, &err), 1);
+	assert_int_equal(row, 42);
+	assert_int_equal(fidx_index_find(fidx_collection_index(c, 0), "500", 3, &row, &err), 0);
+	fidx_collection_free(c);
+}
+
+static void test_string_ids(void **state)
+{
+	char path[128];
+	const char *paths[1] = {path};
+	struct fidx_collection *c;
+	struct fidx_err err = {0};
+	struct fidx_result res[4];
+	size_t m, len, index;
+	uint64_t row;
+	float q[DIM];
+	char buf[24];
+	const char *p;
+	(void)state;
+	path_of(path, "str.fidx");
+	build(path, 0, 100, 1);
+	assert_int_equal(fidx_collection_open(&c, paths, 1, 0, &err), 0);
+	assert_int_equal(fidx_collection_id_kind(c), FIDX_IDS_STRING);
+	assert_int_equal(fidx_collection_find(c, "s57", 3, &index, &row, &err), 1);
+	assert_int_equal(row, 57);
+	normalize(data[57], q);
+	assert_int_equal(fidx_collection_search(c, q, 1, 4, -2.0f, res, &m, &err), 0);
+	p = fidx_collection_id(c, 0, res[0].row, buf, &len);
+	assert_bytes(p, len, "s57");
+	/* ties by id as strings: "s3" < "s7" */
+	normalize(data[3], q);
+	assert_int_equal(fidx_collection_search(c, q, 1, 2, -2.0f, res, &m, &err), 0);
+	assert_int_equal(res[0].row, 3);
+	assert_int_equal(res[1].row, 7);
+	fidx_collection_free(c);
+}
+
+static void test_duplicate_and_zero_rows(void **state)
+{
+	char path[128];
+	struct fidx_builder_opts o = {path, NULL, NULL, 6};
+	struct fidx_builder *b;
+	struct fidx_err err = {0};
+	float zero[DIM] = {0};
+	(void)state;
+	path_of(path, "dup.fidx");
+	assert_int_equal(fidx_builder_open(&b, &o, &err), 0);
+	assert_int_equal(fidx_builder_add(b, data[0], DIM, "a", 1, NULL, 0, "in.csv", 2, &err), 0);
+	assert_int_equal(fidx_builder_add(b, data[1], DIM, "a", 1, NULL, 0, "in.csv", 3, &err), FIDX_EINPUT);
+	assert_string_equal(err.msg, "in.csv:3: duplicate id \"a\" (first seen at in.csv:2)");
+	assert_int_equal(fidx_builder_add(b, zero, DIM, "b", 1, NULL, 0, "in.csv", 4, &err), FIDX_EINPUT);
+	assert_string_equal(err.msg, "in.csv:4: the vector is all zeros and cannot be normalized");
+	assert_int_equal(fidx_builder_add(b, data[1], DIM - 1, "c", 1, NULL, 0, "in.csv", 5, &err), FIDX_EINPUT);
+	assert_string_equal(err.msg, "in.csv:5: the row has 23 dimensions, earlier rows have 24");
+	assert_int_equal(fidx_builder_add(b, data[1], DIM, NULL, 0, NULL, 0, "in.csv", 6, &err), FIDX_EINPUT);
+	assert_string_equal(err.msg, "in.csv:6: the row has no id, earlier rows have ids");
+	fidx_builder_abort(b);
+	assert_int_equal(fidx_builder_open(&b, &o, &err), 0);
+	assert_int_equal(fidx_builder_commit(b, &err), FIDX_EINPUT);
+	assert_string_equal(err.msg, "no rows to index");
+}
+
+/* Merging the indexes of two halves equals indexing the whole; several
+ * indexes searched as one give the same answers. */
+static void test_merge_halves(void **state)
+{
+	char a[128], b2[128], whole[128], merged[128];
+	const char *in[2] = {a, b2};
+	struct fidx_merge_opts mo = {merged, in, 2, 0, 6};
+	struct fidx_merge_stats st;
+	struct fidx_collection *cw, *cm, *cs;
+	struct fidx_err err = {0};
+	struct fidx_result rw[10], rm[10], rs[10];
+	size_t t, mw, mm, ms, i;
+	float q[DIM];
+	(void)state;
+	path_of(a, "half-a.fidx");
+	path_of(b2, "half-b.fidx");
+	path_of(whole, "whole.fidx");
+	path_of(merged, "merged.fidx");
+	build(a, 0, 230, 0);
+	build(b2, 230, N, 0);
+	build(whole, 0, N, 0);
+	assert_int_equal(fidx_merge(&mo, &st, &err), 0);
+	assert_int_equal(st.rows, N);
+	{
+		const char *p1[1] = {whole}, *p2[1] = {merged};
+		assert_int_equal(fidx_collection_open(&cw, p1, 1, 0, &err), 0);
+		assert_int_equal(fidx_collection_open(&cm, p2, 1, 0, &err), 0);
+		assert_int_equal(fidx_collection_open(&cs, in, 2, 0, &err), 0);
+	}
+	assert_memory_equal(fidx_index_vector(fidx_collection_index(cw, 0), 0),
+	                    fidx_index_vector(fidx_collection_index(cm, 0), 0), (size_t)N * DIM * sizeof(float));
+	for (t = 0; t < 30; t++) {
+		normalize(data[(t * 53) % N], q);
+		assert_int_equal(fidx_collection_search(cw, q, 1, 10, -2.0f, rw, &mw, &err), 0);
+		assert_int_equal(fidx_collection_search(cm, q, 1, 10, -2.0f, rm, &mm, &err), 0);
+		assert_int_equal(fidx_collection_search(cs, q, 1, 10, -2.0f, rs, &ms, &err), 0);
+		assert_int_equal(mw, mm);
+		assert_int_equal(mw, ms);
+		for (i = 0; i < mw; i++) {
+			assert_int_equal(fidx_collection_id_int(cw, 0, rw[i].row), fidx_collection_id_int(cm, 0, rm[i].row));
+			assert_int_equal(fidx_collection_id_int(cw, 0, rw[i].row), fidx_collection_id_int(cs, rs[i].index, rs[i].row));
+			assert_true(rw[i].score == rm[i].score && rw[i].score == rs[i].score);
+		}
+	}
+	fidx_collection_free(cw);
+	fidx_collection_free(cm);
+	fidx_collection_free(cs);
+}
+
+static void test_merge_ids(void **state)
+{
+	char a[128], b2[128], out[128];
+	const char *in[2] = {a, b2};
+	struct fidx_merge_opts mo = {out, in, 2, 0, 6};
+	struct fidx_merge_stats st;
+	struct fidx_collection *c;
+	struct fidx_err err = {0};
+	size_t index, len;
+	uint64_t row;
+	const char *p;
+	(void)state;
+	path_of(a, "ids-a.fidx");
+	path_of(b2, "ids-b.fidx");
+	path_of(out, "ids-out.fidx");
+	build(a, 0, 100, 1);
+	build(b2, 50, 150, 1);
+	assert_int_equal(fidx_merge(&mo, &st, &err), FIDX_EINPUT);
+	assert_non_null(strstr(err.msg, "id \"s50\" is in both"));
+	assert_int_equal(fidx_collection_open(&c, in, 2, 0, &err), FIDX_EINPUT);
+	assert_non_null(strstr(err.msg, "id \"s50\" is in both"));
+	assert_int_equal(fidx_collection_open(&c, in, 2, 1, &err), 0);
+	fidx_collection_free(c);
+	mo.dedupe = 1;
+	assert_int_equal(fidx_merge(&mo, &st, &err), 0);
+	assert_int_equal(st.rows, 150);
+	assert_int_equal(st.replaced, 50);
+	{
+		const char *paths[1] = {out};
+		assert_int_equal(fidx_collection_open(&c, paths, 1, 0, &err), 0);
+	}
+	/* s60 is the later copy: it sits after a's surviving rows 0..49. */
+	assert_int_equal(fidx_collection_find(c, "s60", 3, &index, &row, &err), 1);
+	assert_int_equal(row, 60);
+	p = fidx_index_text(fidx_collection_index(c, 0), 60, &len);
+	assert_bytes(p, len, "row 60");
+	assert_int_equal(fidx_collection_find(c, "s0", 2, &index, &row, &err), 1);
+	assert_int_equal(row, 0);
+	fidx_collection_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_build_load_search), cmocka_unit_test(test_string_ids),
+		cmocka_unit_test(test_duplicate_and_zero_rows), cmocka_unit_test(test_merge_halves),
+		cmocka_unit_test(test_merge_ids),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

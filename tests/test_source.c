@@ -1,0 +1,159 @@
+/* io/source.c and io/sha256.c: plain and gzip input, digests. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "sha256.h"
+#include "source.h"
+
+static size_t gz(const char *text, unsigned char *out, size_t cap)
+{
+	z_stream z;
+	size_t n;
+	memset(&z, 0, sizeof z);
+	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = (unsigned char *)text;
+	z.avail_in = (uInt)strlen(text);
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	n = cap - z.avail_out;
+	deflateEnd(&z);
+	return n;
+}
+
+/* Reads everything; returns the text or "ERR message". */
+static char *slurp(const void *data, size_t n, int *code)
+{
+	struct fidx_source *s;
+	struct fidx_err err = {0};
+	char *out = malloc(1 << 20);
+	size_t len = 0;
+	ssize_t got;
+
+	assert_int_equal(fidx_source_open_mem(&s, "in", data, n, &err), 0);
+	while ((got = fidx_source_read(s, out + len, 7, &err)) > 0)
+		len += (size_t)got;
+	*code = (int)got;
+	if (got < 0)
+		len = (size_t)snprintf(out, 1 << 20, "ERR %s", err.msg);
+	out[len] = '\0';
+	fidx_source_close(s);
+	return out;
+}
+
+static void test_sha256(void **state)
+{
+	struct fidx_sha256 s;
+	unsigned char d[32];
+	char hex[65];
+	(void)state;
+	fidx_sha256_init(&s);
+	fidx_sha256_update(&s, "abc", 3);
+	fidx_sha256_final(&s, d);
+	fidx_sha256_hex(d, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	fidx_sha256_init(&s);
+	fidx_sha256_final(&s, d);
+	fidx_sha256_hex(d, hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	{
+		const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+		size_t i;
+		fidx_sha256_init(&s);
+		for (i = 0; m[i]; i++)
+			fidx_sha256_update(&s, m + i, 1);
+		fidx_sha256_final(&s, d);
+		fidx_sha256_hex(d, hex);
+		assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	}
+}
+
+static void test_plain_and_digest(void **state)
+{
+	struct fidx_source *s;
+	struct fidx_err err = {0};
+	char buf[64];
+	unsigned char d[32];
+	char hex[65];
+	(void)state;
+	assert_int_equal(fidx_source_open_mem(&s, "in", "abc", 3, &err), 0);
+	assert_int_equal(fidx_source_read(s, buf, sizeof buf, &err), 3);
+	assert_int_equal(fidx_source_read(s, buf, sizeof buf, &err), 0);
+	assert_int_equal(fidx_source_stored_bytes(s), 3);
+	fidx_source_digest(s, d);
+	fidx_sha256_hex(d, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_false(fidx_source_is_gzip(s));
+	fidx_source_close(s);
+}
+
+static void test_gzip(void **state)
+{
+	unsigned char buf[4096];
+	size_t n1, n2;
+	int code;
+	char *got;
+	(void)state;
+	n1 = gz("hello, ", buf, sizeof buf);
+	n2 = gz("world\n", buf + n1, sizeof buf - n1);
+	got = slurp(buf, n1 + n2, &code); /* two members read as one stream */
+	assert_string_equal(got, "hello, world\n");
+	free(got);
+	memset(buf + n1 + n2, 0, 10);  /* zero padding after the data is fine */
+	got = slurp(buf, n1 + n2 + 10, &code);
+	assert_string_equal(got, "hello, world\n");
+	free(got);
+	buf[n1 + n2] = 'x';             /* other bytes are not */
+	got = slurp(buf, n1 + n2 + 10, &code);
+	assert_string_equal(got, "ERR in: unexpected bytes after the gzip data");
+	free(got);
+	got = slurp(buf, n1 - 3, &code); /* truncated */
+	assert_string_equal(got, "ERR in: truncated gzip data");
+	assert_int_equal(code, FIDX_EINPUT);
+	free(got);
+	buf[12] ^= 0xff; /* corrupt */
+	got = slurp(buf, n1 + n2, &code);
+	assert_int_equal(strncmp(got, "ERR in: ", 8), 0);
+	free(got);
+}
+
+static void test_other_compressors(void **state)
+{
+	int code;
+	char *got;
+	(void)state;
+	got = slurp("\xfd" "7zXZ\0rest", 10, &code);
+	assert_string_equal(got, "ERR in: xz-compressed input is not supported (decompress it, or use gzip)");
+	free(got);
+	got = slurp("\x28\xb5\x2f\xfd....", 8, &code);
+	assert_string_equal(got, "ERR in: zstd-compressed input is not supported (decompress it, or use gzip)");
+	free(got);
+}
+
+static void test_missing_file(void **state)
+{
+	struct fidx_source *s;
+	struct fidx_err err = {0};
+	(void)state;
+	assert_int_equal(fidx_source_open(&s, "/nonexistent/x.csv", &err), FIDX_EIO);
+	assert_string_equal(err.msg, "/nonexistent/x.csv: No such file or directory");
+	assert_int_equal(fidx_source_open(&s, "/tmp", &err), FIDX_EINPUT);
+	assert_string_equal(err.msg, "/tmp: is a folder");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sha256),           cmocka_unit_test(test_plain_and_digest),
+		cmocka_unit_test(test_gzip),             cmocka_unit_test(test_other_compressors),
+		cmocka_unit_test(test_missing_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
