@@ -58,7 +58,7 @@ static const char usage[] =
 enum {
 	OPT_TEXTS = 256, OPT_TEXTS_COLUMN, OPT_ID_COLUMN, OPT_TEXT_COLUMN, OPT_EMB_COLUMN,
 	OPT_HEADER, OPT_NO_HEADER, OPT_FORMAT, OPT_CONFIG, OPT_SPLIT, OPT_EMBEDDER, OPT_MODEL,
-	OPT_DIM, OPT_LEVEL, OPT_SAVE, OPT_VERSION,
+	OPT_DIM, OPT_LEVEL, OPT_SAVE,
 };
 
 static const struct option options[] = {
@@ -78,10 +78,7 @@ static const struct option options[] = {
 	{"dim", required_argument, NULL, OPT_DIM},
 	{"level", required_argument, NULL, OPT_LEVEL},
 	{"save-embeddings", required_argument, NULL, OPT_SAVE},
-	{"quiet", no_argument, NULL, 'q'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, OPT_VERSION},
+	CMD_COMMON_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
@@ -91,7 +88,7 @@ int main(int argc, char **argv)
 	struct fidx_ingest_stats st;
 	struct fidx_err err = {0};
 	size_t level = 6;
-	int c;
+	int c, status;
 
 	cmd_init("fidx-build");
 	memset(&o, 0, sizeof o);
@@ -108,12 +105,8 @@ int main(int argc, char **argv)
 		case OPT_HEADER: o.table.header = FIDX_HEADER_YES; break;
 		case OPT_NO_HEADER: o.table.header = FIDX_HEADER_NO; break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "csv") == 0)
-				o.table.delim = ',';
-			else if (strcmp(optarg, "tsv") == 0)
-				o.table.delim = '\t';
-			else
-				return cmd_usage_error("--format expects csv or tsv, not \"%s\"", optarg);
+			if (cmd_parse_format(optarg, &o.table.delim))
+				return FIDX_EXIT_USAGE;
 			break;
 		case OPT_CONFIG: o.config = optarg; break;
 		case OPT_SPLIT: o.split = optarg; break;
@@ -128,18 +121,9 @@ int main(int argc, char **argv)
 				return FIDX_EXIT_USAGE;
 			break;
 		case OPT_SAVE: o.save_embeddings = optarg; break;
-		case 'q': fidx_verbosity = 0; break;
-		case 'v': fidx_verbosity = 2; break;
-		case 'h':
-			fputs(usage, stdout);
-			return cmd_finish(FIDX_EXIT_OK);
-		case OPT_VERSION:
-			cmd_print_version();
-			return cmd_finish(FIDX_EXIT_OK);
-		case ':':
-			return cmd_usage_error("%s needs a value", argv[optind - 1]);
 		default:
-			return cmd_usage_error("unknown option %s", argv[optind - 1]);
+			if ((status = cmd_common_option(c, usage, argv)) != CMD_CONTINUE)
+				return status;
 		}
 	}
 	if (!o.out)

@@ -1,6 +1,7 @@
 #include "common.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -137,6 +138,39 @@ void cmd_print_version(void)
 	printf("cpu: %s\n", cpu);
 }
 
+int cmd_common_option(int c, const char *usage, char **argv)
+{
+	switch (c) {
+	case 'q':
+		fidx_verbosity = 0;
+		return CMD_CONTINUE;
+	case 'v':
+		fidx_verbosity = 2;
+		return CMD_CONTINUE;
+	case 'h':
+		fputs(usage, stdout);
+		return cmd_finish(FIDX_EXIT_OK);
+	case CMD_OPT_VERSION:
+		cmd_print_version();
+		return cmd_finish(FIDX_EXIT_OK);
+	case ':':
+		return cmd_usage_error("%s needs a value", argv[optind - 1]);
+	default:
+		return cmd_usage_error("unknown option %s", argv[optind - 1]);
+	}
+}
+
+int cmd_parse_format(const char *s, char *delim)
+{
+	if (strcmp(s, "csv") == 0)
+		*delim = ',';
+	else if (strcmp(s, "tsv") == 0)
+		*delim = '\t';
+	else
+		return cmd_usage_error("--format expects csv or tsv, not \"%s\"", s);
+	return 0;
+}
+
 int cmd_parse_size(const char *opt, const char *s, size_t min, size_t max, size_t *out)
 {
 	char *end;
@@ -165,8 +199,14 @@ int cmd_parse_float(const char *opt, const char *s, float *out)
 
 int cmd_finish(int code)
 {
-	int failed = fflush(stdout) != 0 || ferror(stdout);
-	int e = errno;
+	static int finished;
+	int failed, e;
+
+	if (finished)
+		return code;
+	finished = 1;
+	failed = fflush(stdout) != 0 || ferror(stdout);
+	e = errno;
 	if (fclose(stdout) != 0 && !failed) {
 		failed = 1;
 		e = errno;

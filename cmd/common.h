@@ -49,12 +49,32 @@ int cmd_usage_error(const char *fmt, ...) FIDX_PRINTF(1, 2);
 /* Prints "<prog> <version>" and the FAISS and SIMD details. */
 void cmd_print_version(void);
 
+/* Options every command has: -q, -v, -h, --version, and getopt's errors.
+ * Commands list CMD_COMMON_OPTIONS in their long options and pass "qvh" in
+ * their short options (with a leading ':'), then hand every option their
+ * switch does not know to cmd_common_option. */
+#define CMD_OPT_VERSION 0x1000
+#define CMD_COMMON_OPTIONS                                  \
+	{"quiet", no_argument, NULL, 'q'},                   \
+	{"verbose", no_argument, NULL, 'v'},                 \
+	{"help", no_argument, NULL, 'h'},                    \
+	{"version", no_argument, NULL, CMD_OPT_VERSION}
+/* Returns CMD_CONTINUE after -q and -v, else the exit status to end with:
+ * 0 after printing the usage or the version, FIDX_EXIT_USAGE after a
+ * usage error (an unknown option, a missing value). */
+#define CMD_CONTINUE (-1)
+int cmd_common_option(int c, const char *usage, char **argv);
+
+/* Parses a --format value (csv or tsv) into a delimiter. */
+int cmd_parse_format(const char *s, char *delim);
+
 /* Parses an option's value; on failure prints a usage error and returns -1. */
 int cmd_parse_size(const char *opt, const char *s, size_t min, size_t max, size_t *out);
 int cmd_parse_float(const char *opt, const char *s, float *out);
 
 /* Flushes and closes standard output, reporting a write error (a full disk,
- * a closed pipe). Returns code, or FIDX_EXIT_IO when the output failed. */
+ * a closed pipe). Returns code, or FIDX_EXIT_IO when the output failed.
+ * Later calls only return code. */
 int cmd_finish(int code);
 
 #endif

@@ -17,16 +17,13 @@ static const char usage[] =
 	"with status 5 when an index is damaged.\n"
 	"\n"
 	"  -q, --quiet     print nothing; only the exit status tells\n"
+	"  -v, --verbose   the same as the default\n"
 	"  -h, --help      show this help\n"
 	"      --version   show the version\n"
 	"\n" FIDX_EXIT_CODES_HELP;
 
-enum { OPT_VERSION = 256 };
-
 static const struct option options[] = {
-	{"quiet", no_argument, NULL, 'q'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, OPT_VERSION},
+	CMD_COMMON_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
@@ -133,19 +130,10 @@ int main(int argc, char **argv)
 
 	cmd_init("fidx-info");
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "qh", options, NULL)) != -1) {
-		switch (c) {
-		case 'q': fidx_verbosity = 0; break;
-		case 'h':
-			fputs(usage, stdout);
-			return cmd_finish(FIDX_EXIT_OK);
-		case OPT_VERSION:
-			cmd_print_version();
-			return cmd_finish(FIDX_EXIT_OK);
-		default:
-			return cmd_usage_error("unknown option %s", argv[optind - 1]);
-		}
-	}
+	while ((c = getopt_long(argc, argv, ":qvh", options, NULL)) != -1)
+		if ((status = cmd_common_option(c, usage, argv)) != CMD_CONTINUE)
+			return status;
+	status = FIDX_EXIT_OK;
 	if (optind == argc)
 		return cmd_usage_error("no index given");
 	for (i = optind; i < argc; i++) {

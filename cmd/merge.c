@@ -28,16 +28,13 @@ static const char usage[] =
 	"      --version          show the version\n"
 	"\n" FIDX_EXIT_CODES_HELP;
 
-enum { OPT_DEDUPE = 256, OPT_LEVEL, OPT_VERSION };
+enum { OPT_DEDUPE = 256, OPT_LEVEL };
 
 static const struct option options[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"dedupe", no_argument, NULL, OPT_DEDUPE},
 	{"level", required_argument, NULL, OPT_LEVEL},
-	{"quiet", no_argument, NULL, 'q'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, OPT_VERSION},
+	CMD_COMMON_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
@@ -47,7 +44,7 @@ int main(int argc, char **argv)
 	struct fidx_merge_stats st;
 	struct fidx_err err = {0};
 	size_t level = 6;
-	int c;
+	int c, status;
 
 	cmd_init("fidx-merge");
 	memset(&o, 0, sizeof o);
@@ -60,18 +57,9 @@ int main(int argc, char **argv)
 			if (cmd_parse_size("--level", optarg, 1, 9, &level))
 				return FIDX_EXIT_USAGE;
 			break;
-		case 'q': fidx_verbosity = 0; break;
-		case 'v': fidx_verbosity = 2; break;
-		case 'h':
-			fputs(usage, stdout);
-			return cmd_finish(FIDX_EXIT_OK);
-		case OPT_VERSION:
-			cmd_print_version();
-			return cmd_finish(FIDX_EXIT_OK);
-		case ':':
-			return cmd_usage_error("%s needs a value", argv[optind - 1]);
 		default:
-			return cmd_usage_error("unknown option %s", argv[optind - 1]);
+			if ((status = cmd_common_option(c, usage, argv)) != CMD_CONTINUE)
+				return status;
 		}
 	}
 	if (!o.out)

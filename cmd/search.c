@@ -49,7 +49,7 @@ static const char usage[] =
 	"\n" FIDX_EXIT_CODES_HELP;
 
 enum { OPT_JSON = 256, OPT_TSV, OPT_VECTORS, OPT_FORMAT, OPT_HEADER, OPT_NO_HEADER, OPT_ID,
-       OPT_MIN_SCORE, OPT_KEEP_APART, OPT_VERSION };
+       OPT_MIN_SCORE, OPT_KEEP_APART };
 
 static const struct option options[] = {
 	{"top-k", required_argument, NULL, 'k'},
@@ -63,10 +63,7 @@ static const struct option options[] = {
 	{"min-score", required_argument, NULL, OPT_MIN_SCORE},
 	{"index", required_argument, NULL, 'i'},
 	{"keep-apart", no_argument, NULL, OPT_KEEP_APART},
-	{"quiet", no_argument, NULL, 'q'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, OPT_VERSION},
+	CMD_COMMON_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
@@ -383,12 +380,8 @@ int main(int argc, char **argv)
 		case OPT_TSV: fmt = TSV; break;
 		case OPT_VECTORS: vectors = optarg; break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "csv") == 0)
-				to.delim = ',';
-			else if (strcmp(optarg, "tsv") == 0)
-				to.delim = '\t';
-			else {
-				status = cmd_usage_error("--format expects csv or tsv, not \"%s\"", optarg);
+			if (cmd_parse_format(optarg, &to.delim)) {
+				status = FIDX_EXIT_USAGE;
 				goto out;
 			}
 			break;
@@ -403,20 +396,9 @@ int main(int argc, char **argv)
 			break;
 		case 'i': paths[nidx++] = optarg; break;
 		case OPT_KEEP_APART: keep_apart = 1; break;
-		case 'q': fidx_verbosity = 0; break;
-		case 'v': fidx_verbosity = 2; break;
-		case 'h':
-			fputs(usage, stdout);
-			goto out;
-		case OPT_VERSION:
-			cmd_print_version();
-			goto out;
-		case ':':
-			status = cmd_usage_error("%s needs a value", argv[optind - 1]);
-			goto out;
 		default:
-			status = cmd_usage_error("unknown option %s", argv[optind - 1]);
-			goto out;
+			if ((status = cmd_common_option(c, usage, argv)) != CMD_CONTINUE)
+				goto out;
 		}
 	}
 	if (!nidx) {

@@ -10,37 +10,11 @@
 #include "hub.h"
 #include "number.h"
 #include "outfile.h"
+#include "path.h"
 #include "sha256.h"
 #include "texts.h"
 
 #define EMBED_BATCH 256
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* Formats fidx cannot read yet, recognised by name so the message is
- * clear rather than a CSV parse error on binary bytes. */
-static const char *unsupported_format(const char *path)
-{
-	static const char *const ext[][2] = {
-		{".parquet", "Parquet"}, {".arrow", "Arrow"}, {".jsonl", "JSON Lines"},
-		{".ndjson", "JSON Lines"}, {".json", "JSON"}, {".npy", "numpy"}, {".npz", "numpy"},
-		{".zst", "zstd"}, {".xz", "xz"}, {".bz2", "bzip2"}, {".lz4", "lz4"},
-	};
-	size_t i;
-	for (i = 0; i < sizeof ext / sizeof *ext; i++)
-		if (ends_with(path, ext[i][0]) || (ends_with(path, ".gz") && strstr(path, ext[i][0])))
-			return ext[i][1];
-	return NULL;
-}
-
-static int is_table_name(const char *path)
-{
-	return fidx_texts_is_table(path);
-}
 
 struct run {
 	const struct fidx_ingest_opts *o;
@@ -147,7 +121,7 @@ static int ingest_path(struct run *r, const char *path, struct fidx_err *err)
 		if (rc)
 			return rc;
 		for (i = 0; i < files.n; i++) {
-			if ((fmt = unsupported_format(files.paths[i])) != NULL || !is_table_name(files.paths[i])) {
+			if ((fmt = fidx_path_unsupported(files.paths[i])) != NULL || !fidx_path_is_table(files.paths[i])) {
 				rc = fidx_err_set(err, FIDX_EINPUT, "%s: %s files are not supported (fidx reads .csv and .tsv, optionally .gz)",
 				                  files.paths[i], fmt ? fmt : "these");
 				break;
@@ -158,7 +132,7 @@ static int ingest_path(struct run *r, const char *path, struct fidx_err *err)
 		fidx_hub_files_free(&files);
 		return rc;
 	}
-	if ((fmt = unsupported_format(path)) != NULL)
+	if ((fmt = fidx_path_unsupported(path)) != NULL)
 		return fidx_err_set(err, FIDX_EINPUT, "%s: %s files are not supported (fidx reads .csv and .tsv, optionally .gz)",
 		                    path, fmt);
 	return ingest_table(r, path, err);

@@ -187,7 +187,11 @@ int fidx_parse_canonical_i64(const char *s, size_t n, int64_t *out)
 	return 1;
 }
 
-int fidx_format_double(double v, char out[32])
+/* The shortest "%.Ng" (N <= maxprec) that reads back as v: glibc's printf
+ * rounds correctly, so the first N that round-trips gives the shortest
+ * digits, as Python's repr and numpy do. Read back as a float when
+ * is_float is set. */
+static int shortest(double v, int maxprec, int is_float, char *out, size_t cap)
 {
 	locale_t old = (locale_t)0;
 	int prec, len = 0;
@@ -195,15 +199,19 @@ int fidx_format_double(double v, char out[32])
 	pthread_once(&c_locale_once, make_c_locale);
 	if (c_locale)
 		old = uselocale(c_locale);
-	/* The first precision that reads back exactly is the shortest; glibc's
-	 * printf rounds correctly, so its digits are the shortest repr's. */
-	for (prec = 1; prec <= 17; prec++) {
-		len = snprintf(out, 32, "%.*g", prec, v);
-		if (strtod(out, NULL) == v)
+	for (prec = 1; prec <= maxprec; prec++) {
+		len = snprintf(out, cap, "%.*g", prec, v);
+		if (is_float ? strtof(out, NULL) == (float)v : strtod(out, NULL) == v)
 			break;
 	}
 	if (c_locale)
 		uselocale(old);
+	return len;
+}
+
+int fidx_format_double(double v, char out[32])
+{
+	int len = shortest(v, 17, 0, out, 32);
 	/* Python's repr keeps ".0" on integral values such as 1.0. */
 	if (!strpbrk(out, ".e") && len < 30) {
 		out[len++] = '.';
@@ -215,18 +223,5 @@ int fidx_format_double(double v, char out[32])
 
 int fidx_format_float(float v, char out[24])
 {
-	locale_t old = (locale_t)0;
-	int prec, len = 0;
-
-	pthread_once(&c_locale_once, make_c_locale);
-	if (c_locale)
-		old = uselocale(c_locale);
-	for (prec = 1; prec <= 9; prec++) {
-		len = snprintf(out, 24, "%.*g", prec, (double)v);
-		if (strtof(out, NULL) == v)
-			break;
-	}
-	if (c_locale)
-		uselocale(old);
-	return len;
+	return shortest((double)v, 9, 1, out, 24);
 }

@@ -6,6 +6,7 @@
 
 #include "csv.h"
 #include "number.h"
+#include "path.h"
 
 struct fidx_table {
 	struct fidx_source *src;
@@ -21,20 +22,6 @@ struct fidx_table {
 	int have_pending;
 };
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-char fidx_table_delim_for(const char *path)
-{
-	if (ends_with(path, ".tsv") || ends_with(path, ".tab") || ends_with(path, ".tsv.gz") ||
-	    ends_with(path, ".tab.gz"))
-		return '\t';
-	return ',';
-}
-
 int fidx_table_open_source(struct fidx_table **out, struct fidx_source *src,
                            const struct fidx_table_opts *o, struct fidx_err *err)
 {
@@ -49,7 +36,7 @@ int fidx_table_open_source(struct fidx_table **out, struct fidx_source *src,
 	t->src = src;
 	t->o = *o;
 	if (!t->o.delim)
-		t->o.delim = fidx_table_delim_for(fidx_source_name(src));
+		t->o.delim = fidx_path_delim(fidx_source_name(src));
 	t->id_col = t->text_col = t->emb_col = -1;
 	rc = fidx_csv_open(&t->csv, src, t->o.delim, err);
 	if (rc) {

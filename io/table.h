@@ -24,7 +24,7 @@ struct fidx_table_opts {
 	const char *text_column;      /* header name, or NULL */
 	const char *embedding_column; /* header name of a list column, or NULL */
 	int header;                   /* enum fidx_header_mode */
-	char delim;                   /* 0: by file name (.tsv, .tab: tab; else ',') */
+	char delim;                   /* 0: by file name (io/path.h) */
 };
 
 struct fidx_row {
@@ -55,9 +55,5 @@ int fidx_table_next(struct fidx_table *t, struct fidx_row *row, struct fidx_err 
 struct fidx_source *fidx_table_source(struct fidx_table *t);
 
 void fidx_table_close(struct fidx_table *t);
-
-/* The delimiter a file name implies: '\t' for .tsv/.tab (optionally .gz),
- * else ','. */
-char fidx_table_delim_for(const char *path);
 
 #endif

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "csv.h"
-#include "table.h"
+#include "path.h"
 
 #define MAX_LINE (64u << 20)
 
@@ -20,22 +20,6 @@ struct fidx_texts {
 	uint64_t line;
 };
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-int fidx_texts_is_table(const char *path)
-{
-	static const char *const ext[] = {".csv", ".tsv", ".tab", ".csv.gz", ".tsv.gz", ".tab.gz"};
-	size_t i;
-	for (i = 0; i < sizeof ext / sizeof *ext; i++)
-		if (ends_with(path, ext[i]))
-			return 1;
-	return 0;
-}
-
 int fidx_texts_open(struct fidx_texts **out, const char *path, const char *column,
                     struct fidx_err *err)
 {
@@ -48,12 +32,12 @@ int fidx_texts_open(struct fidx_texts **out, const char *path, const char *colum
 	t->line = 1;
 	if ((rc = fidx_source_open(&t->src, path, err)) != 0)
 		goto fail;
-	if (strcmp(path, "-") != 0 && fidx_texts_is_table(path)) {
+	if (strcmp(path, "-") != 0 && fidx_path_is_table(path)) {
 		struct fidx_csv_record r;
 		size_t i;
 		if (!column)
 			column = "text";
-		if ((rc = fidx_csv_open(&t->csv, t->src, fidx_table_delim_for(path), err)) != 0)
+		if ((rc = fidx_csv_open(&t->csv, t->src, fidx_path_delim(path), err)) != 0)
 			goto fail;
 		rc = fidx_csv_next(t->csv, &r, err);
 		if (rc < 0)

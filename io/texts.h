@@ -25,7 +25,4 @@ int fidx_texts_next(struct fidx_texts *t, const char **p, size_t *len, uint64_t 
 struct fidx_source *fidx_texts_source(struct fidx_texts *t);
 void fidx_texts_close(struct fidx_texts *t);
 
-/* Whether a path names a CSV or TSV file (possibly gzip-compressed). */
-int fidx_texts_is_table(const char *path);
-
 #endif

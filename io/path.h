@@ -1,0 +1,20 @@
+/* What a file name says about its contents. */
+#ifndef FIDX_IO_PATH_H
+#define FIDX_IO_PATH_H
+
+/* Whether s ends with suffix. */
+int fidx_has_suffix(const char *s, const char *suffix);
+
+/* Whether a path names a CSV or TSV file: .csv, .tsv, .tab, each possibly
+ * followed by .gz. */
+int fidx_path_is_table(const char *path);
+
+/* The delimiter a file name implies: '\t' for .tsv and .tab (possibly .gz),
+ * else ','. */
+char fidx_path_delim(const char *path);
+
+/* The name of a data format fidx does not read, recognised by the file
+ * name ("Parquet", "JSON Lines", "zstd", ...), or NULL. */
+const char *fidx_path_unsupported(const char *path);
+
+#endif
