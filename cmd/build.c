@@ -44,11 +44,9 @@ static const char usage[] =
 	"                             with --texts only: also write the embeddings as a\n"
 	"                             CSV in the layout of pandas' to_csv(index=False),\n"
 	"                             header 0,1,...,D-1, ready to publish on the Hub\n"
-	"      --level <1-9>          zlib compression level (default 6)\n"
-	"  -q, --quiet                print errors only\n"
-	"  -v, --verbose              print more\n"
-	"  -h, --help                 show this help\n"
-	"      --version              show the version\n"
+	"      --level <1-12>         the vectors' compression level, 1 fastest to 12\n"
+	"                             smallest (default 1: 0.85 of the raw size)\n"
+	CMD_COMMON_HELP
 	"\n"
 	"Embedders: hash is fidx's offline lexical embedder (feature hashing of words\n"
 	"and character n-grams, model " FIDX_HASH_MODEL "). It needs no network, and it\n"
@@ -87,7 +85,7 @@ int main(int argc, char **argv)
 	struct fidx_ingest_opts o;
 	struct fidx_ingest_stats st;
 	struct fidx_err err = {0};
-	size_t level = 6;
+	size_t level = 1;
 	int c, status;
 
 	cmd_init("fidx-build");
@@ -117,7 +115,7 @@ int main(int argc, char **argv)
 				return FIDX_EXIT_USAGE;
 			break;
 		case OPT_LEVEL:
-			if (cmd_parse_size("--level", optarg, 1, 9, &level))
+			if (cmd_parse_size("--level", optarg, 1, 12, &level))
 				return FIDX_EXIT_USAGE;
 			break;
 		case OPT_SAVE: o.save_embeddings = optarg; break;

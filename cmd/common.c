@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <omp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -147,6 +148,13 @@ int cmd_common_option(int c, const char *usage, char **argv)
 	case 'v':
 		fidx_verbosity = 2;
 		return CMD_CONTINUE;
+	case CMD_OPT_THREADS: {
+		size_t n;
+		if (cmd_parse_size("--threads", optarg, 1, 1024, &n))
+			return FIDX_EXIT_USAGE;
+		omp_set_num_threads((int)n);
+		return CMD_CONTINUE;
+	}
 	case 'h':
 		fputs(usage, stdout);
 		return cmd_finish(FIDX_EXIT_OK);

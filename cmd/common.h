@@ -54,12 +54,21 @@ void cmd_print_version(void);
  * their short options (with a leading ':'), then hand every option their
  * switch does not know to cmd_common_option. */
 #define CMD_OPT_VERSION 0x1000
+#define CMD_OPT_THREADS 0x1001
 #define CMD_COMMON_OPTIONS                                  \
+	{"threads", required_argument, NULL, CMD_OPT_THREADS}, \
 	{"quiet", no_argument, NULL, 'q'},                   \
 	{"verbose", no_argument, NULL, 'v'},                 \
 	{"help", no_argument, NULL, 'h'},                    \
 	{"version", no_argument, NULL, CMD_OPT_VERSION}
-/* Returns CMD_CONTINUE after -q and -v, else the exit status to end with:
+/* The help text of the options above, for usage messages. */
+#define CMD_COMMON_HELP                                                                   \
+	"      --threads <n>          threads to use (default: all cores)\n"                   \
+	"  -q, --quiet                print errors only\n"                                      \
+	"  -v, --verbose              print more\n"                                             \
+	"  -h, --help                 show this help\n"                                         \
+	"      --version              show the version\n"
+/* Returns CMD_CONTINUE after -q, -v and --threads, else the exit status to end with:
  * 0 after printing the usage or the version, FIDX_EXIT_USAGE after a
  * usage error (an unknown option, a missing value). */
 #define CMD_CONTINUE (-1)

@@ -16,10 +16,7 @@ static const char usage[] =
 	"sources, sizes and compression, and checks every block's checksum. Exits\n"
 	"with status 5 when an index is damaged.\n"
 	"\n"
-	"  -q, --quiet     print nothing; only the exit status tells\n"
-	"  -v, --verbose   the same as the default\n"
-	"  -h, --help      show this help\n"
-	"      --version   show the version\n"
+	CMD_COMMON_HELP
 	"\n" FIDX_EXIT_CODES_HELP;
 
 static const struct option options[] = {

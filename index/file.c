@@ -2,11 +2,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libdeflate.h>
+#include <limits.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "outfile.h"
 
@@ -16,8 +21,15 @@
 #define BLOCK_SIZE (1u << 20)
 #define MAX_BLOCK_SIZE (64u << 20)
 #define STORED_FLAG 0x80000000u
-#define CODEC_DEFLATE 1
-#define CODEC_PLANES 2 /* deflate over byte planes of 4-byte values */
+#define CODEC_DEFLATE 1 /* the block deflated */
+#define CODEC_PLANES 2  /* version 1: the block's byte planes deflated together */
+#define CODEC_PLANES4 3 /* version 2: each byte plane deflated or stored alone */
+#define PLANE_TABLE 16
+/* A plane is stored as it is unless deflate saves at least 2% of it; a
+ * sample of its first bytes decides for planes of random-looking bytes
+ * (the low mantissa bytes), so they cost no compression time. */
+#define PLANE_SAMPLE (64u << 10)
+#define PLANE_GAIN(n) ((n) - (n) / 50)
 /* deflate cannot expand data by more than 1032:1, so a section's decoded
  * size is bounded by its stored size: no small file can ask for a huge
  * allocation. */
@@ -50,15 +62,7 @@ static uint64_t get64(const unsigned char *p)
 
 static uint32_t crc(const void *p, size_t n)
 {
-	uint32_t c = (uint32_t)crc32(0L, Z_NULL, 0);
-	const unsigned char *b = p;
-	while (n) {
-		uInt take = n > (1u << 30) ? (1u << 30) : (uInt)n;
-		c = (uint32_t)crc32(c, b, take);
-		b += take;
-		n -= take;
-	}
-	return c;
+	return libdeflate_crc32(0, p, n);
 }
 
 /* The block header's own checksum covers its position too, so a block
@@ -83,18 +87,49 @@ static void to_planes(const unsigned char *src, unsigned char *dst, size_t n)
 	}
 }
 
-static void from_planes(const unsigned char *src, unsigned char *dst, size_t n)
+/* dst = the m 4-byte values whose bytes are p0[i], p1[i], p2[i], p3[i]. */
+static void from_planes(const unsigned char *p0, const unsigned char *p1, const unsigned char *p2,
+                        const unsigned char *p3, unsigned char *dst, size_t m)
 {
-	size_t m = n / 4, i;
-	for (i = 0; i < m; i++) {
-		dst[4 * i] = src[i];
-		dst[4 * i + 1] = src[m + i];
-		dst[4 * i + 2] = src[2 * m + i];
-		dst[4 * i + 3] = src[3 * m + i];
+	size_t i = 0;
+#ifdef __SSE2__
+	for (; i + 16 <= m; i += 16) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(p0 + i));
+		__m128i b = _mm_loadu_si128((const __m128i *)(p1 + i));
+		__m128i c = _mm_loadu_si128((const __m128i *)(p2 + i));
+		__m128i d = _mm_loadu_si128((const __m128i *)(p3 + i));
+		__m128i ab_lo = _mm_unpacklo_epi8(a, b), ab_hi = _mm_unpackhi_epi8(a, b);
+		__m128i cd_lo = _mm_unpacklo_epi8(c, d), cd_hi = _mm_unpackhi_epi8(c, d);
+		_mm_storeu_si128((__m128i *)(dst + 4 * i), _mm_unpacklo_epi16(ab_lo, cd_lo));
+		_mm_storeu_si128((__m128i *)(dst + 4 * i + 16), _mm_unpackhi_epi16(ab_lo, cd_lo));
+		_mm_storeu_si128((__m128i *)(dst + 4 * i + 32), _mm_unpacklo_epi16(ab_hi, cd_hi));
+		_mm_storeu_si128((__m128i *)(dst + 4 * i + 48), _mm_unpackhi_epi16(ab_hi, cd_hi));
+	}
+#endif
+	for (; i < m; i++) {
+		dst[4 * i] = p0[i];
+		dst[4 * i + 1] = p1[i];
+		dst[4 * i + 2] = p2[i];
+		dst[4 * i + 3] = p3[i];
 	}
 }
 
 /* ---------------------------------------------------------------- writer */
+
+/* One block's encoded form. */
+struct encoded {
+	unsigned char head[BLOCK_HEAD];
+	unsigned char *buf; /* payload, when not the raw bytes themselves */
+	size_t cap;
+	const unsigned char *payload;
+	uint32_t stored;
+};
+
+/* Per-thread encoding state. */
+struct encoder {
+	struct libdeflate_compressor *c;
+	unsigned char *plane;
+};
 
 struct secw {
 	int fd;
@@ -102,99 +137,166 @@ struct secw {
 	uint64_t start, pos;
 	uint32_t type, codec, blocks;
 	uint64_t raw_total;
-	unsigned char *raw, *plane, *out;
-	size_t fill, out_cap;
-	z_stream z;
-	int z_live;
+	int level, nthreads;
+	size_t batch;         /* blocks encoded at once, in parallel */
+	unsigned char *raw;   /* batch * BLOCK_SIZE bytes */
+	size_t fill;
+	struct encoded *enc;  /* batch entries */
+	struct encoder *coders; /* nthreads entries */
 };
+
+/* Deflates src into dst (room cap); returns the size, or 0 when it does not
+ * save at least 2%. */
+static size_t squeeze(struct libdeflate_compressor *c, const unsigned char *src, size_t n,
+                      unsigned char *dst, size_t cap)
+{
+	size_t got = libdeflate_deflate_compress(c, src, n, dst, cap);
+	return got && got < PLANE_GAIN(n) ? got : 0;
+}
+
+static void encode(const struct secw *s, struct encoder *coder, const unsigned char *raw, size_t n,
+                   uint32_t index, struct encoded *e)
+{
+	uint32_t stored = 0, flag = 0;
+
+	if (s->codec == CODEC_PLANES4) {
+		size_t q = n / 4, off = PLANE_TABLE;
+		int p;
+		to_planes(raw, coder->plane, n);
+		for (p = 0; p < 4; p++) {
+			const unsigned char *plane = coder->plane + (size_t)p * q;
+			size_t got = 0;
+			/* A sample that does not compress means the plane will not. */
+			if (q <= PLANE_SAMPLE || squeeze(coder->c, plane, PLANE_SAMPLE, e->buf + off, e->cap - off))
+				got = squeeze(coder->c, plane, q, e->buf + off, e->cap - off);
+			if (!got) {
+				memcpy(e->buf + off, plane, q);
+				put32(e->buf + 4 * p, (uint32_t)q | STORED_FLAG);
+				off += q;
+			} else {
+				put32(e->buf + 4 * p, (uint32_t)got);
+				off += got;
+			}
+		}
+		e->payload = e->buf;
+		stored = (uint32_t)off;
+	} else {
+		size_t got = libdeflate_deflate_compress(coder->c, raw, n, e->buf, e->cap);
+		if (got && got < n) {
+			e->payload = e->buf;
+			stored = (uint32_t)got;
+		} else {
+			/* Incompressible: keep the bytes as they are. */
+			e->payload = raw;
+			stored = (uint32_t)n;
+			flag = STORED_FLAG;
+		}
+	}
+	put32(e->head, stored | flag);
+	put32(e->head + 4, (uint32_t)n);
+	put32(e->head + 8, crc(raw, n));
+	put32(e->head + 12, crc(e->payload, stored));
+	put32(e->head + 16, head_crc(e->head, s->type, index));
+	e->stored = stored;
+}
+
+static void secw_free(struct secw *s)
+{
+	size_t i;
+	if (s->coders)
+		for (i = 0; i < (size_t)s->nthreads; i++) {
+			if (s->coders[i].c)
+				libdeflate_free_compressor(s->coders[i].c);
+			free(s->coders[i].plane);
+		}
+	if (s->enc)
+		for (i = 0; i < s->batch; i++)
+			free(s->enc[i].buf);
+	free(s->coders);
+	free(s->enc);
+	free(s->raw);
+	s->coders = NULL;
+	s->enc = NULL;
+	s->raw = NULL;
+}
 
 static int secw_init(struct secw *s, int fd, const char *name, uint64_t start, uint32_t type,
                      uint32_t codec, int level, struct fidx_err *err)
 {
+	size_t i, bound;
+
 	memset(s, 0, sizeof *s);
 	s->fd = fd;
 	s->name = name;
 	s->start = s->pos = start;
 	s->type = type;
 	s->codec = codec;
-	if (deflateInit2(&s->z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	s->level = level;
+	/* Only the vectors are large enough to be worth several threads. */
+	s->nthreads = type == FIDX_SEC_VECTORS ? omp_get_max_threads() : 1;
+	if (s->nthreads < 1)
+		s->nthreads = 1;
+	s->batch = (size_t)s->nthreads * 2;
+	s->raw = malloc(s->batch * BLOCK_SIZE);
+	s->enc = calloc(s->batch, sizeof *s->enc);
+	s->coders = calloc((size_t)s->nthreads, sizeof *s->coders);
+	if (!s->raw || !s->enc || !s->coders)
 		return fidx_err_nomem(err);
-	s->z_live = 1;
-	s->out_cap = deflateBound(&s->z, BLOCK_SIZE);
-	s->raw = malloc(BLOCK_SIZE);
-	s->out = malloc(s->out_cap);
-	if (codec == CODEC_PLANES)
-		s->plane = malloc(BLOCK_SIZE);
-	if (!s->raw || !s->out || (codec == CODEC_PLANES && !s->plane))
-		return fidx_err_nomem(err);
+	for (i = 0; i < (size_t)s->nthreads; i++) {
+		if (!(s->coders[i].c = libdeflate_alloc_compressor(level)))
+			return fidx_err_nomem(err);
+		if (codec == CODEC_PLANES4 && !(s->coders[i].plane = malloc(BLOCK_SIZE)))
+			return fidx_err_nomem(err);
+	}
+	bound = libdeflate_deflate_compress_bound(s->coders[0].c, BLOCK_SIZE);
+	if (codec == CODEC_PLANES4)
+		bound = PLANE_TABLE + 4 * libdeflate_deflate_compress_bound(s->coders[0].c, BLOCK_SIZE / 4);
+	for (i = 0; i < s->batch; i++) {
+		s->enc[i].cap = bound;
+		if (!(s->enc[i].buf = malloc(bound)))
+			return fidx_err_nomem(err);
+	}
 	return 0;
 }
 
-static void secw_free(struct secw *s)
-{
-	if (s->z_live)
-		deflateEnd(&s->z);
-	s->z_live = 0;
-	free(s->raw);
-	free(s->plane);
-	free(s->out);
-	s->raw = s->plane = s->out = NULL;
-}
-
+/* Encodes the buffered blocks (in parallel) and writes them in order. */
 static int secw_flush(struct secw *s, struct fidx_err *err)
 {
-	unsigned char head[BLOCK_HEAD];
-	const unsigned char *payload;
-	uint32_t stored;
-	int rc;
+	size_t nblk = (s->fill + BLOCK_SIZE - 1) / BLOCK_SIZE, i;
+	long b;
+	int rc = 0;
 
-	if (!s->fill)
+	if (!nblk)
 		return 0;
-	if (s->codec == CODEC_PLANES)
-		to_planes(s->raw, s->plane, s->fill);
-	deflateReset(&s->z);
-	s->z.next_in = s->codec == CODEC_PLANES ? s->plane : s->raw;
-	s->z.avail_in = (uInt)s->fill;
-	s->z.next_out = s->out;
-	s->z.avail_out = (uInt)s->out_cap;
-	if (deflate(&s->z, Z_FINISH) != Z_STREAM_END)
-		return fidx_err_set(err, FIDX_EINTERNAL, "%s: deflate failed", s->name);
-	stored = (uint32_t)(s->out_cap - s->z.avail_out);
-	if (stored >= s->fill) {
-		/* Incompressible: keep the bytes as they are. */
-		payload = s->raw;
-		stored = (uint32_t)s->fill;
-		put32(head, stored | STORED_FLAG);
-	} else {
-		payload = s->out;
-		put32(head, stored);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(s->nthreads) if (nblk > 1)
+	for (b = 0; b < (long)nblk; b++) {
+		size_t off = (size_t)b * BLOCK_SIZE, n = s->fill - off < BLOCK_SIZE ? s->fill - off : BLOCK_SIZE;
+		encode(s, &s->coders[omp_get_thread_num()], s->raw + off, n, s->blocks + (uint32_t)b, &s->enc[b]);
 	}
-	put32(head + 4, (uint32_t)s->fill);
-	put32(head + 8, crc(s->raw, s->fill));
-	put32(head + 12, crc(payload, stored));
-	put32(head + 16, head_crc(head, s->type, s->blocks));
-	rc = fidx_pwrite_all(s->fd, head, BLOCK_HEAD, s->pos, s->name, err);
-	if (!rc)
-		rc = fidx_pwrite_all(s->fd, payload, stored, s->pos + BLOCK_HEAD, s->name, err);
-	if (rc)
-		return rc;
-	s->pos += BLOCK_HEAD + (uint64_t)stored;
-	s->raw_total += s->fill;
-	s->blocks++;
+	for (i = 0; i < nblk && !rc; i++) {
+		struct encoded *e = &s->enc[i];
+		rc = fidx_pwrite_all(s->fd, e->head, BLOCK_HEAD, s->pos, s->name, err);
+		if (!rc)
+			rc = fidx_pwrite_all(s->fd, e->payload, e->stored, s->pos + BLOCK_HEAD, s->name, err);
+		s->pos += BLOCK_HEAD + (uint64_t)e->stored;
+		s->raw_total += get32(e->head + 4);
+	}
+	s->blocks += (uint32_t)nblk;
 	s->fill = 0;
-	return 0;
+	return rc;
 }
 
 static int secw_put(struct secw *s, const void *data, size_t n, struct fidx_err *err)
 {
 	const unsigned char *p = data;
+	size_t cap = s->batch * BLOCK_SIZE;
 	while (n) {
-		size_t take = BLOCK_SIZE - s->fill;
+		size_t take = cap - s->fill;
 		if (take > n)
 			take = n;
 		memcpy(s->raw + s->fill, p, take);
 		s->fill += take, p += take, n -= take;
-		if (s->fill == BLOCK_SIZE) {
+		if (s->fill == cap) {
 			int rc = secw_flush(s, err);
 			if (rc)
 				return rc;
@@ -202,7 +304,6 @@ static int secw_put(struct secw *s, const void *data, size_t n, struct fidx_err 
 	}
 	return 0;
 }
-
 static int secw_finish(struct secw *s, struct fidx_section_info *info, struct fidx_err *err)
 {
 	int rc = secw_flush(s, err);
@@ -216,6 +317,13 @@ static int secw_finish(struct secw *s, struct fidx_section_info *info, struct fi
 	info->block_count = s->blocks;
 	info->block_size = BLOCK_SIZE;
 	return 0;
+}
+
+/* Ids, texts and metadata are small next to the vectors and compress well:
+ * they get at least level 6 whatever the vectors get. */
+static int text_level(int level)
+{
+	return level < 6 ? 6 : level;
 }
 
 struct fidx_file_writer {
@@ -255,11 +363,11 @@ int fidx_fw_open(struct fidx_file_writer **out, const char *path, uint32_t dim, 
 		goto fail;
 	}
 	if ((rc = secw_init(&w->vec, w->out.fd, w->out.tmp, HEADER_SIZE, FIDX_SEC_VECTORS,
-	                    CODEC_PLANES, level, err)) != 0 ||
-	    (rc = secw_init(&w->ids, w->ids_fd, w->out.tmp, 0, FIDX_SEC_IDS, CODEC_DEFLATE, level,
-	                    err)) != 0 ||
+	                    CODEC_PLANES4, level, err)) != 0 ||
+	    (rc = secw_init(&w->ids, w->ids_fd, w->out.tmp, 0, FIDX_SEC_IDS, CODEC_DEFLATE,
+	                    text_level(level), err)) != 0 ||
 	    (rc = secw_init(&w->texts, w->texts_fd, w->out.tmp, 0, FIDX_SEC_TEXTS, CODEC_DEFLATE,
-	                    level, err)) != 0)
+	                    text_level(level), err)) != 0)
 		goto fail;
 	*out = w;
 	return 0;
@@ -390,7 +498,7 @@ int fidx_fw_commit(struct fidx_file_writer *w, const char *meta_json, struct fid
 			goto out;
 		nsec++;
 	}
-	if ((rc = secw_init(&meta, w->out.fd, w->out.tmp, pos, FIDX_SEC_META, CODEC_DEFLATE, w->level,
+	if ((rc = secw_init(&meta, w->out.fd, w->out.tmp, pos, FIDX_SEC_META, CODEC_DEFLATE, text_level(w->level),
 	                    err)) != 0 ||
 	    (rc = secw_put(&meta, meta_json, strlen(meta_json), err)) != 0 ||
 	    (rc = secw_finish(&meta, &sec[nsec++], err)) != 0)
@@ -506,9 +614,9 @@ static int check_sections(struct fidx_file *f, struct fidx_err *err)
 	if (get32(head + 60) != crc(head, 60))
 		return corrupt(f, err, "header checksum mismatch");
 	f->version = get32(head + 8);
-	if (f->version != FIDX_FORMAT_VERSION)
+	if (f->version < 1 || f->version > FIDX_FORMAT_VERSION)
 		return fidx_err_set(err, FIDX_ECORRUPT,
-		                    "%s: index format version %u is not supported (this fidx reads version %u)",
+		                    "%s: index format version %u is not supported (this fidx reads versions 1 to %u)",
 		                    f->name, f->version, FIDX_FORMAT_VERSION);
 	if (get32(head + 12) != HEADER_SIZE)
 		return corrupt(f, err, "unexpected header size");
@@ -559,7 +667,7 @@ static int check_sections(struct fidx_file *f, struct fidx_err *err)
 			free(toc);
 			return corrupt(f, err, "unknown or repeated section");
 		}
-		if (s.codec != CODEC_DEFLATE && s.codec != CODEC_PLANES) {
+		if (s.codec != (s.type != FIDX_SEC_VECTORS ? CODEC_DEFLATE : f->version == 1 ? CODEC_PLANES : CODEC_PLANES4)) {
 			free(toc);
 			return corrupt(f, err, "unknown section encoding");
 		}
@@ -589,8 +697,7 @@ static int check_sections(struct fidx_file *f, struct fidx_err *err)
 		}
 	if (!f->has[FIDX_SEC_META] || !f->has[FIDX_SEC_VECTORS])
 		return corrupt(f, err, "missing metadata or vectors");
-	if (f->sec[FIDX_SEC_VECTORS].codec != CODEC_PLANES ||
-	    f->count > UINT64_MAX / 4 / f->dim ||
+	if (f->count > UINT64_MAX / 4 / f->dim ||
 	    f->sec[FIDX_SEC_VECTORS].raw_bytes != f->count * f->dim * 4)
 		return corrupt(f, err, "the vectors do not match the dimension and count");
 	if (f->sec[FIDX_SEC_META].raw_bytes > (16u << 20))
@@ -683,77 +790,306 @@ const struct fidx_section_info *fidx_file_section(const struct fidx_file *f, int
 	return type >= 1 && type <= FIDX_SEC_MAX && f->has[type] ? &f->sec[type] : NULL;
 }
 
-/* Block-by-block decoding of one section. */
+/* ---------------------------------------------------------------- blocks */
+
+struct blk {
+	uint64_t pos;      /* of the header */
+	uint64_t raw_off;  /* of the decoded bytes in the section */
+	uint32_t stored, raw, index, flag, raw_crc, stored_crc;
+};
+
+/* Reads and checks the header of block `index`, which starts at pos and
+ * decodes to the section's bytes from raw_off. */
+static int read_head(struct fidx_file *f, const struct fidx_section_info *s, uint64_t pos,
+                     uint32_t index, uint64_t raw_off, struct blk *b, struct fidx_err *err)
+{
+	unsigned char head[BLOCK_HEAD];
+	uint64_t end = s->offset + s->stored_bytes, expect;
+	int rc;
+
+	if (index >= s->block_count)
+		return corrupt(f, err, "a section ends early");
+	if (pos + BLOCK_HEAD > end)
+		return corrupt(f, err, "a block header goes past its section");
+	if ((rc = rd(f, pos, head, BLOCK_HEAD, err)) != 0)
+		return rc;
+	if (get32(head + 16) != head_crc(head, s->type, index))
+		return corrupt(f, err, "block header checksum mismatch");
+	b->pos = pos;
+	b->raw_off = raw_off;
+	b->index = index;
+	b->flag = get32(head) & STORED_FLAG;
+	b->stored = get32(head) & ~STORED_FLAG;
+	b->raw = get32(head + 4);
+	b->raw_crc = get32(head + 8);
+	b->stored_crc = get32(head + 12);
+	expect = s->raw_bytes - raw_off < s->block_size ? s->raw_bytes - raw_off : s->block_size;
+	if (b->raw != expect || b->stored > end - pos - BLOCK_HEAD ||
+	    (b->flag && (b->stored != b->raw || s->codec == CODEC_PLANES4)) ||
+	    (s->codec != CODEC_DEFLATE && b->raw % 4) ||
+	    (s->codec == CODEC_PLANES4 && b->stored < PLANE_TABLE))
+		return corrupt(f, err, "block sizes do not fit their section");
+	if (index + 1 == s->block_count && pos + BLOCK_HEAD + b->stored != end)
+		return corrupt(f, err, "a section has bytes after its last block");
+	return 0;
+}
+
+/* The headers of all blocks of a section. */
+static int block_table(struct fidx_file *f, const struct fidx_section_info *s, struct blk **out,
+                       struct fidx_err *err)
+{
+	struct blk *t = malloc(((size_t)s->block_count + 1) * sizeof *t);
+	uint64_t pos = s->offset, raw = 0;
+	uint32_t i;
+	int rc;
+
+	*out = NULL;
+	if (!t)
+		return fidx_err_nomem(err);
+	for (i = 0; i < s->block_count; i++) {
+		if ((rc = read_head(f, s, pos, i, raw, &t[i], err)) != 0) {
+			free(t);
+			return rc;
+		}
+		pos += BLOCK_HEAD + (uint64_t)t[i].stored;
+		raw += t[i].raw;
+	}
+	*out = t;
+	return 0;
+}
+
+/* Per-thread decoding state: the stored bytes of a block and its planes. */
+struct decoder {
+	struct libdeflate_decompressor *d;
+	unsigned char *stored, *plane;
+	size_t stored_cap, block;
+};
+
+static void decoder_free(struct decoder *c)
+{
+	if (c->d)
+		libdeflate_free_decompressor(c->d);
+	free(c->stored);
+	free(c->plane);
+	memset(c, 0, sizeof *c);
+}
+
+/* Sized for the blocks of section s. */
+static int decoder_init(struct decoder *c, const struct fidx_section_info *s, struct fidx_err *err)
+{
+	size_t bs = s->raw_bytes < s->block_size ? (size_t)s->raw_bytes : s->block_size;
+	memset(c, 0, sizeof *c);
+	if (!bs)
+		bs = 4;
+	c->block = bs;
+	/* Largest stored payload: the raw size plus deflate's worst expansion. */
+	c->stored_cap = bs + bs / 8 + 1024 + PLANE_TABLE;
+	c->d = libdeflate_alloc_decompressor();
+	c->stored = malloc(c->stored_cap);
+	c->plane = malloc(bs);
+	if (!c->d || !c->stored || !c->plane) {
+		decoder_free(c);
+		return fidx_err_nomem(err);
+	}
+	return 0;
+}
+
+static int inflate_exact(struct libdeflate_decompressor *d, const unsigned char *in, size_t n,
+                         unsigned char *out, size_t want)
+{
+	size_t got_in = 0, got = 0;
+	enum libdeflate_result r = libdeflate_deflate_decompress_ex(d, in, n, out, want, &got_in, &got);
+	return r == LIBDEFLATE_SUCCESS && got == want && got_in == n ? 0 : -1;
+}
+
+/* Decodes block b into dst (b->raw bytes) and checks both checksums. */
+static int decode(struct fidx_file *f, const struct fidx_section_info *s, const struct blk *b,
+                  struct decoder *c, unsigned char *dst, struct fidx_err *err)
+{
+	int rc;
+
+	if (b->stored > c->stored_cap || b->raw > c->block)
+		return corrupt(f, err, "block sizes do not fit their section");
+	if ((rc = rd(f, b->pos + BLOCK_HEAD, c->stored, b->stored, err)) != 0)
+		return rc;
+	/* The stored bytes have their own checksum: a flip in bits that
+	 * inflate ignores (the padding of the last byte) is caught too. */
+	if (crc(c->stored, b->stored) != b->stored_crc)
+		return corrupt(f, err, "block checksum mismatch");
+	if (b->flag) {
+		memcpy(dst, c->stored, b->raw);
+	} else if (s->codec == CODEC_DEFLATE) {
+		if (inflate_exact(c->d, c->stored, b->stored, dst, b->raw))
+			return corrupt(f, err, "a block does not inflate");
+	} else if (s->codec == CODEC_PLANES) {
+		if (inflate_exact(c->d, c->stored, b->stored, c->plane, b->raw))
+			return corrupt(f, err, "a block does not inflate");
+		from_planes(c->plane, c->plane + b->raw / 4, c->plane + b->raw / 2, c->plane + b->raw / 4 * 3,
+		            dst, b->raw / 4);
+	} else {
+		const unsigned char *plane[4];
+		size_t q = b->raw / 4, off = PLANE_TABLE;
+		int p;
+		for (p = 0; p < 4; p++) {
+			uint32_t len = get32(c->stored + 4 * p) & ~STORED_FLAG;
+			int raw = (get32(c->stored + 4 * p) & STORED_FLAG) != 0;
+			if (len > b->stored - off || (raw && len != q))
+				return corrupt(f, err, "block sizes do not fit their section");
+			if (raw) {
+				plane[p] = c->stored + off;
+			} else {
+				if (inflate_exact(c->d, c->stored + off, len, c->plane + (size_t)p * q, q))
+					return corrupt(f, err, "a block does not inflate");
+				plane[p] = c->plane + (size_t)p * q;
+			}
+			off += len;
+		}
+		if (off != b->stored)
+			return corrupt(f, err, "block sizes do not fit their section");
+		from_planes(plane[0], plane[1], plane[2], plane[3], dst, q);
+	}
+	if (crc(dst, b->raw) != b->raw_crc)
+		return corrupt(f, err, "block checksum mismatch");
+	return 0;
+}
+
+/* Decodes every block of section type in parallel. Each block's bytes go
+ * to the destination that holds its whole range, if one does; otherwise
+ * they are decoded aside and copied piece by piece (dests sorted by
+ * offset, covering the section; nd == 0 only checks). */
+struct span {
+	uint64_t off, len;
+	unsigned char *ptr;
+};
+
+static int decode_all(struct fidx_file *f, int type, const struct span *dests, size_t nd,
+                      struct fidx_err *err)
+{
+	const struct fidx_section_info *s = fidx_file_section(f, type);
+	struct blk *t = NULL;
+	long first_bad = LONG_MAX, i;
+	int rc, nthreads;
+
+	if (!s)
+		return corrupt(f, err, "a section is missing");
+	if ((rc = block_table(f, s, &t, err)) != 0)
+		return rc;
+	nthreads = s->block_count > 1 ? omp_get_max_threads() : 1;
+#pragma omp parallel num_threads(nthreads)
+	{
+		struct decoder c;
+		struct fidx_err mine = {0};
+		unsigned char *aside = NULL;
+		long bad = LONG_MAX;
+		int ok = decoder_init(&c, s, &mine) == 0;
+		if (ok && !(aside = malloc(c.block)))
+			ok = 0, fidx_err_nomem(&mine);
+		if (!ok)
+			bad = -1;
+#pragma omp for schedule(dynamic, 1)
+		for (i = 0; i < (long)s->block_count; i++) {
+			const struct blk *b = &t[i];
+			unsigned char *dst = aside;
+			size_t j;
+			if (!ok || i > bad)
+				continue;
+			for (j = 0; j < nd; j++)
+				if (b->raw_off >= dests[j].off && b->raw_off + b->raw <= dests[j].off + dests[j].len)
+					dst = dests[j].ptr + (b->raw_off - dests[j].off);
+			if (decode(f, s, b, &c, dst, &mine) != 0) {
+				bad = i;
+				continue;
+			}
+			if (dst == aside)
+				for (j = 0; j < nd; j++) {
+					uint64_t lo = b->raw_off > dests[j].off ? b->raw_off : dests[j].off;
+					uint64_t hi = b->raw_off + b->raw < dests[j].off + dests[j].len
+					                  ? b->raw_off + b->raw : dests[j].off + dests[j].len;
+					if (lo < hi)
+						memcpy(dests[j].ptr + (lo - dests[j].off), aside + (lo - b->raw_off), hi - lo);
+				}
+		}
+		/* The lowest failing block reports, whichever thread met it. */
+#pragma omp critical(fidx_decode_error)
+		if (bad < first_bad) {
+			first_bad = bad;
+			if (err)
+				*err = mine;
+		}
+		free(aside);
+		decoder_free(&c);
+	}
+	free(t);
+	if (first_bad != LONG_MAX)
+		return err && err->code ? err->code : FIDX_ECORRUPT;
+	return 0;
+}
+
+int fidx_file_read_rows(struct fidx_file *f, const struct fidx_dest *d, size_t nd,
+                        struct fidx_err *err)
+{
+	struct span *sp = malloc((nd ? nd : 1) * sizeof *sp);
+	uint64_t row_bytes = (uint64_t)f->dim * 4;
+	size_t i;
+	int rc;
+
+	if (!sp)
+		return fidx_err_nomem(err);
+	for (i = 0; i < nd; i++) {
+		if (d[i].first_row > f->count || d[i].rows > f->count - d[i].first_row) {
+			free(sp);
+			return fidx_err_set(err, FIDX_EINTERNAL, "rows out of range");
+		}
+		sp[i].off = d[i].first_row * row_bytes;
+		sp[i].len = d[i].rows * row_bytes;
+		sp[i].ptr = (unsigned char *)d[i].ptr;
+	}
+	rc = decode_all(f, FIDX_SEC_VECTORS, sp, nd, err);
+	free(sp);
+	return rc;
+}
+
+int fidx_file_read_vectors(struct fidx_file *f, float *dst, struct fidx_err *err)
+{
+	struct fidx_dest d = {0, f->count, dst};
+	return fidx_file_read_rows(f, &d, 1, err);
+}
+
+int fidx_file_verify(struct fidx_file *f, struct fidx_err *err)
+{
+	int type, rc;
+	for (type = 1; type <= FIDX_SEC_MAX; type++)
+		if (f->has[type] && (rc = decode_all(f, type, NULL, 0, err)) != 0)
+			return rc;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- cursor */
+
 struct fidx_cursor {
 	struct fidx_file *f;
 	const struct fidx_section_info *s;
-	uint64_t pos;        /* file offset of the next block header */
-	uint64_t raw_done;   /* decoded bytes of blocks already loaded */
+	uint64_t pos;      /* file offset of the next block header */
+	uint64_t raw_done; /* decoded bytes of blocks already loaded */
 	uint32_t next_block;
-	unsigned char *stored, *plane, *block;
-	size_t stored_cap;
-	size_t have, at;     /* bytes in block[], read position */
-	z_stream z;
-	int z_live;
+	struct decoder c;
+	unsigned char *block;
+	size_t have, at;   /* bytes in block[], read position */
 	char *rec;
 	size_t rec_cap;
 };
 
-/* Decodes the next block into dst (room for its raw size). Returns the
- * decoded size through *n. */
+/* Decodes the next block into dst (room for its raw size). */
 static int next_block(struct fidx_cursor *c, unsigned char *dst, size_t *n, struct fidx_err *err)
 {
-	const struct fidx_section_info *s = c->s;
-	unsigned char head[BLOCK_HEAD];
-	uint32_t stored, raw, flags;
-	uint64_t end = s->offset + s->stored_bytes, expect;
-	int rc;
-
-	if (c->next_block >= s->block_count)
-		return corrupt(c->f, err, "a section ends early");
-	if (c->pos + BLOCK_HEAD > end)
-		return corrupt(c->f, err, "a block header goes past its section");
-	if ((rc = rd(c->f, c->pos, head, BLOCK_HEAD, err)) != 0)
+	struct blk b;
+	int rc = read_head(c->f, c->s, c->pos, c->next_block, c->raw_done, &b, err);
+	if (rc || (rc = decode(c->f, c->s, &b, &c->c, dst, err)) != 0)
 		return rc;
-	if (get32(head + 16) != head_crc(head, s->type, c->next_block))
-		return corrupt(c->f, err, "block header checksum mismatch");
-	flags = get32(head) & STORED_FLAG;
-	stored = get32(head) & ~STORED_FLAG;
-	raw = get32(head + 4);
-	expect = s->raw_bytes - c->raw_done < s->block_size ? s->raw_bytes - c->raw_done : s->block_size;
-	if (raw != expect || stored > end - c->pos - BLOCK_HEAD || stored > c->stored_cap ||
-	    (flags && stored != raw))
-		return corrupt(c->f, err, "block sizes do not fit their section");
-	if ((rc = rd(c->f, c->pos + BLOCK_HEAD, c->stored, stored, err)) != 0)
-		return rc;
-	/* The stored bytes have their own checksum: a flip in bits that
-	 * inflate ignores (the padding of the last byte) is caught too. */
-	if (crc(c->stored, stored) != get32(head + 12))
-		return corrupt(c->f, err, "block checksum mismatch");
-	if (flags) {
-		memcpy(dst, c->stored, raw);
-	} else {
-		unsigned char *to = s->codec == CODEC_PLANES ? c->plane : dst;
-		int zr;
-		inflateReset(&c->z);
-		c->z.next_in = c->stored;
-		c->z.avail_in = stored;
-		c->z.next_out = to;
-		c->z.avail_out = raw;
-		zr = inflate(&c->z, Z_FINISH);
-		if (zr != Z_STREAM_END || c->z.avail_out != 0 || c->z.avail_in != 0)
-			return corrupt(c->f, err, zr == Z_MEM_ERROR ? "out of memory while inflating" : "a block does not inflate");
-		if (s->codec == CODEC_PLANES)
-			from_planes(c->plane, dst, raw);
-	}
-	if (crc(dst, raw) != get32(head + 8))
-		return corrupt(c->f, err, "block checksum mismatch");
-	c->pos += BLOCK_HEAD + (uint64_t)stored;
-	c->raw_done += raw;
+	c->pos += BLOCK_HEAD + (uint64_t)b.stored;
+	c->raw_done += b.raw;
 	c->next_block++;
-	if (c->next_block == s->block_count && c->pos != end)
-		return corrupt(c->f, err, "a section has bytes after its last block");
-	*n = raw;
+	*n = b.raw;
 	return 0;
 }
 
@@ -761,7 +1097,7 @@ int fidx_cursor_open(struct fidx_cursor **out, struct fidx_file *f, int type, st
 {
 	struct fidx_cursor *c;
 	const struct fidx_section_info *s = fidx_file_section(f, type);
-	size_t bs;
+	int rc;
 
 	*out = NULL;
 	if (!s)
@@ -772,22 +1108,14 @@ int fidx_cursor_open(struct fidx_cursor **out, struct fidx_file *f, int type, st
 	c->f = f;
 	c->s = s;
 	c->pos = s->offset;
-	/* Largest stored payload a block may have: raw plus deflate's worst
-	 * case expansion. */
-	bs = s->raw_bytes < s->block_size ? (size_t)s->raw_bytes : s->block_size;
-	if (!bs)
-		bs = 4;
-	c->stored_cap = bs + bs / 8 + 1024;
-	c->stored = malloc(c->stored_cap);
-	c->block = malloc(bs);
-	if (s->codec == CODEC_PLANES)
-		c->plane = malloc(bs);
-	if (!c->stored || !c->block || (s->codec == CODEC_PLANES && !c->plane) ||
-	    inflateInit2(&c->z, -15) != Z_OK) {
+	if ((rc = decoder_init(&c->c, s, err)) != 0) {
+		free(c);
+		return rc;
+	}
+	if (!(c->block = malloc(c->c.block))) {
 		fidx_cursor_close(c);
 		return fidx_err_nomem(err);
 	}
-	c->z_live = 1;
 	*out = c;
 	return 0;
 }
@@ -796,10 +1124,7 @@ void fidx_cursor_close(struct fidx_cursor *c)
 {
 	if (!c)
 		return;
-	if (c->z_live)
-		inflateEnd(&c->z);
-	free(c->stored);
-	free(c->plane);
+	decoder_free(&c->c);
 	free(c->block);
 	free(c->rec);
 	free(c);
@@ -819,7 +1144,7 @@ int fidx_cursor_read(struct fidx_cursor *c, void *buf, size_t n, struct fidx_err
 			int rc;
 			c->at = c->have = 0;
 			/* Whole blocks go straight to the caller's buffer. */
-			if (n >= c->s->block_size && c->next_block < c->s->block_count) {
+			if (n >= c->c.block && c->next_block < c->s->block_count) {
 				size_t got;
 				rc = next_block(c, p, &got, err);
 				if (rc)
@@ -867,7 +1192,7 @@ int fidx_file_read_section(struct fidx_file *f, int type, size_t cap, char **out
                            struct fidx_err *err)
 {
 	const struct fidx_section_info *s = fidx_file_section(f, type);
-	struct fidx_cursor *c;
+	struct span sp;
 	char *buf;
 	int rc;
 
@@ -877,53 +1202,17 @@ int fidx_file_read_section(struct fidx_file *f, int type, size_t cap, char **out
 		return corrupt(f, err, "a section is missing");
 	if (s->raw_bytes > cap || s->raw_bytes >= SIZE_MAX)
 		return corrupt(f, err, "a section is larger than expected");
-	if ((rc = fidx_cursor_open(&c, f, type, err)) != 0)
-		return rc;
-	buf = malloc((size_t)s->raw_bytes + 1);
-	if (!buf) {
-		fidx_cursor_close(c);
+	if (!(buf = malloc((size_t)s->raw_bytes + 1)))
 		return fidx_err_nomem(err);
-	}
-	rc = fidx_cursor_read(c, buf, (size_t)s->raw_bytes, err);
-	fidx_cursor_close(c);
-	if (rc) {
+	sp.off = 0;
+	sp.len = s->raw_bytes;
+	sp.ptr = (unsigned char *)buf;
+	if ((rc = decode_all(f, type, &sp, 1, err)) != 0) {
 		free(buf);
 		return rc;
 	}
 	buf[s->raw_bytes] = '\0';
 	*out = buf;
 	*n = (size_t)s->raw_bytes;
-	return 0;
-}
-
-int fidx_file_read_vectors(struct fidx_file *f, float *dst, struct fidx_err *err)
-{
-	struct fidx_cursor *c;
-	int rc = fidx_cursor_open(&c, f, FIDX_SEC_VECTORS, err);
-	if (rc)
-		return rc;
-	rc = fidx_cursor_read(c, dst, (size_t)(f->count * f->dim * 4), err);
-	fidx_cursor_close(c);
-	return rc;
-}
-
-int fidx_file_verify(struct fidx_file *f, struct fidx_err *err)
-{
-	int type;
-	for (type = 1; type <= FIDX_SEC_MAX; type++) {
-		struct fidx_cursor *c;
-		int rc;
-		size_t n;
-		if (!f->has[type])
-			continue;
-		if ((rc = fidx_cursor_open(&c, f, type, err)) != 0)
-			return rc;
-		while (c->next_block < c->s->block_count)
-			if ((rc = next_block(c, c->block, &n, err)) != 0)
-				break;
-		fidx_cursor_close(c);
-		if (rc)
-			return rc;
-	}
 	return 0;
 }

@@ -1,13 +1,16 @@
 /* The .fidx container (layout in docs/FORMAT.md).
  *
  * A fixed 64-byte header, then sections (metadata, vectors, ids, texts),
- * each a run of independently deflated blocks of at most 1 MiB with a
- * CRC-32 per block, then a table of contents and an 8-byte end marker.
- * Vectors are stored as byte planes (all first bytes of the block's
- * floats, then all second bytes, ...), which deflates better than rows.
+ * each a run of independent blocks of at most 1 MiB with CRC-32s, then a
+ * table of contents and an 8-byte end marker. Vectors are stored as byte
+ * planes (all first bytes of the block's floats, then all second bytes,
+ * ...), each plane deflated (libdeflate) or, when deflate would not save
+ * anything (the low mantissa bytes), stored as it is. Blocks are encoded
+ * and decoded on all threads (OpenMP).
  *
  * Writing goes to a temporary file next to the target, published by an
  * atomic rename after the file has been re-read and verified (io/outfile.h).
+ * The level is libdeflate's, 1 (fastest) to 12 (smallest).
  * Reading trusts nothing: every size in the header and table of contents
  * is checked against the file size before anything is allocated, and every
  * block against its checksum. A damaged, truncated or foreign file gives
@@ -21,7 +24,7 @@
 
 #include "error.h"
 
-#define FIDX_FORMAT_VERSION 1
+#define FIDX_FORMAT_VERSION 2 /* writes 2, reads 1 and 2 */
 #define FIDX_MAX_DIM (1u << 20)
 
 enum fidx_section {
@@ -44,8 +47,8 @@ struct fidx_section_info {
 
 struct fidx_file_writer;
 
-/* Starts a new file that will replace path on commit. level is the zlib
- * level (1..9). */
+/* Starts a new file that will replace path on commit. level (1..12) is the
+ * vectors' compression level; ids, texts and metadata use at least 6. */
 int fidx_fw_open(struct fidx_file_writer **w, const char *path, uint32_t dim, int level,
                  struct fidx_err *err);
 /* Appends n rows of dim floats. */
@@ -87,6 +90,15 @@ int fidx_file_read_section(struct fidx_file *f, int type, size_t cap, char **out
 
 /* Decodes the vectors section into dst (count * dim floats). */
 int fidx_file_read_vectors(struct fidx_file *f, float *dst, struct fidx_err *err);
+
+/* Decodes the vectors into several buffers: rows [first_row, first_row +
+ * rows) of each go to its ptr. */
+struct fidx_dest {
+	uint64_t first_row, rows;
+	float *ptr;
+};
+int fidx_file_read_rows(struct fidx_file *f, const struct fidx_dest *d, size_t nd,
+                        struct fidx_err *err);
 
 /* Sequential reading of a section, block by block, in bounded memory. */
 struct fidx_cursor;

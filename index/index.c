@@ -4,6 +4,8 @@
 #include <faiss/c_api/Index_c.h>
 #include <faiss/c_api/error_c.h>
 #include <faiss/c_api/faiss_c.h>
+#include <faiss/c_api/utils/distances_c.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +20,32 @@ struct records {
 	uint64_t *off; /* of each record's length prefix */
 };
 
+/* How the vectors are held and searched.
+ *
+ * Loading decodes the file on all threads straight into one buffer of
+ * fidx's (transparent huge pages, so that filling it costs few page
+ * faults). A few queries are answered from it with FAISS's inner-product
+ * kernel (fvec_inner_products_ny) on every thread, each over its own range
+ * of rows, keeping a top-k heap per thread; the heaps are then merged.
+ *
+ * A batch of queries is answered by FAISS IndexFlatIP with BLAS. The first
+ * batch moves the rows into IndexFlatIP shards of at most SHARD_BYTES,
+ * releasing the buffer's pages shard by shard, so that memory grows by at
+ * most one shard. */
+struct shard {
+	FaissIndex *faiss;
+	float *xb;   /* owned by faiss */
+	uint64_t lo; /* first row */
+	uint64_t n;
+};
+
 struct fidx_index {
 	char *path;
 	struct fidx_meta meta;
-	FaissIndex *faiss;
-	float *xb; /* owned by faiss */
+	float *x;          /* the rows, until they move into shards */
+	size_t x_len;      /* of the mapping */
+	struct shard *shards;
+	size_t nshards;
 	struct records ids, texts;
 	int64_t *int_ids;
 	struct fidx_idset *lookup; /* built on first find */
@@ -75,32 +98,69 @@ static const char *record(const struct records *r, uint64_t row, size_t *len)
 	return r->blob + r->off[row] + 4;
 }
 
-/* Gives FAISS an IndexFlatIP of n rows and returns its storage, without
- * ever holding a second copy of the matrix: FAISS copies n rows from a
- * mapping of zero pages (which costs no memory), then fidx decodes the
- * file straight into FAISS's own buffer. */
-static int make_faiss(struct fidx_index *ix, uint64_t n, uint32_t d, struct fidx_err *err)
+/* A buffer for the rows, asking for transparent huge pages. */
+static float *map_rows(size_t bytes, size_t *len)
 {
-	FaissIndexFlatIP *ip = NULL;
-	size_t bytes = (size_t)(n * d * sizeof(float)), size = 0;
-	void *zeros;
+	void *p;
+	*len = bytes ? bytes : 1;
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(p, *len, MADV_HUGEPAGE);
+#endif
+	return p;
+}
 
-	if (faiss_IndexFlatIP_new_with(&ip, (idx_t)d))
-		return faiss_error(err, "cannot create an IndexFlatIP");
-	ix->faiss = (FaissIndex *)ip;
-	if (n == 0)
-		return 0;
-	zeros = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (zeros == MAP_FAILED)
+#define SHARD_BYTES (256u << 20)
+/* Below this many queries, FAISS itself scans row by row (one thread per
+ * query); from it on it multiplies matrices with BLAS. fidx follows. */
+#define FAISS_BLAS_QUERIES 20
+
+/* Moves the rows into FAISS IndexFlatIP shards. FIDX_TEST_SHARD_BYTES
+ * makes shards smaller, so that tests can cover the merging of several. */
+static int make_shards(struct fidx_index *ix, struct fidx_err *err)
+{
+	uint64_t n = ix->meta.count, d = ix->meta.dim, bytes = n * d * 4, i, shard = SHARD_BYTES;
+	const char *test = getenv("FIDX_TEST_SHARD_BYTES");
+	size_t want;
+
+	if (test && strtoull(test, NULL, 10) > 0)
+		shard = strtoull(test, NULL, 10);
+	want = (size_t)(bytes / shard) + 1;
+	long page = 4096;
+
+	ix->shards = calloc(want, sizeof *ix->shards);
+	if (!ix->shards)
 		return fidx_err_nomem(err);
-	if (faiss_Index_add(ix->faiss, (idx_t)n, zeros)) {
-		munmap(zeros, bytes);
-		return faiss_error(err, "cannot allocate the vectors");
+	for (i = 0; i < want; i++) {
+		struct shard *sh = &ix->shards[i];
+		FaissIndexFlatIP *ip = NULL;
+		uint64_t lo = n * i / want, hi = n * (i + 1) / want;
+		size_t size = 0;
+		if (faiss_IndexFlatIP_new_with(&ip, (idx_t)d))
+			return faiss_error(err, "cannot create an IndexFlatIP");
+		sh->faiss = (FaissIndex *)ip;
+		sh->lo = lo;
+		sh->n = hi - lo;
+		ix->nshards = i + 1;
+		if (sh->n && faiss_Index_add(sh->faiss, (idx_t)sh->n, ix->x + lo * d))
+			return faiss_error(err, "cannot add the vectors");
+		faiss_IndexFlat_xb(faiss_IndexFlat_cast(sh->faiss), &sh->xb, &size);
+		if (size != sh->n * d)
+			return fidx_err_set(err, FIDX_EINTERNAL, "faiss: unexpected IndexFlat storage");
+		/* Give back the pages just copied (whole pages only). */
+		{
+			uintptr_t from = ((uintptr_t)(ix->x + lo * d) + (uintptr_t)page - 1) & ~(uintptr_t)(page - 1);
+			uintptr_t to = (uintptr_t)(ix->x + hi * d) & ~(uintptr_t)(page - 1);
+			if (i + 1 == want)
+				to = ((uintptr_t)ix->x + ix->x_len) & ~(uintptr_t)(page - 1);
+			if (to > from)
+				madvise((void *)from, to - from, MADV_DONTNEED);
+		}
 	}
-	munmap(zeros, bytes);
-	faiss_IndexFlat_xb(faiss_IndexFlat_cast(ix->faiss), &ix->xb, &size);
-	if (!ix->xb || size != (size_t)n * d)
-		return fidx_err_set(err, FIDX_EINTERNAL, "faiss: unexpected IndexFlat storage");
+	munmap(ix->x, ix->x_len);
+	ix->x = NULL;
 	return 0;
 }
 
@@ -150,9 +210,11 @@ int fidx_index_load(struct fidx_index **out, const char *path, struct fidx_err *
 	}
 	if (ix->meta.has_texts && (rc = load_records(f, FIDX_SEC_TEXTS, n, &ix->texts, err)) != 0)
 		goto fail;
-	if ((rc = make_faiss(ix, n, ix->meta.dim, err)) != 0)
+	if (!(ix->x = map_rows((size_t)(n * ix->meta.dim * 4), &ix->x_len))) {
+		rc = fidx_err_nomem(err);
 		goto fail;
-	if (n && (rc = fidx_file_read_vectors(f, ix->xb, err)) != 0)
+	}
+	if (n && (rc = fidx_file_read_vectors(f, ix->x, err)) != 0)
 		goto fail;
 	free(json);
 	fidx_file_close(f);
@@ -169,8 +231,15 @@ void fidx_index_free(struct fidx_index *ix)
 {
 	if (!ix)
 		return;
-	if (ix->faiss)
-		faiss_Index_free(ix->faiss);
+	if (ix->x)
+		munmap(ix->x, ix->x_len);
+	if (ix->shards) {
+		size_t i;
+		for (i = 0; i < ix->nshards; i++)
+			if (ix->shards[i].faiss)
+				faiss_Index_free(ix->shards[i].faiss);
+		free(ix->shards);
+	}
 	fidx_meta_free(&ix->meta);
 	free(ix->ids.blob);
 	free(ix->ids.off);
@@ -189,7 +258,12 @@ uint32_t fidx_index_dim(const struct fidx_index *ix) { return ix->meta.dim; }
 
 const float *fidx_index_vector(const struct fidx_index *ix, uint64_t row)
 {
-	return ix->xb + row * ix->meta.dim;
+	size_t i = ix->nshards - 1;
+	if (ix->x)
+		return ix->x + row * ix->meta.dim;
+	while (i > 0 && row < ix->shards[i].lo)
+		i--;
+	return ix->shards[i].xb + (row - ix->shards[i].lo) * ix->meta.dim;
 }
 
 const char *fidx_index_id(const struct fidx_index *ix, uint64_t row, char buf[24], size_t *len)
@@ -259,45 +333,189 @@ static int hit_order(const void *pa, const void *pb, void *ctx)
 	return fidx_index_id_cmp(ctx, a->row, b->row);
 }
 
+static int by_score_row(const void *pa, const void *pb)
+{
+	const struct fidx_hit *a = pa, *b = pb;
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	return (a->row > b->row) - (a->row < b->row);
+}
+
+/* Whether hit a ranks below hit b: a lower score, or the same score and a
+ * later row. */
+static int worse(float sa, uint64_t ra, float sb, uint64_t rb)
+{
+	return sa < sb || (sa == sb && ra > rb);
+}
+
+/* A heap of the best k hits so far, the worst at the root, so that ties at
+ * the k-th place keep the first rows, as FAISS's heaps do. */
+static void heap_push(struct fidx_hit *h, size_t *n, size_t k, float score, uint64_t row)
+{
+	size_t i, c;
+	if (*n < k) {
+		for (i = (*n)++; i > 0 && worse(score, row, h[(i - 1) / 2].score, h[(i - 1) / 2].row);
+		     i = (i - 1) / 2)
+			h[i] = h[(i - 1) / 2];
+		h[i].score = score;
+		h[i].row = row;
+		return;
+	}
+	if (!worse(h[0].score, h[0].row, score, row))
+		return;
+	for (i = 0; (c = 2 * i + 1) < k; i = c) {
+		if (c + 1 < k && worse(h[c + 1].score, h[c + 1].row, h[c].score, h[c].row))
+			c++;
+		if (!worse(h[c].score, h[c].row, score, row))
+			break;
+		h[i] = h[c];
+	}
+	h[i].score = score;
+	h[i].row = row;
+}
+
+#define SCAN_ROWS 1024
+/* Rows below which one thread scans alone. */
+#define SCAN_PARALLEL_FLOATS (1u << 20)
+
+/* Each thread scans its share of the rows for every query. cand gets, per
+ * query, nthreads heaps of up to kk hits: cand[(q * nt + t) * kk ...],
+ * with their sizes in ncand. */
+static int scan(const struct fidx_index *ix, const float *queries, size_t nq, size_t kk, int nt,
+                struct fidx_hit *cand, size_t *ncand, struct fidx_err *err)
+{
+	uint64_t n = ix->meta.count;
+	size_t d = ix->meta.dim;
+	int failed = 0;
+
+#pragma omp parallel num_threads(nt) if (nt > 1)
+	{
+		int t = omp_get_thread_num(), ntr = omp_get_num_threads();
+		uint64_t lo = n * (uint64_t)t / (uint64_t)ntr, hi = n * (uint64_t)(t + 1) / (uint64_t)ntr;
+		float *ip = malloc(SCAN_ROWS * sizeof *ip);
+		size_t q;
+		if (!ip) {
+#pragma omp atomic write
+			failed = 1;
+		}
+		for (q = 0; ip && q < nq; q++) {
+			struct fidx_hit *h = cand + (q * (size_t)nt + (size_t)t) * kk;
+			size_t m = 0;
+			uint64_t r;
+			for (r = lo; r < hi; r += SCAN_ROWS) {
+				size_t rows = hi - r < SCAN_ROWS ? (size_t)(hi - r) : SCAN_ROWS, j;
+				faiss_fvec_inner_products_ny(ip, queries + q * d, ix->x + r * d, d, rows);
+				for (j = 0; j < rows; j++)
+					heap_push(h, &m, kk, ip[j], r + j);
+			}
+			ncand[q * (size_t)nt + (size_t)t] = m;
+		}
+		/* Threads the team did not get have no hits. */
+		if (t == 0)
+			for (q = 0; q < nq; q++) {
+				int u;
+				for (u = ntr; u < nt; u++)
+					ncand[q * (size_t)nt + (size_t)u] = 0;
+			}
+		free(ip);
+	}
+	return failed ? fidx_err_nomem(err) : 0;
+}
+
+/* FAISS IndexFlatIP search of every shard: few queries on all threads at
+ * once (a shard each), a batch one shard after the other with BLAS. Shard
+ * s writes each query's min(kk, its rows) hits at cand[(q * ns + s) * kk]. */
+static int search_shards(struct fidx_index *ix, const float *queries, size_t nq, size_t kk,
+                         struct fidx_hit *cand, size_t *ncand, struct fidx_err *err)
+{
+	size_t ns = ix->nshards, q, j;
+	float *dist = malloc(nq * kk * sizeof *dist);
+	idx_t *lab = malloc(nq * kk * sizeof *lab);
+	long s;
+	int rc = 0;
+
+	if (!dist || !lab) {
+		free(dist);
+		free(lab);
+		return fidx_err_nomem(err);
+	}
+	for (s = 0; s < (long)ns && !rc; s++) {
+		const struct shard *sh = &ix->shards[s];
+		size_t ks = kk < sh->n ? kk : (size_t)sh->n;
+		if (ks && faiss_Index_search(sh->faiss, (idx_t)nq, queries, (idx_t)ks, dist, lab)) {
+			rc = faiss_error(err, "search failed");
+			break;
+		}
+		for (q = 0; q < nq; q++) {
+			struct fidx_hit *h = cand + (q * ns + (size_t)s) * kk;
+			size_t m = 0;
+			for (j = 0; j < ks; j++) {
+				idx_t r = lab[q * ks + j];
+				if (r < 0 || (uint64_t)r >= sh->n)
+					continue;
+				h[m].row = sh->lo + (uint64_t)r;
+				h[m].score = dist[q * ks + j];
+				m++;
+			}
+			ncand[q * ns + (size_t)s] = m;
+		}
+	}
+	free(dist);
+	free(lab);
+	return rc;
+}
+
 int fidx_index_search(struct fidx_index *ix, const float *queries, size_t nq, size_t k,
                       struct fidx_hit *hits, size_t *counts, struct fidx_err *err)
 {
-	size_t kk = k < ix->meta.count ? k : (size_t)ix->meta.count, q, j;
-	float *dist;
-	idx_t *lab;
+	size_t kk = k < ix->meta.count ? k : (size_t)ix->meta.count, q, parts, j;
+	struct fidx_hit *cand = NULL, *all = NULL;
+	size_t *ncand = NULL;
+	int rc, nt = 1;
 
 	if (kk == 0 || nq == 0) {
 		for (q = 0; q < nq; q++)
 			counts[q] = 0;
 		return 0;
 	}
-	dist = malloc(nq * kk * sizeof *dist);
-	lab = malloc(nq * kk * sizeof *lab);
-	if (!dist || !lab) {
-		free(dist);
-		free(lab);
-		return fidx_err_nomem(err);
+	if (ix->x && nq >= FAISS_BLAS_QUERIES && (rc = make_shards(ix, err)) != 0)
+		return rc;
+	if (ix->x) {
+		nt = omp_get_max_threads();
+		if ((uint64_t)ix->meta.count * ix->meta.dim < SCAN_PARALLEL_FLOATS || nt < 1)
+			nt = 1;
+		parts = (size_t)nt;
+	} else {
+		parts = ix->nshards;
 	}
-	if (faiss_Index_search(ix->faiss, (idx_t)nq, queries, (idx_t)kk, dist, lab)) {
-		free(dist);
-		free(lab);
-		return faiss_error(err, "search failed");
+	cand = malloc(nq * parts * kk * sizeof *cand);
+	ncand = malloc(nq * parts * sizeof *ncand);
+	all = malloc(parts * kk * sizeof *all);
+	if (!cand || !ncand || !all) {
+		rc = fidx_err_nomem(err);
+		goto out;
 	}
+	rc = ix->x ? scan(ix, queries, nq, kk, nt, cand, ncand, err)
+	           : search_shards(ix, queries, nq, kk, cand, ncand, err);
+	if (rc)
+		goto out;
 	for (q = 0; q < nq; q++) {
-		struct fidx_hit *h = hits + q * k;
-		size_t m = 0;
-		for (j = 0; j < kk; j++) {
-			idx_t r = lab[q * kk + j];
-			if (r < 0 || (uint64_t)r >= ix->meta.count)
-				continue;
-			h[m].row = (uint64_t)r;
-			h[m].score = dist[q * kk + j];
-			m++;
-		}
-		qsort_r(h, m, sizeof *h, hit_order, ix);
+		size_t m = 0, p;
+		for (p = 0; p < parts; p++)
+			for (j = 0; j < ncand[q * parts + p]; j++)
+				all[m++] = cand[(q * parts + p) * kk + j];
+		/* The best kk of the parts: score, then row, as one scan of all
+		 * the rows would have kept them; then ordered by score and id. */
+		qsort(all, m, sizeof *all, by_score_row);
+		if (m > kk)
+			m = kk;
+		memcpy(hits + q * k, all, m * sizeof *all);
+		qsort_r(hits + q * k, m, sizeof *hits, hit_order, ix);
 		counts[q] = m;
 	}
-	free(dist);
-	free(lab);
-	return 0;
+out:
+	free(cand);
+	free(ncand);
+	free(all);
+	return rc;
 }

@@ -286,3 +286,29 @@ int fidx_csv_next(struct fidx_csv *c, struct fidx_csv_record *rec, struct fidx_e
 		return 1;
 	}
 }
+
+int fidx_csv_view(struct fidx_csv *c, const char **p, size_t *n, uint64_t *line, int *eof,
+                  struct fidx_err *err)
+{
+	if (c->start == c->end) {
+		int rc = refill(c, err);
+		if (rc < 0)
+			return rc;
+	}
+	*p = c->buf + c->start;
+	*n = c->end - c->start;
+	*line = c->line;
+	*eof = c->eof;
+	return 0;
+}
+
+int fidx_csv_more(struct fidx_csv *c, struct fidx_err *err)
+{
+	return refill(c, err);
+}
+
+void fidx_csv_skip(struct fidx_csv *c, size_t bytes, uint64_t lines)
+{
+	c->start += bytes;
+	c->line += lines;
+}

@@ -44,4 +44,16 @@ int fidx_csv_next(struct fidx_csv *csv, struct fidx_csv_record *rec, struct fidx
 
 void fidx_csv_close(struct fidx_csv *csv);
 
+/* A fast path for readers that can parse simple records themselves (all
+ * numbers, say), falling back to fidx_csv_next for anything else:
+ *   fidx_csv_view   the unread bytes (at least one, unless at the end), the
+ *                   line they start on, and whether the input ends there;
+ *   fidx_csv_more   reads more after them (1), or says the input ended (0);
+ *   fidx_csv_skip   consumes bytes that held `lines` whole lines.
+ * Call fidx_csv_next at least once first: it settles the byte order mark. */
+int fidx_csv_view(struct fidx_csv *csv, const char **p, size_t *n, uint64_t *line, int *eof,
+                  struct fidx_err *err);
+int fidx_csv_more(struct fidx_csv *csv, struct fidx_err *err);
+void fidx_csv_skip(struct fidx_csv *csv, size_t bytes, uint64_t lines);
+
 #endif

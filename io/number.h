@@ -28,6 +28,11 @@ enum fidx_num_status {
  * negative fidx_num_status. s need not be NUL-terminated. */
 int fidx_parse_float(const char *s, size_t n, float *out);
 
+/* Parses the number at the start of s[0..n) (no leading spaces) and sets
+ * *used to its length; the caller decides what may follow it. The same
+ * values and statuses as fidx_parse_float. */
+int fidx_parse_float_prefix(const char *s, size_t n, float *out, size_t *used);
+
 /* A short phrase for a status, e.g. "not a finite number". */
 const char *fidx_num_status_str(int status);
 

@@ -1,6 +1,11 @@
 #include "sha256.h"
 
 #include <string.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+#define HAVE_SHANI_PATH 1
+#endif
 
 static const uint32_t K[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
@@ -44,6 +49,72 @@ static void compress(uint32_t h[8], const unsigned char *p)
 	h[4] += e, h[5] += f, h[6] += g, h[7] += k;
 }
 
+#ifdef HAVE_SHANI_PATH
+/* The same compression with the x86 SHA extensions (about 8 times faster
+ * here), for CPUs that have them. The state is kept as the two vectors the
+ * instructions want: (a, b, e, f) and (c, d, g, h). */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void compress_shani(uint32_t h[8], const unsigned char *p, size_t blocks)
+{
+	const __m128i swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i t = _mm_loadu_si128((const __m128i *)&h[0]);
+	__m128i s1 = _mm_loadu_si128((const __m128i *)&h[4]);
+	__m128i s0;
+
+	t = _mm_shuffle_epi32(t, 0xB1);         /* c d a b */
+	s1 = _mm_shuffle_epi32(s1, 0x1B);       /* h g f e */
+	s0 = _mm_alignr_epi8(t, s1, 8);         /* a b e f */
+	s1 = _mm_blend_epi16(s1, t, 0xF0);      /* c d g h */
+	for (; blocks; blocks--, p += 64) {
+		__m128i save0 = s0, save1 = s1, m[4], msg;
+		int g;
+		for (g = 0; g < 16; g++) {
+			__m128i *w = &m[g & 3];
+			if (g < 4)
+				*w = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), swap);
+			else
+				*w = _mm_sha256msg2_epu32(
+					_mm_add_epi32(_mm_sha256msg1_epu32(*w, m[(g + 1) & 3]),
+					              _mm_alignr_epi8(m[(g + 3) & 3], m[(g + 2) & 3], 4)),
+					m[(g + 3) & 3]);
+			msg = _mm_add_epi32(*w, _mm_loadu_si128((const __m128i *)&K[4 * g]));
+			s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
+			s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(msg, 0x0E));
+		}
+		s0 = _mm_add_epi32(s0, save0);
+		s1 = _mm_add_epi32(s1, save1);
+	}
+	t = _mm_shuffle_epi32(s0, 0x1B);        /* f e b a */
+	s1 = _mm_shuffle_epi32(s1, 0xB1);       /* d c h g */
+	s0 = _mm_blend_epi16(t, s1, 0xF0);      /* d c b a -> a b c d in memory */
+	s1 = _mm_alignr_epi8(s1, t, 8);         /* h g f e -> e f g h in memory */
+	_mm_storeu_si128((__m128i *)&h[0], s0);
+	_mm_storeu_si128((__m128i *)&h[4], s1);
+}
+
+static int have_shani(void)
+{
+	static int known = -1;
+	unsigned a, b, c, d;
+	if (known < 0)
+		known = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29)) &&
+		        __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 19)) && (c & (1u << 9));
+	return known;
+}
+#endif
+
+static void compress_blocks(uint32_t h[8], const unsigned char *p, size_t blocks)
+{
+#ifdef HAVE_SHANI_PATH
+	if (have_shani()) {
+		compress_shani(h, p, blocks);
+		return;
+	}
+#endif
+	for (; blocks; blocks--, p += 64)
+		compress(h, p);
+}
+
 void fidx_sha256_init(struct fidx_sha256 *s)
 {
 	static const uint32_t iv[8] = {
@@ -66,11 +137,12 @@ void fidx_sha256_update(struct fidx_sha256 *s, const void *data, size_t n)
 		s->fill += take, p += take, n -= take;
 		if (s->fill < 64)
 			return;
-		compress(s->h, s->block);
+		compress_blocks(s->h, s->block, 1);
 		s->fill = 0;
 	}
-	for (; n >= 64; p += 64, n -= 64)
-		compress(s->h, p);
+	compress_blocks(s->h, p, n / 64);
+	p += n / 64 * 64;
+	n %= 64;
 	memcpy(s->block, p, n);
 	s->fill = n;
 }
@@ -83,13 +155,13 @@ void fidx_sha256_final(struct fidx_sha256 *s, unsigned char digest[32])
 	s->block[s->fill++] = 0x80;
 	if (s->fill > 56) {
 		memset(s->block + s->fill, 0, 64 - s->fill);
-		compress(s->h, s->block);
+		compress_blocks(s->h, s->block, 1);
 		s->fill = 0;
 	}
 	memset(s->block + s->fill, 0, 56 - s->fill);
 	for (i = 0; i < 8; i++)
 		s->block[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
-	compress(s->h, s->block);
+	compress_blocks(s->h, s->block, 1);
 	for (i = 0; i < 8; i++) {
 		digest[4 * i] = (unsigned char)(s->h[i] >> 24);
 		digest[4 * i + 1] = (unsigned char)(s->h[i] >> 16);

@@ -20,6 +20,7 @@ struct fidx_table {
 	char **names;        /* header names, or NULL */
 	struct fidx_csv_record pending; /* first data record, when already read */
 	int have_pending;
+	int fast; /* every column is a number: rows may take the fast path */
 };
 
 int fidx_table_open_source(struct fidx_table **out, struct fidx_source *src,
@@ -170,8 +171,46 @@ static int start(struct fidx_table *t, struct fidx_err *err)
 		t->vec = malloc(t->dim * sizeof *t->vec);
 		if (!t->vec)
 			return fidx_err_nomem(err);
+		t->fast = t->id_col < 0 && t->text_col < 0;
 	}
 	return 1;
+}
+
+/* Bytes kept in view past a number, so that a number is never cut by the
+ * end of the view (a longer one sends the row to the general reader). */
+#define FAST_MARGIN 64
+
+/* Parses one record of dim numbers at p[0..n) the quick way. Returns the
+ * bytes it took (through its line end), 0 when the record is not that
+ * simple (quotes, spaces, blank lines, errors of any kind: the general
+ * reader then takes it and reports what is wrong), or -1 when the view
+ * ends too soon. */
+static long fast_row(const char *p, size_t n, int eof, char delim, float *vec, size_t dim)
+{
+	const char *s = p, *end = p + n;
+	size_t i, used;
+
+	for (i = 0; i < dim; i++) {
+		if (!eof && end - s < FAST_MARGIN)
+			return -1;
+		if (fidx_parse_float_prefix(s, (size_t)(end - s), &vec[i], &used) != FIDX_NUM_OK)
+			return 0;
+		s += used;
+		if (!eof && end - s < 2)
+			return -1;
+		if (i + 1 < dim) {
+			if (s >= end || *s != delim)
+				return 0;
+			s++;
+		}
+	}
+	if (s == end)
+		return eof ? (long)(s - p) : -1;
+	if (*s == '\n')
+		return (long)(s + 1 - p);
+	if (*s == '\r' && s + 1 < end && s[1] == '\n')
+		return (long)(s + 2 - p);
+	return 0;
 }
 
 static int number_error(struct fidx_table *t, uint64_t line, size_t col, const char *p, size_t len,
@@ -269,6 +308,35 @@ int fidx_table_next(struct fidx_table *t, struct fidx_row *row, struct fidx_err 
 	if (t->have_pending) {
 		r = t->pending;
 		t->have_pending = 0;
+	} else if (t->fast) {
+		/* Plain numeric rows straight from the reader's buffer. */
+		for (;;) {
+			const char *p;
+			size_t n;
+			uint64_t line;
+			int eof;
+			long used;
+			if ((rc = fidx_csv_view(t->csv, &p, &n, &line, &eof, err)) != 0)
+				return rc;
+			if (!n)
+				break;
+			used = fast_row(p, n, eof, t->o.delim, t->vec, t->dim);
+			if (used > 0) {
+				fidx_csv_skip(t->csv, (size_t)used, 1);
+				memset(row, 0, sizeof *row);
+				row->vec = t->vec;
+				row->dim = t->dim;
+				row->line = line;
+				return 1;
+			}
+			if (used == 0 || eof)
+				break;
+			if ((rc = fidx_csv_more(t->csv, err)) < 0)
+				return rc;
+		}
+		rc = fidx_csv_next(t->csv, &r, err);
+		if (rc <= 0)
+			return rc;
 	} else {
 		rc = fidx_csv_next(t->csv, &r, err);
 		if (rc <= 0)

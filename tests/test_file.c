@@ -207,14 +207,14 @@ static void test_version_check(void **state)
 	snprintf(path, sizeof path, "%s/v.fidx", dir);
 	write_file(path, 4, 1, 0, 0);
 	data = slurp(path, &n);
-	data[8] = 2; /* version 2, with a header checksum that matches */
+	data[8] = 3; /* version 3, with a header checksum that matches */
 	{
 		/* Recompute the header checksum so that only the version differs. */
 		unsigned long c = crc32(0L, (const Bytef *)data, 60);
 		data[60] = (char)c, data[61] = (char)(c >> 8), data[62] = (char)(c >> 16), data[63] = (char)(c >> 24);
 	}
 	assert_int_equal(load_mem(data, n, &err), FIDX_ECORRUPT);
-	assert_string_equal(err.msg, "x.fidx: index format version 2 is not supported (this fidx reads version 1)");
+	assert_string_equal(err.msg, "x.fidx: index format version 3 is not supported (this fidx reads versions 1 to 2)");
 	free(data);
 }
 

@@ -116,6 +116,7 @@ static void check_hits(const struct fidx_collection *c, const struct fidx_result
 	for (i = 0; i < m; i++) {
 		int64_t id = fidx_collection_id_int(c, r[i].index, r[i].row);
 		assert_true(id >= 0 && (size_t)id < n);
+		if (!(fabs(score[id] - r[i].score) < 1e-5)) print_error("hit %zu: id %lld score %.7f, brute %.7f\n", i, (long long)id, r[i].score, score[id]);
 		assert_true(fabs(score[id] - r[i].score) < 1e-5);
 		if (i) {
 			int64_t prev = fidx_collection_id_int(c, r[i - 1].index, r[i - 1].row);
@@ -331,12 +332,100 @@ static void test_merge_ids(void **state)
 	fidx_collection_free(c);
 }
 
+/* A larger matrix exercises the paths small ones skip: the scan split
+ * across threads (with ties across the split), several queries per scan,
+ * and batches answered by FAISS IndexFlatIP shards (made small here). */
+#define BIG_N 6000
+#define BIG_D 384
+
+static void test_search_paths(void **state)
+{
+	char path[128];
+	const char *paths[1] = {path};
+	float *x = malloc((size_t)BIG_N * BIG_D * sizeof *x), *q = malloc(40 * BIG_D * sizeof *q);
+	double *score = malloc(BIG_N * sizeof *score);
+	struct fidx_builder_opts o = {path, NULL, NULL, 6};
+	struct fidx_builder *b;
+	struct fidx_collection *c;
+	struct fidx_err err = {0};
+	struct fidx_result *res = malloc(40 * 10 * sizeof *res);
+	size_t counts[40], i, j, t, nq;
+	uint64_t s = 99;
+	(void)state;
+	for (i = 0; i < (size_t)BIG_N * BIG_D; i++) {
+		s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+		x[i] = (float)((double)(s >> 11) / 9007199254740992.0 - 0.5);
+	}
+	/* Ties on both sides of the middle, where the threads' ranges meet. */
+	for (i = 0; i < 4; i++)
+		memcpy(x + (BIG_N / 2 - 2 + i * 2) * BIG_D, x + 10 * BIG_D, BIG_D * sizeof *x);
+	path_of(path, "big.fidx");
+	assert_int_equal(fidx_builder_open(&b, &o, &err), 0);
+	for (i = 0; i < BIG_N; i++)
+		assert_int_equal(fidx_builder_add(b, x + i * BIG_D, BIG_D, NULL, 0, NULL, 0, "mem", i + 1, &err), 0);
+	assert_int_equal(fidx_builder_commit(b, &err), 0);
+	for (t = 0; t < 40; t++) {
+		double n2 = 0;
+		/* Query 0 is row 10 itself, which hits the ties. */
+		const float *src = x + (t ? (t * 131) % BIG_N : 10) * BIG_D;
+		for (j = 0; j < BIG_D; j++)
+			q[t * BIG_D + j] = src[j] + (t ? (float)((int)(t % 7) - 3) * 0.01f : 0.0f);
+		for (j = 0; j < BIG_D; j++)
+			n2 += (double)q[t * BIG_D + j] * q[t * BIG_D + j];
+		for (j = 0; j < BIG_D; j++)
+			q[t * BIG_D + j] = (float)(q[t * BIG_D + j] / sqrt(n2));
+	}
+	setenv("FIDX_TEST_SHARD_BYTES", "1000000", 1);
+	assert_int_equal(fidx_collection_open(&c, paths, 1, 0, &err), 0);
+	/* 1 query, 5 queries (scans), then 40 (shards), twice (shards kept). */
+	for (nq = 1; nq <= 40; nq = nq == 1 ? 5 : nq == 5 ? 40 : 41) {
+		assert_int_equal(fidx_collection_search(c, q, nq, 10, -2.0f, res, counts, &err), 0);
+		for (t = 0; t < nq; t++) {
+			double qn = 0;
+			for (j = 0; j < BIG_D; j++)
+				qn += (double)q[t * BIG_D + j] * q[t * BIG_D + j];
+			for (i = 0; i < BIG_N; i++) {
+				double dot = 0, rn = 0;
+				for (j = 0; j < BIG_D; j++) {
+					dot += (double)q[t * BIG_D + j] * x[i * BIG_D + j];
+					rn += (double)x[i * BIG_D + j] * x[i * BIG_D + j];
+				}
+				score[i] = dot / sqrt(qn * rn);
+			}
+			check_hits(c, res + t * 10, counts[t], score, BIG_N, 10);
+		}
+		/* The five copies of row 10 come first, in id order. */
+		assert_true(counts[0] == 10);
+		assert_int_equal(res[0].row, 10);
+		assert_int_equal(res[1].row, BIG_N / 2 - 2);
+		assert_int_equal(res[2].row, BIG_N / 2);
+		assert_int_equal(res[3].row, BIG_N / 2 + 2);
+		assert_int_equal(res[4].row, BIG_N / 2 + 4);
+	}
+	/* Stored vectors read back from the shards as they were normalized. */
+	for (t = 0; t < BIG_N; t += BIG_N / 7) {
+		float want[BIG_D];
+		double n2 = 0;
+		for (j = 0; j < BIG_D; j++)
+			n2 += (double)x[t * BIG_D + j] * x[t * BIG_D + j];
+		for (j = 0; j < BIG_D; j++)
+			want[j] = (float)((double)x[t * BIG_D + j] / sqrt(n2));
+		assert_memory_equal(fidx_index_vector(fidx_collection_index(c, 0), t), want, sizeof want);
+	}
+	unsetenv("FIDX_TEST_SHARD_BYTES");
+	fidx_collection_free(c);
+	free(x);
+	free(q);
+	free(score);
+	free(res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build_load_search), cmocka_unit_test(test_string_ids),
 		cmocka_unit_test(test_duplicate_and_zero_rows), cmocka_unit_test(test_merge_halves),
-		cmocka_unit_test(test_merge_ids),
+		cmocka_unit_test(test_merge_ids), cmocka_unit_test(test_search_paths),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

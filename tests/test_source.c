@@ -75,6 +75,28 @@ static void test_sha256(void **state)
 	}
 }
 
+/* A million 'a's, fed in uneven pieces, crossing the block buffer. */
+static void test_sha256_long(void **state)
+{
+	struct fidx_sha256 s;
+	unsigned char d[32];
+	char hex[65], *a = malloc(1000000);
+	size_t off = 0, step = 1;
+	(void)state;
+	memset(a, 'a', 1000000);
+	fidx_sha256_init(&s);
+	while (off < 1000000) {
+		size_t take = 1000000 - off < step ? 1000000 - off : step;
+		fidx_sha256_update(&s, a + off, take);
+		off += take;
+		step = step * 3 % 9973 + 1;
+	}
+	fidx_sha256_final(&s, d);
+	fidx_sha256_hex(d, hex);
+	assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	free(a);
+}
+
 static void test_plain_and_digest(void **state)
 {
 	struct fidx_source *s;
@@ -151,7 +173,8 @@ static void test_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sha256),           cmocka_unit_test(test_plain_and_digest),
+		cmocka_unit_test(test_sha256),           cmocka_unit_test(test_sha256_long),
+		cmocka_unit_test(test_plain_and_digest),
 		cmocka_unit_test(test_gzip),             cmocka_unit_test(test_other_compressors),
 		cmocka_unit_test(test_missing_file),
 	};

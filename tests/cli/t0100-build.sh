@@ -165,7 +165,8 @@ test_expect_success 'usage errors' '
 	test_grep "no output: give -o <index>" err &&
 	test_expect_code 2 fidx build -o x.fidx 2>err &&
 	test_grep "no input" err &&
-	test_expect_code 2 fidx build -o x.fidx --level 12 e.csv 2>err &&
+	test_expect_code 2 fidx build -o x.fidx --level 13 e.csv 2>err &&
+	test_grep "--level expects a whole number from 1 to 12" err &&
 	test_expect_code 3 fidx build -o x.fidx --embedder bert --texts faqs.txt 2>err &&
 	test_grep "unknown embedder \"bert\"" err
 '

@@ -8,12 +8,14 @@ test_expect_success 'info shows the metadata and checks the checksums' '
 	fidx build -q -o f.fidx --texts faqs.txt &&
 	fidx info f.fidx >out &&
 	test_grep "^f.fidx$" out &&
-	test_grep "format: +fidx version 1" out &&
+	test_grep "format: +fidx version 2" out &&
 	test_grep "count: +13" out &&
 	test_grep "texts: +yes" out &&
 	test_grep "faqs.txt  [0-9]+ bytes, 13 rows, sha256 [0-9a-f]{64}" out &&
 	test_grep "vectors .*stored in" out &&
-	test_grep "checksums: +all good" out
+	test_grep "checksums: +all good" out &&
+	sum=$(sha256sum faqs.txt | cut -d" " -f1) &&
+	test_grep "faqs.txt  [0-9]+ bytes, 13 rows, sha256 $sum" out
 '
 
 test_expect_success 'every byte flipped is reported, never a crash' '
@@ -50,6 +52,22 @@ test_expect_success 'foreign and missing files' '
 	test_expect_code 4 fidx info nosuch.fidx 2>err &&
 	test_grep "nosuch.fidx: No such file or directory" err &&
 	test_expect_code 5 fidx info f.fidx t.fidx >/dev/null 2>&1
+'
+
+test_expect_success 'an index in format version 1 stays readable' '
+	v1="$FIDX_SRC/tests/data/format-v1.fidx" &&
+	fidx info "$v1" >out &&
+	test_grep "format: +fidx version 1" out &&
+	test_grep "checksums: +all good" out &&
+	fidx search --tsv -k 1 --id faq-2 "$v1" >hit &&
+	printf "1\t1\tfaq-2\t1.0\tSecond, with comma\n" >want &&
+	test_cmp want hit &&
+	fidx merge -q -o v2.fidx "$v1" &&
+	fidx info v2.fidx >out &&
+	test_grep "format: +fidx version 2" out &&
+	fidx search --tsv -k 3 --id faq-3 v2.fidx >a &&
+	fidx search --tsv -k 3 --id faq-3 "$v1" >b &&
+	test_cmp a b
 '
 
 test_done

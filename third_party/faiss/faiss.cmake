@@ -43,9 +43,27 @@ else()
   message(STATUS "FAISS ${FIDX_FAISS_VERSION} from ${_faiss_prefix}")
 endif()
 
-set(BLA_VENDOR OpenBLAS)
-find_package(BLAS REQUIRED)
-find_package(LAPACK REQUIRED)
+# OpenBLAS built for OpenMP (Debian's libopenblas0-openmp), found by path and
+# pinned with an rpath whatever the system's BLAS alternative is: its threads
+# are libgomp's, shared with FAISS and fidx. The pthreads build runs its own
+# threads beside OpenMP's spinning ones, and batched searches then take about
+# twice as long (measured with bench/: 1000 queries over 100,000 rows,
+# 582 ms against 284 ms). It includes LAPACK.
+find_library(FIDX_OPENBLAS_OPENMP NAMES openblas
+  PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp NO_DEFAULT_PATH)
+if(FIDX_OPENBLAS_OPENMP)
+  set(BLAS_LIBRARIES ${FIDX_OPENBLAS_OPENMP})
+  set(LAPACK_LIBRARIES "")
+  get_filename_component(FIDX_BLAS_DIR ${FIDX_OPENBLAS_OPENMP} DIRECTORY)
+  list(APPEND CMAKE_BUILD_RPATH ${FIDX_BLAS_DIR})
+  list(APPEND CMAKE_INSTALL_RPATH ${FIDX_BLAS_DIR})
+  message(STATUS "BLAS: ${FIDX_OPENBLAS_OPENMP} (OpenMP threads)")
+else()
+  message(WARNING "libopenblas-openmp-dev is not installed: using the default BLAS; batched searches will be slower")
+  set(BLA_VENDOR OpenBLAS)
+  find_package(BLAS REQUIRED)
+  find_package(LAPACK REQUIRED)
+endif()
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 
 add_library(fidx_faiss_core UNKNOWN IMPORTED)
