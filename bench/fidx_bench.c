@@ -287,7 +287,11 @@ static int cmd_parse(char **argv)
 		}
 		if (rc < 0)
 			die(argv[0], &err);
-		bytes = fidx_source_stored_bytes(fidx_table_source(tab));
+		{
+			unsigned char d[32];
+			if (fidx_source_digest(fidx_table_source(tab), &bytes, d, &err))
+				die(argv[0], &err);
+		}
 		fidx_table_close(tab);
 		t[r] = (now_ms() - t0) / 1e3;
 		if (sum == 12345.678)

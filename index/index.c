@@ -29,9 +29,9 @@ struct records {
  * of rows, keeping a top-k heap per thread; the heaps are then merged.
  *
  * A batch of queries is answered by FAISS IndexFlatIP with BLAS. The first
- * batch moves the rows into IndexFlatIP shards of at most SHARD_BYTES,
- * releasing the buffer's pages shard by shard, so that memory grows by at
- * most one shard. */
+ * batch moves the rows into IndexFlatIP shards (an eighth of the rows each,
+ * from 16 to 256 MB), releasing the buffer's pages shard by shard, so that
+ * memory grows by one shard at most. */
 struct shard {
 	FaissIndex *faiss;
 	float *xb;   /* owned by faiss */
@@ -113,6 +113,7 @@ static float *map_rows(size_t bytes, size_t *len)
 }
 
 #define SHARD_BYTES (256u << 20)
+#define SHARD_MIN_BYTES (16u << 20)
 /* Below this many queries, FAISS itself scans row by row (one thread per
  * query); from it on it multiplies matrices with BLAS. fidx follows. */
 #define FAISS_BLAS_QUERIES 20
@@ -125,6 +126,10 @@ static int make_shards(struct fidx_index *ix, struct fidx_err *err)
 	const char *test = getenv("FIDX_TEST_SHARD_BYTES");
 	size_t want;
 
+	/* An eighth of the rows, between 16 and 256 MB: moving the rows costs
+	 * at most one shard of extra memory. */
+	if (bytes / 8 < shard)
+		shard = bytes / 8 > SHARD_MIN_BYTES ? bytes / 8 : SHARD_MIN_BYTES;
 	if (test && strtoull(test, NULL, 10) > 0)
 		shard = strtoull(test, NULL, 10);
 	want = (size_t)(bytes / shard) + 1;

@@ -49,11 +49,17 @@ static int csv_line(struct run *r, const float *vec, size_t dim, struct fidx_err
 	return rc;
 }
 
-static void digest_hex(struct fidx_source *src, char hex[65])
+/* Records a source file in the index's metadata. */
+static int add_source(struct run *r, struct fidx_source *src, uint64_t rows, struct fidx_err *err)
 {
 	unsigned char d[32];
-	fidx_source_digest(src, d);
+	uint64_t bytes;
+	char hex[65];
+	int rc = fidx_source_digest(src, &bytes, d, err);
+	if (rc)
+		return rc;
 	fidx_sha256_hex(d, hex);
+	return fidx_meta_add_source(fidx_builder_meta(r->b), fidx_source_name(src), bytes, hex, rows, err);
 }
 
 /* The next text from --texts, for the row at where:line. */
@@ -78,7 +84,6 @@ static int ingest_table(struct run *r, const char *path, struct fidx_err *err)
 	struct fidx_table *t = NULL;
 	struct fidx_row row;
 	uint64_t rows = 0;
-	char hex[65];
 	int rc;
 
 	if ((rc = fidx_table_open(&t, path, &r->o->table, err)) != 0)
@@ -98,12 +103,8 @@ static int ingest_table(struct run *r, const char *path, struct fidx_err *err)
 	if (rc == 0) {
 		if (rows == 0)
 			rc = fidx_err_set(err, FIDX_EINPUT, "%s: no rows", fidx_source_name(fidx_table_source(t)));
-		else {
-			digest_hex(fidx_table_source(t), hex);
-			rc = fidx_meta_add_source(fidx_builder_meta(r->b), fidx_source_name(fidx_table_source(t)),
-			                          fidx_source_stored_bytes(fidx_table_source(t)), hex, rows, err);
+		else if ((rc = add_source(r, fidx_table_source(t), rows, err)) == 0)
 			r->st->files++;
-		}
 	}
 	fidx_table_close(t);
 	return rc;
@@ -247,7 +248,6 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 		const char *t;
 		size_t len;
 		uint64_t line;
-		char hex[65];
 		if (o->ninputs) {
 			rc = fidx_texts_next(r.texts, &t, &len, &line, err);
 			if (rc < 0)
@@ -258,10 +258,7 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 				goto fail;
 			}
 		}
-		digest_hex(fidx_texts_source(r.texts), hex);
-		if ((rc = fidx_meta_add_source(fidx_builder_meta(r.b), fidx_source_name(fidx_texts_source(r.texts)),
-		                               fidx_source_stored_bytes(fidx_texts_source(r.texts)), hex,
-		                               r.texts_seen, err)) != 0)
+		if ((rc = add_source(&r, fidx_texts_source(r.texts), r.texts_seen, err)) != 0)
 			goto fail;
 		st->files++;
 	}

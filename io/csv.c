@@ -26,7 +26,7 @@ int fidx_csv_open(struct fidx_csv **out, struct fidx_source *src, char delim,
 		return fidx_err_nomem(err);
 	c->cap = INITIAL_CAP;
 	c->fcap = 64;
-	c->buf = malloc(c->cap + 1);
+	c->buf = calloc(1, c->cap + FIDX_CSV_SLACK);
 	c->f = malloc(c->fcap * sizeof *c->f);
 	if (!c->buf || !c->f) {
 		fidx_csv_close(c);
@@ -69,7 +69,7 @@ static int refill(struct fidx_csv *c, struct fidx_err *err)
 			                    "%s:%llu: record longer than %u MiB",
 			                    fidx_source_name(c->src), (unsigned long long)c->line,
 			                    FIDX_CSV_MAX_RECORD >> 20);
-		nb = realloc(c->buf, ncap + 1);
+		nb = realloc(c->buf, ncap + FIDX_CSV_SLACK);
 		if (!nb)
 			return fidx_err_nomem(err);
 		c->buf = nb;

@@ -29,6 +29,10 @@ struct fidx_csv_record {
 	uint64_t line; /* line where the record starts, from 1 */
 };
 
+/* Bytes after the end of fidx_csv_view's view that may be read (their
+ * values are meaningless), so that readers can load 16 bytes at a time. */
+#define FIDX_CSV_SLACK 64
+
 /* Longest record accepted, in bytes. */
 #define FIDX_CSV_MAX_RECORD (64u << 20)
 /* Most fields accepted in one record. */

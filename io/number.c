@@ -8,11 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Powers of ten that doubles hold exactly. */
-static const double pow10_exact[23] = {
-	1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-};
+#include "number_fast.h"
 
 static locale_t c_locale;
 static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
@@ -87,6 +83,10 @@ int fidx_parse_float_prefix(const char *s, size_t n, float *out, size_t *used)
 	uint64_t w = 0, eight;
 	int ndig = 0, dropped = 0, exp10 = 0, neg = 0, any = 0;
 
+#ifdef FIDX_HAVE_SSE41_PATH
+	if (n >= 16 && fidx_have_sse41() && fidx_parse16(s, out, used))
+		return FIDX_NUM_OK;
+#endif
 	*used = 0;
 	if (p < end && (*p == '+' || *p == '-'))
 		neg = *p++ == '-';
@@ -144,26 +144,8 @@ int fidx_parse_float_prefix(const char *s, size_t n, float *out, size_t *used)
 		*out = neg ? -0.0f : 0.0f;
 		return FIDX_NUM_OK;
 	}
-	/* Clinger's fast path: w and 10^|e| are exact doubles, so one multiply
-	 * or divide gives the correctly rounded double. Rounding that double to
-	 * float again is exact unless the double sits exactly halfway between
-	 * two floats (no float midpoint can lie strictly between the true value
-	 * and its nearest double, since midpoints are doubles themselves). */
-	if (!dropped && w <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
-		double d = (double)w;
-		uint64_t bits;
-		d = exp10 < 0 ? d / pow10_exact[-exp10] : d * pow10_exact[exp10];
-		memcpy(&bits, &d, sizeof bits);
-		/* Within float's normal range, and not a float midpoint. */
-		if (d >= 0x1p-126 && d < 0x1p+128 &&
-		    (bits & ((UINT64_C(1) << 29) - 1)) != (UINT64_C(1) << 28)) {
-			float f = (float)d;
-			if (!isinf(f)) {
-				*out = neg ? -f : f;
-				return FIDX_NUM_OK;
-			}
-		}
-	}
+	if (!dropped && fidx_clinger(w, exp10, neg, out))
+		return FIDX_NUM_OK;
 	return slow_float(s, *used, out);
 }
 

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,7 +27,44 @@ struct fidx_source {
 	int z_live;
 	uint64_t stored;
 	struct fidx_sha256 sha;
+	/* The background digest of a regular file. */
+	pthread_t digester;
+	int digesting, digest_errno;
+	atomic_int stop;
+	uint64_t digested;
+	struct fidx_sha256 file_sha;
 };
+
+/* Reads the whole file with pread (the reader's offset is untouched) and
+ * digests it. */
+static void *digest_file(void *arg)
+{
+	struct fidx_source *s = arg;
+	unsigned char *buf = malloc(RAW_CAP);
+	uint64_t off = 0;
+
+	fidx_sha256_init(&s->file_sha);
+	if (!buf) {
+		s->digest_errno = ENOMEM;
+		return NULL;
+	}
+	while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
+		ssize_t got = pread(s->fd, buf, RAW_CAP, (off_t)off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			s->digest_errno = errno;
+			break;
+		}
+		if (got == 0)
+			break;
+		fidx_sha256_update(&s->file_sha, buf, (size_t)got);
+		off += (uint64_t)got;
+	}
+	s->digested = off;
+	free(buf);
+	return NULL;
+}
 
 static int alloc_source(struct fidx_source **out, const char *name, struct fidx_err *err)
 {
@@ -68,6 +107,12 @@ int fidx_source_open(struct fidx_source **out, const char *path, struct fidx_err
 	}
 	s->fd = fd;
 	s->own_fd = fd != STDIN_FILENO;
+	{
+		struct stat st;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    pthread_create(&s->digester, NULL, digest_file, s) == 0)
+			s->digesting = 1;
+	}
 	*out = s;
 	return 0;
 }
@@ -109,7 +154,8 @@ static int fill_raw(struct fidx_source *s, struct fidx_err *err)
 		s->eof_raw = 1;
 	s->raw_len = (size_t)got;
 	s->stored += (uint64_t)got;
-	fidx_sha256_update(&s->sha, s->raw, (size_t)got);
+	if (!s->digesting)
+		fidx_sha256_update(&s->sha, s->raw, (size_t)got);
 	return 0;
 }
 
@@ -136,7 +182,8 @@ static int detect(struct fidx_source *s, struct fidx_err *err)
 			return fidx_err_sys(err, FIDX_EIO, errno, "%s: read failed", s->name);
 		if (got == 0)
 			s->eof_raw = 1;
-		fidx_sha256_update(&s->sha, s->raw + s->raw_len, (size_t)got);
+		if (!s->digesting)
+			fidx_sha256_update(&s->sha, s->raw + s->raw_len, (size_t)got);
 		s->raw_len += (size_t)got;
 		s->stored += (uint64_t)got;
 	}
@@ -233,7 +280,8 @@ ssize_t fidx_source_read(struct fidx_source *s, void *buf, size_t cap, struct fi
 		if (got == 0)
 			s->eof_raw = 1;
 		s->stored += (uint64_t)got;
-		fidx_sha256_update(&s->sha, buf, (size_t)got);
+		if (!s->digesting)
+			fidx_sha256_update(&s->sha, buf, (size_t)got);
 		return got;
 	}
 	if ((rc = fill_raw(s, err)) != 0)
@@ -256,21 +304,38 @@ int fidx_source_is_gzip(const struct fidx_source *s)
 	return s->gzip;
 }
 
-uint64_t fidx_source_stored_bytes(const struct fidx_source *s)
+static void stop_digest(struct fidx_source *s)
 {
-	return s->stored;
+	if (s->digesting) {
+		atomic_store(&s->stop, 1);
+		pthread_join(s->digester, NULL);
+		s->digesting = 0;
+	}
 }
 
-void fidx_source_digest(const struct fidx_source *s, unsigned char digest[32])
+int fidx_source_digest(struct fidx_source *s, uint64_t *bytes, unsigned char digest[32],
+                       struct fidx_err *err)
 {
-	struct fidx_sha256 copy = s->sha;
+	struct fidx_sha256 copy;
+	if (s->digesting) {
+		pthread_join(s->digester, NULL);
+		s->digesting = 0;
+		if (s->digest_errno)
+			return fidx_err_sys(err, FIDX_EIO, s->digest_errno, "%s: cannot read for the digest", s->name);
+		s->sha = s->file_sha;
+		s->stored = s->digested;
+	}
+	copy = s->sha;
 	fidx_sha256_final(&copy, digest);
+	*bytes = s->stored;
+	return 0;
 }
 
 void fidx_source_close(struct fidx_source *s)
 {
 	if (!s)
 		return;
+	stop_digest(s);
 	if (s->z_live)
 		inflateEnd(&s->z);
 	if (s->own_fd && s->fd >= 0)
