@@ -25,13 +25,28 @@ static uint32_t bits(float f)
 	return b;
 }
 
+/* The whole-field parser and the prefix parser as a CSV row feeds it (the
+ * field followed by a delimiter and more bytes, which takes the 16-byte
+ * path when the CPU has it) both give strtof's bits. */
 static void expect_same_as_strtof(const char *s)
 {
-	float got = 0, want = strtof(s, NULL);
-	int rc = parse(s, &got);
-	if (rc != FIDX_NUM_OK || bits(got) != bits(want)) {
-		print_error("\"%s\": got %.9g (%08x, rc %d), strtof %.9g (%08x)\n", s, got, bits(got), rc,
-		            want, bits(want));
+	float got = 0, want = strtof(s, NULL), pre = 0;
+	char row[96];
+	const char *t = s;
+	size_t used = 0, len;
+	int rc = parse(s, &got), rc2;
+
+	/* The prefix parser takes no spaces; the whole-field one trims them. */
+	while (*t == ' ')
+		t++;
+	len = strcspn(t, " ");
+	snprintf(row, sizeof row, "%.*s,0.123456789,42,-7", (int)len, t);
+	rc2 = fidx_parse_float_prefix(row, strlen(row), &pre, &used);
+	if (rc != FIDX_NUM_OK || bits(got) != bits(want) || rc2 != FIDX_NUM_OK || used != len ||
+	    bits(pre) != bits(want)) {
+		print_error("\"%s\": got %.9g (%08x, rc %d), as a prefix %.9g (%08x, rc %d, used %zu), "
+		            "strtof %.9g (%08x)\n", s, got, bits(got), rc, pre, bits(pre), rc2, used, want,
+		            bits(want));
 		fail();
 	}
 }
@@ -39,7 +54,8 @@ static void expect_same_as_strtof(const char *s)
 static void test_accepts(void **state)
 {
 	static const char *const ok[] = {
-		"0", "-0", "+1", "1.", ".5", "-.5", "0.1", "1e3", "1E-3", "1e+3", "  2.5  ",
+		"0", "-0", "+1", "1.", ".5", "-.5", "007", "-0.000", "123456789012345", "1234567890123456",
+		"0.1234567890123", "-9.99999999999999", "99999999999999.9", "0.1", "1e3", "1E-3", "1e+3", "  2.5  ",
 		"-0.0238894503", "0.75653076171875", "1.17549435e-38", "1.4e-45", "3.40282347e38",
 		"123456789012345678901234567890", "0.000000000000000000000000000000000000000001",
 		"1e-50", "-1e-50", "9.99999944e-39", "16777217", "0.30000001192092896",
@@ -72,6 +88,36 @@ static void test_rejects(void **state)
 		int rc = parse(bad[i].s, &v);
 		if (rc != bad[i].rc) {
 			print_error("\"%s\": status %d, expected %d\n", bad[i].s, rc, bad[i].rc);
+			fail();
+		}
+	}
+}
+
+/* What the 16-byte path must leave to the general one: exponents, a second
+ * dot or sign, hex, words, and numbers over 15 digits. */
+static void test_prefix_forms(void **state)
+{
+	static const struct {
+		const char *row;
+		int rc;
+		size_t used;
+	} cases[] = {
+		{"1.5e3,0000000000000000", FIDX_NUM_OK, 5},    {"1.5e,00000000000000000", FIDX_NUM_OK, 3},
+		{"1.5.3,0000000000000000", FIDX_NUM_OK, 3},    {"-1-2,00000000000000000", FIDX_NUM_OK, 2},
+		{"0x1p3,0000000000000000", FIDX_NUM_HEX, 0},   {"nan,000000000000000000", FIDX_NUM_NONFINITE, 0},
+		{"-,0000000000000000000", FIDX_NUM_SYNTAX, 0}, {".,0000000000000000000", FIDX_NUM_SYNTAX, 0},
+		{"12345678901234567890123,0", FIDX_NUM_OK, 23}, {"5.,00000000000000000000", FIDX_NUM_OK, 2},
+		{"+5,00000000000000000000", FIDX_NUM_OK, 2},   {"1E-2,0000000000000000", FIDX_NUM_OK, 4},
+	};
+	size_t i;
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+		float v = 0;
+		size_t used = 99;
+		int rc = fidx_parse_float_prefix(cases[i].row, strlen(cases[i].row), &v, &used);
+		if (rc != cases[i].rc || (rc == FIDX_NUM_OK && used != cases[i].used)) {
+			print_error("\"%s\": status %d used %zu, expected %d and %zu\n", cases[i].row, rc, used,
+			            cases[i].rc, cases[i].used);
 			fail();
 		}
 	}
@@ -198,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_accepts),
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_not_nul_terminated),
+		cmocka_unit_test(test_prefix_forms),
 		cmocka_unit_test(test_random_round_trip),
 		cmocka_unit_test(test_halfway_cases),
 		cmocka_unit_test(test_locale_independent),
