@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "outfile.h"
 #include "embed.h"
 #include "ingest.h"
 
@@ -46,6 +47,8 @@ static const char usage[] =
 	"                             header 0,1,...,D-1, ready to publish on the Hub\n"
 	"      --level <1-12>         the vectors' compression level, 1 fastest to 12\n"
 	"                             smallest (default 1: 0.85 of the raw size)\n"
+	"      --no-wait              fail with status 7 if another fidx is writing the\n"
+	"                             same output, instead of waiting for it\n"
 	CMD_COMMON_HELP
 	"\n"
 	"Embedders: hash is fidx's offline lexical embedder (feature hashing of words\n"
@@ -56,7 +59,7 @@ static const char usage[] =
 enum {
 	OPT_TEXTS = 256, OPT_TEXTS_COLUMN, OPT_ID_COLUMN, OPT_TEXT_COLUMN, OPT_EMB_COLUMN,
 	OPT_HEADER, OPT_NO_HEADER, OPT_FORMAT, OPT_CONFIG, OPT_SPLIT, OPT_EMBEDDER, OPT_MODEL,
-	OPT_DIM, OPT_LEVEL, OPT_SAVE,
+	OPT_DIM, OPT_LEVEL, OPT_NO_WAIT, OPT_SAVE,
 };
 
 static const struct option options[] = {
@@ -75,6 +78,7 @@ static const struct option options[] = {
 	{"model", required_argument, NULL, OPT_MODEL},
 	{"dim", required_argument, NULL, OPT_DIM},
 	{"level", required_argument, NULL, OPT_LEVEL},
+	{"no-wait", no_argument, NULL, OPT_NO_WAIT},
 	{"save-embeddings", required_argument, NULL, OPT_SAVE},
 	CMD_COMMON_OPTIONS,
 	{NULL, 0, NULL, 0},
@@ -114,6 +118,7 @@ int main(int argc, char **argv)
 			if (cmd_parse_size("--dim", optarg, 1, 1u << 20, &o.dim))
 				return FIDX_EXIT_USAGE;
 			break;
+		case OPT_NO_WAIT: o.flags |= FIDX_OUT_NOWAIT; break;
 		case OPT_LEVEL:
 			if (cmd_parse_size("--level", optarg, 1, 12, &level))
 				return FIDX_EXIT_USAGE;

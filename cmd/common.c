@@ -102,6 +102,7 @@ int cmd_exit_code(int code)
 	case FIDX_EIO: return FIDX_EXIT_IO;
 	case FIDX_ECORRUPT: return FIDX_EXIT_CORRUPT;
 	case FIDX_EAPI: return FIDX_EXIT_API;
+	case FIDX_ELOCKED: return FIDX_EXIT_LOCKED;
 	default: return FIDX_EXIT_FAILURE;
 	}
 }

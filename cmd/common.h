@@ -19,11 +19,12 @@ enum fidx_exit {
 	FIDX_EXIT_IO = 4,      /* a file could not be read or written */
 	FIDX_EXIT_CORRUPT = 5, /* an index file is damaged, truncated or not an index */
 	FIDX_EXIT_API = 6,     /* the embedding service failed */
+	FIDX_EXIT_LOCKED = 7,  /* another fidx is writing the same output (--no-wait) */
 };
 
 #define FIDX_EXIT_CODES_HELP                                                                 \
 	"Exit status: 0 success, 1 unexpected failure, 2 usage error, 3 bad input,\n"            \
-	"4 I/O error, 5 corrupt index, 6 embedding API error.\n"
+	"4 I/O error, 5 corrupt index, 6 embedding API error, 7 output locked.\n"
 
 extern int fidx_verbosity; /* 0 quiet, 1 normal, 2 verbose */
 

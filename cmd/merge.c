@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "outfile.h"
 #include "merge.h"
 
 static const char usage[] =
@@ -23,15 +24,18 @@ static const char usage[] =
 	"      --dedupe               keep the last occurrence of an id found more than once\n"
 	"      --level <1-12>         the vectors' compression level, 1 fastest to 12\n"
 	"                             smallest (default 1: 0.85 of the raw size)\n"
+	"      --no-wait              fail with status 7 if another fidx is writing the\n"
+	"                             same output, instead of waiting for it\n"
 	CMD_COMMON_HELP
 	"\n" FIDX_EXIT_CODES_HELP;
 
-enum { OPT_DEDUPE = 256, OPT_LEVEL };
+enum { OPT_DEDUPE = 256, OPT_LEVEL, OPT_NO_WAIT };
 
 static const struct option options[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"dedupe", no_argument, NULL, OPT_DEDUPE},
 	{"level", required_argument, NULL, OPT_LEVEL},
+	{"no-wait", no_argument, NULL, OPT_NO_WAIT},
 	CMD_COMMON_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
@@ -51,6 +55,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'o': o.out = optarg; break;
 		case OPT_DEDUPE: o.dedupe = 1; break;
+		case OPT_NO_WAIT: o.flags |= FIDX_OUT_NOWAIT; break;
 		case OPT_LEVEL:
 			if (cmd_parse_size("--level", optarg, 1, 12, &level))
 				return FIDX_EXIT_USAGE;

@@ -74,7 +74,7 @@ static int shape(struct fidx_builder *b, size_t dim, int has_id, int has_text, c
 		if (dim == 0 || dim > FIDX_MAX_DIM)
 			return fidx_err_set(err, FIDX_EINPUT, "%s:%llu: dimension %zu is out of range (1..%u)",
 			                    where, (unsigned long long)line, dim, FIDX_MAX_DIM);
-		rc = fidx_fw_open(&b->w, b->out, (uint32_t)dim, b->o.level, err);
+		rc = fidx_fw_open(&b->w, b->out, (uint32_t)dim, b->o.level, b->o.flags, err);
 		if (rc)
 			return rc;
 		b->meta.dim = (uint32_t)dim;

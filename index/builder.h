@@ -18,7 +18,8 @@ struct fidx_builder_opts {
 	const char *out;      /* the index file to write */
 	const char *embedder; /* how the vectors were made, or NULL */
 	const char *model;
-	int level;            /* zlib level, 1..9 */
+	int level;            /* compression level, 1..12 */
+	unsigned flags;       /* io/outfile.h's FIDX_OUT_NOWAIT */
 };
 
 struct fidx_builder;

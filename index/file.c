@@ -336,7 +336,7 @@ struct fidx_file_writer {
 };
 
 int fidx_fw_open(struct fidx_file_writer **out, const char *path, uint32_t dim, int level,
-                 struct fidx_err *err)
+                 unsigned flags, struct fidx_err *err)
 {
 	struct fidx_file_writer *w;
 	int rc;
@@ -351,7 +351,7 @@ int fidx_fw_open(struct fidx_file_writer **out, const char *path, uint32_t dim, 
 	w->out.fd = -1;
 	w->dim = dim;
 	w->level = level;
-	rc = fidx_outfile_open(&w->out, path, err);
+	rc = fidx_outfile_open(&w->out, path, flags, err);
 	if (rc)
 		goto fail;
 	if ((w->ids_fd = fidx_spool_open(path, err)) < 0) {

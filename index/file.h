@@ -48,9 +48,10 @@ struct fidx_section_info {
 struct fidx_file_writer;
 
 /* Starts a new file that will replace path on commit. level (1..12) is the
- * vectors' compression level; ids, texts and metadata use at least 6. */
+ * vectors' compression level; ids, texts and metadata use at least 6.
+ * flags are io/outfile.h's (FIDX_OUT_NOWAIT). */
 int fidx_fw_open(struct fidx_file_writer **w, const char *path, uint32_t dim, int level,
-                 struct fidx_err *err);
+                 unsigned flags, struct fidx_err *err);
 /* Appends n rows of dim floats. */
 int fidx_fw_vectors(struct fidx_file_writer *w, const float *rows, size_t n, struct fidx_err *err);
 /* Appends one id / one text; either all rows have one or none. */

@@ -193,7 +193,7 @@ static int ingest_texts(struct run *r, struct fidx_err *err)
 int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
                 struct fidx_err *err)
 {
-	struct fidx_builder_opts bo = {o->out, NULL, NULL, o->level};
+	struct fidx_builder_opts bo = {o->out, NULL, NULL, o->level, o->flags};
 	struct run r;
 	const char *embedder = o->embedder, *model = o->model;
 	size_t i;
@@ -231,7 +231,7 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 		return rc;
 	if (o->texts && (rc = fidx_texts_open(&r.texts, o->texts, o->texts_column, err)) != 0)
 		goto fail;
-	if (o->save_embeddings && (rc = fidx_outfile_open(&r.csv, o->save_embeddings, err)) != 0)
+	if (o->save_embeddings && (rc = fidx_outfile_open(&r.csv, o->save_embeddings, o->flags, err)) != 0)
 		goto fail;
 	if (!o->ninputs) {
 		rc = ingest_texts(&r, err);

@@ -25,7 +25,8 @@ struct fidx_ingest_opts {
 	size_t dim;                /* 0: the embedder's default */
 	const char *save_embeddings; /* texts mode: also write the vectors here, as
 	                              DataFrame(embeddings).to_csv(index=False) does */
-	int level;                 /* zlib level */
+	int level;                 /* compression level */
+	unsigned flags;            /* io/outfile.h's FIDX_OUT_NOWAIT */
 };
 
 struct fidx_ingest_stats {

@@ -158,7 +158,7 @@ static int copy_rows(struct input *in, size_t i,
 
 int fidx_merge(const struct fidx_merge_opts *o, struct fidx_merge_stats *st, struct fidx_err *err)
 {
-	struct fidx_builder_opts bo = {o->out, NULL, NULL, o->level};
+	struct fidx_builder_opts bo = {o->out, NULL, NULL, o->level, o->flags};
 	struct fidx_builder *b = NULL;
 	struct fidx_idset *set = NULL;
 	struct input *in;

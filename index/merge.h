@@ -23,6 +23,7 @@ struct fidx_merge_opts {
 	size_t ninputs;
 	int dedupe;
 	int level;
+	unsigned flags; /* io/outfile.h's FIDX_OUT_NOWAIT */
 };
 
 struct fidx_merge_stats {

@@ -20,6 +20,7 @@ enum fidx_code {
 	FIDX_EAPI = -4,      /* an embedding service failed */
 	FIDX_ENOMEM = -5,    /* out of memory */
 	FIDX_EINTERNAL = -6, /* a dependency failed unexpectedly */
+	FIDX_ELOCKED = -7,   /* another fidx is writing the same output */
 };
 
 #define FIDX_ERR_MAX 1024

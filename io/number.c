@@ -133,6 +133,8 @@ int fidx_parse_float_prefix(const char *s, size_t n, float *out, size_t *used)
 		for (; q < end && is_digit(*q); q++, edig++)
 			if (e < 100000)
 				e = e * 10 + (*q - '0');
+			else
+				dropped = 1; /* exp10 is no longer exact: strtof decides */
 		/* "1e" is the number 1 followed by "e", as strtof reads it. */
 		if (edig) {
 			exp10 += eneg ? -e : e;

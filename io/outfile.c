@@ -1,7 +1,9 @@
 #include "outfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
@@ -68,14 +70,77 @@ static unsigned long long entropy(void)
 	       ((unsigned long long)getpid() << 40) ^ (unsigned long long)(uintptr_t)&ts;
 }
 
-int fidx_outfile_open(struct fidx_outfile *o, const char *target, struct fidx_err *err)
+static void crash_point(const char *name)
+{
+#ifdef FIDX_TEST_HOOKS
+	const char *want = getenv("FIDX_TEST_CRASH");
+	if (want && strcmp(want, name) == 0)
+		_exit(99);
+#else
+	(void)name;
+#endif
+}
+
+/* Takes the target's lock: ".<base>.lock" in its folder. */
+static int lock_target(struct fidx_outfile *o, const char *target, size_t dlen, const char *base,
+                       unsigned flags, struct fidx_err *err)
+{
+	size_t need = dlen + strlen(base) + 8;
+	char *path = malloc(need);
+	int rc = 0;
+
+	if (!path)
+		return fidx_err_nomem(err);
+	snprintf(path, need, "%.*s.%s.lock", (int)dlen, target, base);
+	o->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (o->lock_fd < 0) {
+		rc = fidx_err_sys(err, FIDX_EIO, errno, "%s", path);
+	} else {
+		while (flock(o->lock_fd, LOCK_EX | ((flags & FIDX_OUT_NOWAIT) ? LOCK_NB : 0)) != 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EWOULDBLOCK)
+				rc = fidx_err_set(err, FIDX_ELOCKED, "%s is being written by another fidx (lock %s)",
+				                  target, path);
+			else
+				rc = fidx_err_sys(err, FIDX_EIO, errno, "%s: cannot lock", path);
+			break;
+		}
+	}
+	free(path);
+	return rc;
+}
+
+/* With the lock held, every temporary file of this target was left by a
+ * run that died: remove them. */
+static void remove_stale(const char *target, size_t dlen, const char *base)
+{
+	char *dir = dlen ? strndup(target, dlen) : strdup("./"), prefix[300];
+	DIR *d;
+	struct dirent *e;
+
+	if (!dir)
+		return;
+	snprintf(prefix, sizeof prefix, ".%s.tmp-", base);
+	if ((d = opendir(dir)) != NULL) {
+		while ((e = readdir(d)) != NULL)
+			if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+				unlinkat(dirfd(d), e->d_name, 0);
+		closedir(d);
+	}
+	free(dir);
+}
+
+int fidx_outfile_open(struct fidx_outfile *o, const char *target, unsigned flags,
+                      struct fidx_err *err)
 {
 	const char *base = strrchr(target, '/');
 	size_t dlen, need;
-	int tries;
+	int tries, rc;
 
 	memset(o, 0, sizeof *o);
 	o->fd = -1;
+	o->lock_fd = -1;
 	o->slot = -1;
 	base = base ? base + 1 : target;
 	if (!*base)
@@ -88,6 +153,12 @@ int fidx_outfile_open(struct fidx_outfile *o, const char *target, struct fidx_er
 		fidx_outfile_abort(o);
 		return fidx_err_nomem(err);
 	}
+	if ((rc = lock_target(o, target, dlen, base, flags, err)) != 0) {
+		fidx_outfile_abort(o);
+		return rc;
+	}
+	if (strlen(base) < 250)
+		remove_stale(target, dlen, base);
 	for (tries = 0; tries < 100; tries++) {
 		unsigned long long r = entropy() + (unsigned long long)tries * 0x9e3779b97f4a7c15ull;
 		snprintf(o->tmp, need, "%.*s.%s.tmp-%ld-%06llx", (int)dlen, target, base, (long)getpid(),
@@ -121,6 +192,7 @@ int fidx_outfile_commit(struct fidx_outfile *o, struct fidx_err *err)
 	char *dir;
 	int dfd, rc = 0;
 
+	crash_point("before-fsync");
 	if (fsync(o->fd) != 0) {
 		/* Never retry a failed fsync: the data may already be lost. */
 		rc = fidx_err_sys(err, FIDX_EIO, errno, "%s: fsync failed", o->tmp);
@@ -134,6 +206,7 @@ int fidx_outfile_commit(struct fidx_outfile *o, struct fidx_err *err)
 		return rc;
 	}
 	o->fd = -1;
+	crash_point("before-rename");
 	if (rename(o->tmp, o->target) != 0) {
 		rc = fidx_err_sys(err, FIDX_EIO, errno, "cannot rename %s to %s", o->tmp, o->target);
 		fidx_outfile_abort(o);
@@ -143,6 +216,7 @@ int fidx_outfile_commit(struct fidx_outfile *o, struct fidx_err *err)
 	o->slot = -1;
 	free(o->tmp);
 	o->tmp = NULL;
+	crash_point("before-dirsync");
 	dir = dir_of(o->target);
 	if (!dir) {
 		fidx_outfile_abort(o);
@@ -163,6 +237,9 @@ void fidx_outfile_abort(struct fidx_outfile *o)
 	if (o->fd >= 0)
 		close(o->fd);
 	o->fd = -1;
+	if (o->lock_fd >= 0)
+		close(o->lock_fd); /* releases the lock */
+	o->lock_fd = -1;
 	if (o->tmp) {
 		unregister_tmp(o->slot);
 		unlink(o->tmp);

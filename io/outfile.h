@@ -1,5 +1,12 @@
 /* Publishing an output file atomically.
  *
+ * Only one fidx writes a given target at a time: fidx_outfile_open takes an
+ * exclusive lock (flock) on ".<target name>.lock" next to it, held until
+ * commit or abort and released by the kernel if the process dies, so a
+ * killed run never blocks the next one. The lock file stays (removing it
+ * would race with a waiting writer). With the lock held, temporary files
+ * of that target left by killed runs are removed.
+ *
  * fidx_outfile_open creates a temporary file next to the target (same
  * folder, so the final rename stays on one file system); the caller writes
  * it through the descriptor; fidx_outfile_commit fsyncs it, renames it over
@@ -21,10 +28,15 @@ struct fidx_outfile {
 	char *target;
 	char *tmp;
 	int fd;
+	int lock_fd;
 	int slot; /* in the cleanup list, or -1 */
 };
 
-int fidx_outfile_open(struct fidx_outfile *o, const char *target, struct fidx_err *err);
+/* flags: FIDX_OUT_NOWAIT fails with FIDX_ELOCKED instead of waiting when
+ * another fidx holds the target's lock. */
+#define FIDX_OUT_NOWAIT 1u
+int fidx_outfile_open(struct fidx_outfile *o, const char *target, unsigned flags,
+                      struct fidx_err *err);
 
 /* fsync, rename over the target, fsync the folder. On failure the
  * temporary file is removed and the target is untouched. */
@@ -38,6 +50,10 @@ void fidx_outfile_abort(struct fidx_outfile *o);
  * O_TMPFILE where the file system has it, else a file unlinked at once.
  * Returns the descriptor or a negative fidx_code. */
 int fidx_spool_open(const char *near_path, struct fidx_err *err);
+
+/* Test builds (FIDX_TEST_HOOKS) stop the process with _exit(99) at the
+ * point named by the environment variable FIDX_TEST_CRASH: "before-fsync"
+ * (all written), "before-rename" (fsynced), "before-dirsync" (renamed). */
 
 /* Removes every registered temporary file. Async-signal-safe. */
 void fidx_outfile_cleanup_signal(void);

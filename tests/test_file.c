@@ -56,7 +56,7 @@ static void write_file(const char *path, uint32_t dim, size_t n, int ids, int te
 	size_t i, j;
 	char buf[64];
 
-	assert_int_equal(fidx_fw_open(&w, path, dim, 6, &err), 0);
+	assert_int_equal(fidx_fw_open(&w, path, dim, 6, 0, &err), 0);
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < dim; j++)
 			row[j] = (float)(i * dim + j) * 0.001f;
@@ -122,7 +122,7 @@ static void test_no_temp_left_and_abort(void **state)
 	(void)state;
 	snprintf(path, sizeof path, "%s/ab.fidx", dir);
 	write_file(path, 4, 2, 0, 0);
-	assert_int_equal(fidx_fw_open(&w, path, 4, 6, &err), 0);
+	assert_int_equal(fidx_fw_open(&w, path, 4, 6, 0, &err), 0);
 	assert_int_equal(fidx_fw_vectors(w, row, 1, &err), 0);
 	fidx_fw_abort(w);
 	/* The old file is intact and nothing else is in the folder. */
@@ -135,7 +135,7 @@ static void test_no_temp_left_and_abort(void **state)
 		fidx_file_close(f);
 	}
 	/* Mismatched counts are refused at commit, leaving the old file. */
-	assert_int_equal(fidx_fw_open(&w, path, 4, 6, &err), 0);
+	assert_int_equal(fidx_fw_open(&w, path, 4, 6, 0, &err), 0);
 	assert_int_equal(fidx_fw_vectors(w, row, 1, &err), 0);
 	assert_int_equal(fidx_fw_vectors(w, row, 1, &err), 0);
 	assert_int_equal(fidx_fw_text(w, "x", 1, &err), 0);

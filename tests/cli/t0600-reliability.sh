@@ -1,0 +1,175 @@
+#!/bin/sh
+# Unattended runs: a killed, interrupted, crashed, full-disk or concurrent
+# build or merge never loses or half-writes the last good index.
+. "$FIDX_SRC/tests/cli/lib.sh"
+
+# rows N SEED: a pandas-style CSV of N rows x 32 dims.
+rows() {
+	awk -v n="$1" -v s="$2" 'BEGIN {
+		srand(s);
+		for (j = 0; j < 32; j++) printf "%s%d", (j ? "," : ""), j; printf "\n";
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < 32; j++) printf "%s%.8g", (j ? "," : ""), rand() - 0.5;
+			printf "\n";
+		}
+	}'
+}
+
+# The target must be, byte for byte, one of the given files, and verify.
+one_of() {
+	target=$1
+	shift
+	for f in "$@"; do
+		cmp -s "$target" "$f" && fidx info -q "$target" && return 0
+	done
+	echo "$target is none of: $*" >&2
+	return 1
+}
+
+no_temp_files() {
+	left=$(ls -A | grep -c "\.tmp-") || true
+	test "$left" = 0 || { ls -A >&2; return 1; }
+}
+
+export SOURCE_DATE_EPOCH=1700000000
+
+test_expect_success 'setup: two different indexes of the same target' '
+	rows 30000 1 >a.csv && rows 30000 2 >b.csv &&
+	fidx build -q -o A.fidx a.csv && fidx build -q -o B.fidx b.csv &&
+	test_must_fail cmp -s A.fidx B.fidx
+'
+
+
+test_expect_success 'a second writer waits for the first, or fails at once with --no-wait' '
+	cp A.fidx t.fidx &&
+	mkfifo feed &&
+	{ fidx build -q -o t.fidx - <feed & } && first=$! &&
+	exec 7>feed &&
+	head -n 200 b.csv >&7 &&
+	n=0 && while [ "$(ls -A | grep -c "^\.t\.fidx\.tmp-")" = 0 ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done &&
+	test -e .t.fidx.lock &&
+	test_expect_code 7 fidx build --no-wait -o t.fidx a.csv 2>err &&
+	test_grep "t.fidx is being written by another fidx" err &&
+	{ fidx build -q -o t.fidx a.csv 7>&- & } && second=$! &&
+	sleep 0.3 &&
+	kill -0 $second &&
+	tail -n +201 b.csv >&7 && exec 7>&- &&
+	wait $first && wait $second &&
+	one_of t.fidx A.fidx && no_temp_files
+'
+
+test_expect_success 'temporary files left by a killed run are removed by the next one' '
+	: >.t.fidx.tmp-99999-abcdef &&
+	fidx build -q -o t.fidx b.csv &&
+	one_of t.fidx B.fidx && no_temp_files
+'
+
+if [ "${FIDX_TEST_HOOKS:-OFF}" = ON ]; then
+test_expect_success 'crash points: before fsync and before rename keep the old index, after it the new' '
+	for point in before-fsync before-rename before-dirsync; do
+		cp A.fidx c.fidx &&
+		test_expect_code 99 env FIDX_TEST_CRASH=$point fidx build -q -o c.fidx b.csv || return 1
+		case $point in
+		before-dirsync) one_of c.fidx B.fidx ;;
+		*) one_of c.fidx A.fidx ;;
+		esac || { echo "after $point" >&2; return 1; }
+		fidx build -q -o c.fidx a.csv && one_of c.fidx A.fidx && no_temp_files || return 1
+	done
+'
+fi
+
+# Kill a run at a random moment, many times: the target is always the old
+# or the new index, and the next run cleans up.
+kill_loop() {
+	what=$1 loops=$2
+	# Kills land anywhere within about one run (milliseconds).
+	t0=$(date +%s%N)
+	if [ "$what" = build ]; then fidx build -q -o timing.fidx a.csv; else fidx merge -q -o timing.fidx a-1.fidx a-2.fidx; fi
+	t1=$(date +%s%N)
+	kill_ms=$(( (t1 - t0) / 1000000 * 3 / 2 + 5 ))
+	[ $kill_ms -gt 999 ] && kill_ms=999
+	cp A.fidx k.fidx
+	i=0 killed=0
+	while [ $i -lt $loops ]; do
+		if cmp -s k.fidx A.fidx; then src=b new=B.fidx; else src=a new=A.fidx; fi
+		if [ "$what" = build ]; then
+			fidx build -q -o k.fidx $src.csv 2>/dev/null &
+		else
+			fidx merge -q -o k.fidx $src-1.fidx $src-2.fidx 2>/dev/null &
+		fi
+		pid=$!
+		sleep "0.$(awk -v s=$i "BEGIN { srand(s); printf \"%03d\", int(rand() * $kill_ms) }")"
+		kill -9 $pid 2>/dev/null
+		wait $pid 2>/dev/null
+		[ $? = 137 ] && killed=$((killed + 1))
+		one_of k.fidx A.fidx B.fidx || { echo "iteration $i" >&2; return 1; }
+		i=$((i + 1))
+	done
+	echo "$killed of $loops ${what}s were killed before they finished" >>"$scratch/stats"
+	{ [ $loops -lt 20 ] || [ $killed -gt $((loops / 10)) ]; } &&
+	fidx build -q -o k.fidx a.csv && no_temp_files
+}
+
+test_expect_success 'kill -9 at random moments during builds' '
+	kill_loop build ${FIDX_KILL_LOOPS:-200}
+'
+
+test_expect_success 'kill -9 at random moments during merges' '
+	head -n 15001 a.csv >a1.csv && { head -n 1 a.csv; tail -n +15002 a.csv; } >a2.csv &&
+	head -n 15001 b.csv >b1.csv && { head -n 1 b.csv; tail -n +15002 b.csv; } >b2.csv &&
+	for x in a1 a2 b1 b2; do fidx build -q -o $(echo $x | sed "s/\(.\)\(.\)/\1-\2/").fidx $x.csv || return 1; done &&
+	fidx merge -q -o A2.fidx a-1.fidx a-2.fidx && fidx merge -q -o B2.fidx b-1.fidx b-2.fidx &&
+	cp A2.fidx A.fidx && cp B2.fidx B.fidx &&
+	kill_loop merge ${FIDX_KILL_LOOPS:-200}
+'
+
+if [ -n "${FIDX_SHIM:-}" ] && [ -f "$FIDX_SHIM" ]; then
+shim() {
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" LD_PRELOAD="$FIDX_SHIM" "$@"
+}
+
+test_expect_success 'a full disk at every write offset: status 4, the old index intact, no temporary file' '
+	rows 40 3 >small.csv &&
+	cp A.fidx d.fidx &&
+	fidx build -q -o full.fidx small.csv &&
+	size=$(wc -c <full.fidx) &&
+	n=0 &&
+	while [ $n -le $((size * 3)) ]; do
+		if shim env FIDX_FAIL_WRITE_AFTER=$n fidx build -q -o d.fidx small.csv 2>err; then
+			one_of d.fidx full.fidx && cp A.fidx d.fidx
+		else
+			s=$? &&
+			test $s = 4 && test_grep "No space left on device" err &&
+			one_of d.fidx A.fidx || { echo "after $n bytes: status $s" >&2; return 1; }
+		fi &&
+		no_temp_files || return 1
+		n=$((n + 7))
+	done
+'
+
+test_expect_success 'a failed fsync abandons the publish' '
+	cp A.fidx f.fidx &&
+	test_expect_code 4 shim env FIDX_FAIL_FSYNC=1 fidx build -q -o f.fidx b.csv 2>err &&
+	test_grep "fsync failed" err &&
+	one_of f.fidx A.fidx && no_temp_files
+'
+fi
+
+test_expect_success 'searches during rebuilds only ever see the old or the new index' '
+	cp A.fidx s.fidx &&
+	fidx search --json -k 3 --id 5 A.fidx >wantA && fidx search --json -k 3 --id 5 B.fidx >wantB &&
+	{ i=0; while [ $i -lt 20 ]; do fidx build -q -o s.fidx b.csv; fidx build -q -o s.fidx a.csv; i=$((i + 1)); done; } &
+	builder=$! &&
+	ok=0 &&
+	while kill -0 $builder 2>/dev/null; do
+		fidx search --json -k 3 --id 5 s.fidx >got || { echo "search failed" >&2; kill $builder; return 1; }
+		{ cmp -s got wantA || cmp -s got wantB; } || { echo "odd answer" >&2; cat got >&2; kill $builder; return 1; }
+		ok=$((ok + 1))
+	done &&
+	wait $builder &&
+	echo "$ok searches ran during 40 rebuilds, all answered from the old or the new index" >>"$scratch/stats" &&
+	test $ok -gt 0
+'
+
+sed "s/^/# /" "$scratch/stats" 2>/dev/null
+test_done
