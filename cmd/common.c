@@ -1,5 +1,6 @@
 #include "common.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <omp.h>
@@ -41,6 +42,17 @@ void cmd_init(const char *prog)
 	}
 	/* A closed pipe is a write error we report, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
+	/* A library that exits on its own (libgomp when out of memory) must
+	 * not leave temporary files behind either. */
+	atexit(fidx_outfile_cleanup_signal);
+#ifdef FIDX_TEST_HOOKS
+	{
+		/* tests/shim/failmem.c, when preloaded, starts counting here. */
+		void (*arm)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "fidx_failmem_arm");
+		if (arm)
+			arm();
+	}
+#endif
 }
 
 const char *cmd_prog(void)

@@ -2,10 +2,31 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* cJSON answers NULL both for bad JSON and for a failed allocation; hooks
+ * that note failed allocations (per thread) tell the two apart. The hooks
+ * are cJSON's process-wide setting, installed once. */
+static _Thread_local int json_oom;
+static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+
+static void *json_malloc(size_t n)
+{
+	void *p = malloc(n);
+	if (!p)
+		json_oom = 1;
+	return p;
+}
+
+static void install_hooks(void)
+{
+	cJSON_Hooks hooks = {json_malloc, free};
+	cJSON_InitHooks(&hooks);
+}
 
 #ifndef FIDX_VERSION
 #define FIDX_VERSION "unknown"
@@ -132,13 +153,18 @@ static int get_str(const cJSON *o, const char *key, char **out, int nullable)
 int fidx_meta_parse(const char *name, const char *json, size_t n, struct fidx_meta *m,
                     struct fidx_err *err)
 {
-	cJSON *root = cJSON_ParseWithLength(json, n), *srcs, *it;
+	cJSON *root, *srcs, *it;
 	const cJSON *v;
 	uint64_t dim = 0;
 	int rc = 0, i;
 	const char *bad = NULL;
 
 	memset(m, 0, sizeof *m);
+	pthread_once(&hooks_once, install_hooks);
+	json_oom = 0;
+	root = cJSON_ParseWithLength(json, n);
+	if (!root && json_oom)
+		return fidx_err_nomem(err);
 	if (!root)
 		return fidx_err_set(err, FIDX_ECORRUPT, "%s: corrupt index: metadata is not JSON", name);
 	if (get_u64(root, "dimension", &dim) || dim == 0 || dim > (1u << 20))

@@ -189,44 +189,48 @@ int fidx_outfile_open(struct fidx_outfile *o, const char *target, unsigned flags
 
 int fidx_outfile_commit(struct fidx_outfile *o, struct fidx_err *err)
 {
-	char *dir;
+	char *dir = dir_of(o->target);
 	int dfd, rc = 0;
 
+	/* The folder is opened first: once the rename is done, nothing may
+	 * fail for want of memory and report a failure that did not happen. */
+	if (!dir) {
+		fidx_outfile_abort(o);
+		return fidx_err_nomem(err);
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		rc = fidx_err_sys(err, FIDX_EIO, errno, "%s: cannot open the folder", dir);
+		free(dir);
+		fidx_outfile_abort(o);
+		return rc;
+	}
 	crash_point("before-fsync");
 	if (fsync(o->fd) != 0) {
 		/* Never retry a failed fsync: the data may already be lost. */
 		rc = fidx_err_sys(err, FIDX_EIO, errno, "%s: fsync failed", o->tmp);
-		fidx_outfile_abort(o);
-		return rc;
+		goto out;
 	}
 	if (close(o->fd) != 0) {
 		o->fd = -1;
 		rc = fidx_err_sys(err, FIDX_EIO, errno, "%s: close failed", o->tmp);
-		fidx_outfile_abort(o);
-		return rc;
+		goto out;
 	}
 	o->fd = -1;
 	crash_point("before-rename");
 	if (rename(o->tmp, o->target) != 0) {
 		rc = fidx_err_sys(err, FIDX_EIO, errno, "cannot rename %s to %s", o->tmp, o->target);
-		fidx_outfile_abort(o);
-		return rc;
+		goto out;
 	}
 	unregister_tmp(o->slot);
 	o->slot = -1;
 	free(o->tmp);
 	o->tmp = NULL;
 	crash_point("before-dirsync");
-	dir = dir_of(o->target);
-	if (!dir) {
-		fidx_outfile_abort(o);
-		return fidx_err_nomem(err);
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) != 0)
+	if (fsync(dfd) != 0)
 		rc = fidx_err_sys(err, FIDX_EIO, errno, "%s: cannot fsync the folder after the rename", dir);
-	if (dfd >= 0)
-		close(dfd);
+out:
+	close(dfd);
 	free(dir);
 	fidx_outfile_abort(o);
 	return rc;

@@ -320,6 +320,8 @@ int fidx_source_digest(struct fidx_source *s, uint64_t *bytes, unsigned char dig
 	if (s->digesting) {
 		pthread_join(s->digester, NULL);
 		s->digesting = 0;
+		if (s->digest_errno == ENOMEM)
+			return fidx_err_nomem(err);
 		if (s->digest_errno)
 			return fidx_err_sys(err, FIDX_EIO, s->digest_errno, "%s: cannot read for the digest", s->name);
 		s->sha = s->file_sha;
