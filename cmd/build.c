@@ -36,9 +36,10 @@ static const char usage[] =
 	"      --format <csv|tsv>     the input format when the name does not tell\n"
 	"      --config <name>        Hub folders: the config (default: the default one)\n"
 	"      --split <name>         Hub folders: the split (default: train)\n"
-	"      --embedder <name>      with --texts only: the embedder (default: hash);\n"
-	"                             with inputs: says how their vectors were made, so\n"
-	"                             that search can embed text queries the same way\n"
+	"      --embedder <name>      hash or api. With --texts only: the embedder\n"
+	"                             (default: hash). With inputs: says how their\n"
+	"                             vectors were made, so that search can embed text\n"
+	"                             queries the same way\n"
 	"      --model <name>         the embedder's model\n"
 	"      --dim <n>              the embedding dimension (hash: default 384)\n"
 	"      --save-embeddings <csv>\n"
@@ -51,9 +52,13 @@ static const char usage[] =
 	"                             same output, instead of waiting for it\n"
 	CMD_COMMON_HELP
 	"\n"
+	CMD_API_HELP
+	"\n"
 	"Embedders: hash is fidx's offline lexical embedder (feature hashing of words\n"
 	"and character n-grams, model " FIDX_HASH_MODEL "). It needs no network, and it\n"
-	"is not a neural model: it matches shared words, not meaning.\n"
+	"is not a neural model: it matches shared words, not meaning. api embeds texts\n"
+	"with a sentence model behind an HTTP API, in batches, several requests at a\n"
+	"time, retrying what can be retried; the token is never on the command line.\n"
 	"\n" FIDX_EXIT_CODES_HELP;
 
 enum {
@@ -80,6 +85,7 @@ static const struct option options[] = {
 	{"level", required_argument, NULL, OPT_LEVEL},
 	{"no-wait", no_argument, NULL, OPT_NO_WAIT},
 	{"save-embeddings", required_argument, NULL, OPT_SAVE},
+	CMD_API_OPTIONS,
 	CMD_COMMON_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
@@ -112,10 +118,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CONFIG: o.config = optarg; break;
 		case OPT_SPLIT: o.split = optarg; break;
-		case OPT_EMBEDDER: o.embedder = optarg; break;
-		case OPT_MODEL: o.model = optarg; break;
+		case OPT_EMBEDDER: o.embed.name = optarg; break;
+		case OPT_MODEL: o.embed.model = optarg; break;
 		case OPT_DIM:
-			if (cmd_parse_size("--dim", optarg, 1, 1u << 20, &o.dim))
+			if (cmd_parse_size("--dim", optarg, 1, 1u << 20, &o.embed.dim))
 				return FIDX_EXIT_USAGE;
 			break;
 		case OPT_NO_WAIT: o.flags |= FIDX_OUT_NOWAIT; break;
@@ -125,7 +131,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SAVE: o.save_embeddings = optarg; break;
 		default:
-			if ((status = cmd_common_option(c, usage, argv)) != CMD_CONTINUE)
+			if ((status = cmd_api_option(c, &o.embed)) == -2)
+				status = cmd_common_option(c, usage, argv);
+			if (status != CMD_CONTINUE)
 				return status;
 		}
 	}
@@ -140,9 +148,16 @@ int main(int argc, char **argv)
 	o.inputs = (const char *const *)argv + optind;
 	o.ninputs = (size_t)(argc - optind);
 	o.level = (int)level;
+	cmd_embed_hooks(&o.embed);
 	if (fidx_ingest(&o, &st, &err))
 		return cmd_finish(cmd_fail(&err));
+	cmd_progress_done();
 	cmd_note("wrote %s: %llu rows from %zu file%s", o.out, (unsigned long long)st.rows, st.files,
 	         st.files == 1 ? "" : "s");
+	if (st.api.requests || st.api.cached)
+		cmd_note("embedding API: %zu texts embedded in %zu requests (%zu retries), %zu from the cache; "
+		         "%.2f s, %.0f texts/s",
+		         st.api.embedded, st.api.requests, st.api.retries, st.api.cached, st.api.seconds,
+		         st.api.seconds > 0 ? (double)(st.api.embedded + st.api.cached) / st.api.seconds : 0.0);
 	return cmd_finish(FIDX_EXIT_OK);
 }

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api.h"
+#include "embed.h"
 #include "number.h"
 #include "outfile.h"
 
@@ -64,6 +66,7 @@ static void vmsg(const char *kind, const char *fmt, va_list ap)
 {
 	char buf[2 * FIDX_ERR_MAX];
 	vsnprintf(buf, sizeof buf, fmt, ap);
+	cmd_progress_done();
 	fflush(stdout);
 	fprintf(stderr, "%s: %s%s\n", prog_name, kind, buf);
 }
@@ -179,6 +182,83 @@ int cmd_common_option(int c, const char *usage, char **argv)
 	default:
 		return cmd_usage_error("unknown option %s", argv[optind - 1]);
 	}
+}
+
+int cmd_api_option(int c, struct fidx_embedder_spec *spec)
+{
+	size_t n;
+	switch (c) {
+	case CMD_OPT_API_URL: spec->url = optarg; return CMD_CONTINUE;
+	case CMD_OPT_API_FORMAT:
+		if (!fidx_api_format_parse(optarg))
+			return cmd_usage_error("--api-format expects hf, tei or openai, not \"%s\"", optarg);
+		spec->format = optarg;
+		return CMD_CONTINUE;
+	case CMD_OPT_TOKEN_FILE: spec->token_file = optarg; return CMD_CONTINUE;
+	case CMD_OPT_BATCH:
+		if (cmd_parse_size("--batch", optarg, 1, 4096, &spec->batch))
+			return FIDX_EXIT_USAGE;
+		return CMD_CONTINUE;
+	case CMD_OPT_CONCURRENCY:
+		if (cmd_parse_size("--concurrency", optarg, 1, 256, &spec->concurrency))
+			return FIDX_EXIT_USAGE;
+		return CMD_CONTINUE;
+	case CMD_OPT_RETRIES:
+		if (cmd_parse_size("--retries", optarg, 0, 100, &n))
+			return FIDX_EXIT_USAGE;
+		spec->retries = n ? (int)n : -1;
+		return CMD_CONTINUE;
+	case CMD_OPT_TIMEOUT:
+		if (cmd_parse_size("--timeout", optarg, 1, 86400 * 7, &n))
+			return FIDX_EXIT_USAGE;
+		spec->timeout = (double)n;
+		return CMD_CONTINUE;
+	case CMD_OPT_CACHE: spec->cache_dir = optarg; return CMD_CONTINUE;
+	case CMD_OPT_NO_CACHE: spec->no_cache = 1; return CMD_CONTINUE;
+	}
+	return -2;
+}
+
+static int progress_shown;
+
+static void on_progress(void *ctx, const struct fidx_embed_progress *p)
+{
+	double rate = p->seconds > 0 ? (double)p->done / p->seconds : 0;
+	(void)ctx;
+	if (p->total)
+		fprintf(stderr, "\r%s: embedded %zu/%zu texts", prog_name, p->done, p->total);
+	else
+		fprintf(stderr, "\r%s: embedded %zu texts", prog_name, p->done);
+	if (rate > 0)
+		fprintf(stderr, ", %.0f texts/s", rate);
+	if (rate > 0 && p->total > p->done)
+		fprintf(stderr, ", %.0f s left", (double)(p->total - p->done) / rate);
+	if (p->retries)
+		fprintf(stderr, ", %zu retr%s", p->retries, p->retries == 1 ? "y" : "ies");
+	fputs("\033[K", stderr);
+	progress_shown = 1;
+}
+
+static void on_log(void *ctx, const char *line)
+{
+	(void)ctx;
+	cmd_progress_done();
+	fprintf(stderr, "%s: %s\n", prog_name, line);
+}
+
+void cmd_embed_hooks(struct fidx_embedder_spec *spec)
+{
+	if (fidx_verbosity >= 1 && isatty(STDERR_FILENO))
+		spec->progress = on_progress;
+	if (fidx_verbosity >= 2)
+		spec->log = on_log;
+}
+
+void cmd_progress_done(void)
+{
+	if (progress_shown)
+		fputc('\n', stderr);
+	progress_shown = 0;
 }
 
 int cmd_parse_format(const char *s, char *delim)

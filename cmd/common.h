@@ -75,6 +75,55 @@ void cmd_print_version(void);
 #define CMD_CONTINUE (-1)
 int cmd_common_option(int c, const char *usage, char **argv);
 
+/* The embedding API options build and search share, as getopt long
+ * options, their help, and their handling into a spec. */
+#define CMD_OPT_API_URL 0x1010
+#define CMD_OPT_API_FORMAT 0x1011
+#define CMD_OPT_TOKEN_FILE 0x1012
+#define CMD_OPT_BATCH 0x1013
+#define CMD_OPT_CONCURRENCY 0x1014
+#define CMD_OPT_RETRIES 0x1015
+#define CMD_OPT_TIMEOUT 0x1016
+#define CMD_OPT_CACHE 0x1017
+#define CMD_OPT_NO_CACHE 0x1018
+#define CMD_API_OPTIONS                                                   \
+	{"api-url", required_argument, NULL, CMD_OPT_API_URL},             \
+	{"api-format", required_argument, NULL, CMD_OPT_API_FORMAT},       \
+	{"token-file", required_argument, NULL, CMD_OPT_TOKEN_FILE},       \
+	{"batch", required_argument, NULL, CMD_OPT_BATCH},                 \
+	{"concurrency", required_argument, NULL, CMD_OPT_CONCURRENCY},     \
+	{"retries", required_argument, NULL, CMD_OPT_RETRIES},             \
+	{"timeout", required_argument, NULL, CMD_OPT_TIMEOUT},             \
+	{"cache", required_argument, NULL, CMD_OPT_CACHE},                 \
+	{"no-cache", no_argument, NULL, CMD_OPT_NO_CACHE}
+#define CMD_API_HELP                                                                          \
+	"Embedding API (--embedder api):\n"                                                     \
+	"      --api-url <url>        the service (default: the Hugging Face Inference API,\n"   \
+	"                             https://router.huggingface.co/hf-inference/models/\n"      \
+	"                             <model>/pipeline/feature-extraction)\n"                   \
+	"      --api-format <f>       hf, tei (text-embeddings-inference /embed) or openai\n"    \
+	"                             (/v1/embeddings); default: from the URL\n"                \
+	"      --model <name>         default sentence-transformers/all-MiniLM-L6-v2\n"         \
+	"      --token-file <file>    the API token; default for hf: HF_TOKEN,\n"              \
+	"                             HUGGING_FACE_HUB_TOKEN, then the Hugging Face token\n"      \
+	"                             file; for tei and openai: FIDX_API_TOKEN\n"                \
+	"      --batch <n>            texts per request (default 32)\n"                         \
+	"      --concurrency <n>      requests in flight (default 4)\n"                          \
+	"      --retries <n>          retries per batch (default 5)\n"                           \
+	"      --timeout <seconds>    give up on the whole job after this long (default: no\n"  \
+	"                             limit; each request is cut after 2 minutes)\n"          \
+	"      --cache <dir>          cache of embeddings (default: $XDG_CACHE_HOME/fidx/\n"     \
+	"                             embeddings, or ~/.cache/fidx/embeddings)\n"               \
+	"      --no-cache             neither read nor write the cache\n"
+/* Handles one of CMD_API_OPTIONS into spec: CMD_CONTINUE, an exit status
+ * after a usage error, or -2 when c is not one of them. */
+struct fidx_embedder_spec;
+int cmd_api_option(int c, struct fidx_embedder_spec *spec);
+/* Shows embedding progress on a terminal and, with -v, the API's log. */
+void cmd_embed_hooks(struct fidx_embedder_spec *spec);
+/* Ends a progress line, if one is shown. */
+void cmd_progress_done(void);
+
 /* Parses a --format value (csv or tsv) into a delimiter. */
 int cmd_parse_format(const char *s, char *delim);
 

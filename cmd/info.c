@@ -92,6 +92,8 @@ static int show(const char *path, struct fidx_err *err)
 	printf("  embedder:    %s\n", m.embedder ? m.embedder : "(none recorded: vectors from files)");
 	if (m.model)
 		printf("  model:       %s\n", m.model);
+	if (m.api_url)
+		printf("  endpoint:    %s (%s)\n", m.api_url, m.api_format ? m.api_format : "hf");
 	printf("  created:     %s by fidx %s\n", m.created ? m.created : "?", m.fidx_version ? m.fidx_version : "?");
 	printf("  sources:     %zu\n", m.nsources);
 	for (i = 0; i < m.nsources; i++)

@@ -41,6 +41,11 @@ static const char usage[] =
 	"                             say which index each hit comes from\n"
 	CMD_COMMON_HELP
 	"\n"
+	"Text queries to an index built with --embedder api go to the same service,\n"
+	"model and protocol; these options of fidx build apply (--api-url and\n"
+	"--api-format, if given, override the recorded ones):\n"
+	"      --token-file, --timeout, --retries, --cache, --no-cache\n"
+	"\n"
 	"Hits are ordered by score, then by id. Scores are cosine similarities in\n"
 	"[-1, 1]; the table shows 4 decimals, --json and --tsv the exact float.\n"
 	"\n" FIDX_EXIT_CODES_HELP;
@@ -60,6 +65,7 @@ static const struct option options[] = {
 	{"min-score", required_argument, NULL, OPT_MIN_SCORE},
 	{"index", required_argument, NULL, 'i'},
 	{"keep-apart", no_argument, NULL, OPT_KEEP_APART},
+	CMD_API_OPTIONS,
 	CMD_COMMON_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
@@ -104,6 +110,8 @@ static void free_queries(struct queries *q)
 }
 
 /* Text queries, embedded the way the collection was built. */
+static struct fidx_embedder_spec api_opts;
+
 static int add_texts(struct queries *q, struct fidx_collection *c, char **texts, size_t n,
                      struct fidx_err *err)
 {
@@ -119,7 +127,8 @@ static int add_texts(struct queries *q, struct fidx_collection *c, char **texts,
 		rc = add_query(q, texts[i], lens[i], err);
 	}
 	if (rc == 0) {
-		rc = fidx_collection_embed(c, (const char *const *)texts, lens, n, q->vec + first * q->dim, err);
+		rc = fidx_collection_embed(c, &api_opts, (const char *const *)texts, lens, n,
+		                           q->vec + first * q->dim, err);
 		if (rc == FIDX_EINPUT && strstr(err->msg, "no words"))
 			fidx_err_set(err, rc, "a query has no words to embed (it is empty or only punctuation)");
 	}
@@ -394,8 +403,13 @@ int main(int argc, char **argv)
 		case 'i': paths[nidx++] = optarg; break;
 		case OPT_KEEP_APART: keep_apart = 1; break;
 		default:
-			if ((status = cmd_common_option(c, usage, argv)) != CMD_CONTINUE)
+			if ((rc = cmd_api_option(c, &api_opts)) == -2)
+				rc = cmd_common_option(c, usage, argv);
+			if (rc != CMD_CONTINUE) {
+				status = rc;
 				goto out;
+			}
+			rc = 0;
 		}
 	}
 	if (!nidx) {
@@ -409,6 +423,7 @@ int main(int argc, char **argv)
 		cmd_warn("--keep-apart has no effect with one index");
 	texts = argv + optind;
 	ntexts = argc - optind;
+	cmd_embed_hooks(&api_opts);
 
 	if ((rc = fidx_collection_open(&coll, (const char *const *)paths, nidx, keep_apart, &err)) != 0)
 		goto fail;

@@ -35,7 +35,8 @@ int fidx_builder_open(struct fidx_builder **out, const struct fidx_builder_opts 
 	b->with_ids = b->with_texts = -1;
 	b->all_int = 1;
 	if (!(b->out = strdup(o->out)) || fidx_meta_set(&b->meta.embedder, o->embedder, err) ||
-	    fidx_meta_set(&b->meta.model, o->model, err)) {
+	    fidx_meta_set(&b->meta.model, o->model, err) || fidx_meta_set(&b->meta.api_url, o->api_url, err) ||
+	    fidx_meta_set(&b->meta.api_format, o->api_format, err)) {
 		fidx_builder_abort(b);
 		return fidx_err_nomem(err);
 	}

@@ -18,6 +18,8 @@ struct fidx_builder_opts {
 	const char *out;      /* the index file to write */
 	const char *embedder; /* how the vectors were made, or NULL */
 	const char *model;
+	const char *api_url;  /* for the API embedder, else NULL */
+	const char *api_format;
 	int level;            /* compression level, 1..12 */
 	unsigned flags;       /* io/outfile.h's FIDX_OUT_NOWAIT */
 };

@@ -139,63 +139,138 @@ static int ingest_path(struct run *r, const char *path, struct fidx_err *err)
 	return ingest_table(r, path, err);
 }
 
-/* Embeds every text of --texts with the chosen embedder. */
-static int ingest_texts(struct run *r, struct fidx_err *err)
-{
-	struct fidx_embedder_spec spec = {r->o->embedder ? r->o->embedder : FIDX_HASH_EMBEDDER,
-	                                  r->o->model, r->o->dim};
-	struct fidx_embedder *e = NULL;
-	const char *name = fidx_source_name(fidx_texts_source(r->texts));
-	float *vec = NULL;
-	size_t dim;
-	int rc;
+/* Texts read ahead and embedded together, so that the API embedder keeps
+ * its requests in flight across batches. */
+struct chunk {
+	char **text;
+	size_t *len;
+	uint64_t *line;
+	size_t n, cap;
+};
 
-	if ((rc = fidx_embedder_open(&e, &spec, err)) != 0)
-		return rc;
-	dim = fidx_embedder_dim(e);
-	if (!(vec = malloc(dim * sizeof *vec))) {
-		fidx_embedder_close(e);
-		return fidx_err_nomem(err);
-	}
-	if (r->o->save_embeddings && (rc = csv_line(r, NULL, dim, err)) != 0) {
-		free(vec);
-		fidx_embedder_close(e);
-		return rc;
-	}
-	for (;;) {
+static void chunk_clear(struct chunk *c)
+{
+	size_t i;
+	for (i = 0; i < c->n; i++)
+		free(c->text[i]);
+	c->n = 0;
+}
+
+static void chunk_free(struct chunk *c)
+{
+	chunk_clear(c);
+	free(c->text);
+	free(c->len);
+	free(c->line);
+}
+
+/* Reads up to cap texts. Returns the count's sign: 1 some, 0 none, <0 error. */
+static int chunk_fill(struct run *r, struct chunk *c, struct fidx_err *err)
+{
+	int rc = 0;
+	chunk_clear(c);
+	while (c->n < c->cap) {
 		const char *t;
 		size_t len;
 		uint64_t line;
-		rc = fidx_texts_next(r->texts, &t, &len, &line, err);
-		if (rc <= 0)
+		if ((rc = fidx_texts_next(r->texts, &t, &len, &line, err)) <= 0)
 			break;
+		if (!(c->text[c->n] = malloc(len + 1)))
+			return fidx_err_nomem(err);
+		memcpy(c->text[c->n], t, len + 1);
+		c->len[c->n] = len;
+		c->line[c->n] = line;
+		c->n++;
 		r->texts_seen++;
-		rc = fidx_embedder_embed(e, &t, &len, 1, vec, err);
+	}
+	return rc < 0 ? rc : c->n > 0;
+}
+
+/* Embeds every text of --texts with the embedder. */
+static int ingest_texts(struct run *r, struct fidx_embedder *e, struct fidx_err *err)
+{
+	const char *name = fidx_source_name(fidx_texts_source(r->texts));
+	struct chunk c = {0};
+	float *vec = NULL;
+	size_t dim = 0, i, bad = 0;
+	int rc, first = 1;
+
+	c.cap = fidx_embedder_chunk(e);
+	if (!(c.text = calloc(c.cap, sizeof *c.text)) || !(c.len = malloc(c.cap * sizeof *c.len)) ||
+	    !(c.line = malloc(c.cap * sizeof *c.line))) {
+		chunk_free(&c);
+		return fidx_err_nomem(err);
+	}
+	while ((rc = chunk_fill(r, &c, err)) > 0) {
+		if (first) {
+			/* An API embedder learns its dimension from the first text. */
+			if ((rc = fidx_embedder_learn_dim(e, c.text[0], c.len[0], err)) != 0) {
+				if (rc == FIDX_EAPI)
+					fidx_err_prefix(err, "%s:%llu", name, (unsigned long long)c.line[0]);
+				break;
+			}
+			dim = fidx_embedder_dim(e);
+			if (!(vec = malloc(c.cap * dim * sizeof *vec))) {
+				rc = fidx_err_nomem(err);
+				break;
+			}
+			if (r->o->save_embeddings && (rc = csv_line(r, NULL, dim, err)) != 0)
+				break;
+			first = 0;
+		}
+		rc = fidx_embedder_embed(e, (const char *const *)c.text, c.len, c.n, vec, &bad, err);
 		if (rc == FIDX_EINPUT) {
 			fidx_err_set(err, rc, "%s:%llu: the text has no words to embed (it is empty or only punctuation)",
-			             name, (unsigned long long)line);
+			             name, (unsigned long long)c.line[bad < c.n ? bad : 0]);
+			break;
+		}
+		if (rc && bad < c.n) {
+			fidx_err_prefix(err, "%s:%llu", name, (unsigned long long)c.line[bad]);
 			break;
 		}
 		if (rc) {
-			fidx_err_prefix(err, "%s:%llu", name, (unsigned long long)line);
+			fidx_err_prefix(err, "%s (lines %llu to %llu)", name, (unsigned long long)c.line[0],
+			                (unsigned long long)c.line[c.n - 1]);
 			break;
 		}
-		if ((rc = fidx_builder_add(r->b, vec, dim, NULL, 0, t, len, name, line, err)) != 0)
-			break;
-		if (r->o->save_embeddings && (rc = csv_line(r, vec, dim, err)) != 0)
+		for (i = 0; i < c.n && !rc; i++) {
+			rc = fidx_builder_add(r->b, vec + i * dim, dim, NULL, 0, c.text[i], c.len[i], name, c.line[i], err);
+			if (!rc && r->o->save_embeddings)
+				rc = csv_line(r, vec + i * dim, dim, err);
+		}
+		if (rc)
 			break;
 	}
 	free(vec);
-	fidx_embedder_close(e);
+	chunk_free(&c);
+	return rc;
+}
+
+/* The number of texts --texts holds, read once ahead for the progress line. */
+static int count_texts(const struct fidx_ingest_opts *o, size_t *n, struct fidx_err *err)
+{
+	struct fidx_texts *t;
+	const char *p;
+	size_t len;
+	uint64_t line;
+	int rc;
+
+	*n = 0;
+	if ((rc = fidx_texts_open(&t, o->texts, o->texts_column, err)) != 0)
+		return rc;
+	while ((rc = fidx_texts_next(t, &p, &len, &line, err)) == 1)
+		(*n)++;
+	fidx_texts_close(t);
 	return rc;
 }
 
 int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
                 struct fidx_err *err)
 {
-	struct fidx_builder_opts bo = {o->out, NULL, NULL, o->level, o->flags};
+	struct fidx_builder_opts bo = {o->out, NULL, NULL, NULL, NULL, o->level, o->flags};
 	struct run r;
-	const char *embedder = o->embedder, *model = o->model;
+	struct fidx_embedder_spec spec = o->embed;
+	struct fidx_embedder *e = NULL;
 	size_t i;
 	int rc;
 
@@ -212,35 +287,40 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 		return fidx_err_set(err, FIDX_EINPUT, "texts come either from --texts or from --text-column, not both");
 	if (!o->ninputs && (o->table.id_column || o->table.text_column || o->table.embedding_column))
 		return fidx_err_set(err, FIDX_EINPUT, "column options need input files");
-	if (!o->ninputs && !embedder)
-		embedder = FIDX_HASH_EMBEDDER;
-	if (embedder) {
-		/* Validate the name and settle the model, whether it embeds or not. */
-		struct fidx_embedder_spec spec = {embedder, model, o->dim};
-		struct fidx_embedder *e;
+	if (!o->ninputs && !spec.name)
+		spec.name = FIDX_HASH_EMBEDDER;
+	if (!o->ninputs && spec.progress && strcmp(o->texts, "-") != 0 &&
+	    (rc = count_texts(o, &spec.expected, err)) != 0)
+		return rc;
+	if (spec.name) {
+		/* Validates the spec and settles the model, URL and protocol,
+		 * whether it embeds (texts) or only says how vectors were made. */
 		if ((rc = fidx_embedder_open(&e, &spec, err)) != 0)
 			return rc;
-		bo.embedder = embedder;
+		bo.embedder = fidx_embedder_name(e);
 		bo.model = fidx_embedder_model(e);
-		rc = fidx_builder_open(&r.b, &bo, err);
-		fidx_embedder_close(e);
-	} else {
-		rc = fidx_builder_open(&r.b, &bo, err);
+		bo.api_url = fidx_embedder_url(e);
+		bo.api_format = fidx_embedder_format(e);
 	}
-	if (rc)
+	rc = fidx_builder_open(&r.b, &bo, err);
+	if (rc) {
+		fidx_embedder_close(e);
 		return rc;
+	}
 	if (o->texts && (rc = fidx_texts_open(&r.texts, o->texts, o->texts_column, err)) != 0)
 		goto fail;
 	if (o->save_embeddings && (rc = fidx_outfile_open(&r.csv, o->save_embeddings, o->flags, err)) != 0)
 		goto fail;
 	if (!o->ninputs) {
-		rc = ingest_texts(&r, err);
+		rc = ingest_texts(&r, e, err);
+		if (e && fidx_embedder_stats(e))
+			st->api = *fidx_embedder_stats(e);
 	} else {
 		for (i = 0; rc == 0 && i < o->ninputs; i++)
 			rc = ingest_path(&r, o->inputs[i], err);
-		if (rc == 0 && embedder && o->dim && o->dim != fidx_builder_meta(r.b)->dim)
-			rc = fidx_err_set(err, FIDX_EINPUT, "the inputs have %u dimensions, --dim says %zu",
-			                  fidx_builder_meta(r.b)->dim, o->dim);
+		if (rc == 0 && e && fidx_embedder_dim(e) && fidx_embedder_dim(e) != fidx_builder_meta(r.b)->dim)
+			rc = fidx_err_set(err, FIDX_EINPUT, "the inputs have %u dimensions, the %s embedder gives %zu",
+			                  fidx_builder_meta(r.b)->dim, fidx_embedder_name(e), fidx_embedder_dim(e));
 	}
 	if (rc)
 		goto fail;
@@ -265,6 +345,7 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 	st->rows = fidx_builder_count(r.b);
 	fidx_texts_close(r.texts);
 	rc = fidx_builder_commit(r.b, err);
+	fidx_embedder_close(e);
 	if (rc) {
 		st->rows = 0;
 		fidx_outfile_abort(&r.csv);
@@ -276,6 +357,7 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 fail:
 	fidx_texts_close(r.texts);
 	fidx_builder_abort(r.b);
+	fidx_embedder_close(e);
 	fidx_outfile_abort(&r.csv);
 	return rc;
 }

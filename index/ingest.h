@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "embed.h"
 #include "table.h"
 
 struct fidx_ingest_opts {
@@ -19,10 +20,9 @@ struct fidx_ingest_opts {
 	struct fidx_table_opts table;
 	const char *config;        /* Hub folders: config name (NULL: the default) */
 	const char *split;         /* Hub folders: split (NULL: "train") */
-	const char *embedder;      /* with inputs: how they were made (may be NULL);
-	                              without: the embedder to use (NULL: "hash") */
-	const char *model;
-	size_t dim;                /* 0: the embedder's default */
+	/* With inputs: how their vectors were made (name NULL: unknown).
+	 * Without: the embedder to use (name NULL: "hash"). */
+	struct fidx_embedder_spec embed;
 	const char *save_embeddings; /* texts mode: also write the vectors here, as
 	                              DataFrame(embeddings).to_csv(index=False) does */
 	int level;                 /* compression level */
@@ -32,6 +32,7 @@ struct fidx_ingest_opts {
 struct fidx_ingest_stats {
 	uint64_t rows;
 	size_t files;
+	struct fidx_api_stats api; /* when texts went through the API embedder */
 };
 
 int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,

@@ -158,7 +158,7 @@ static int copy_rows(struct input *in, size_t i,
 
 int fidx_merge(const struct fidx_merge_opts *o, struct fidx_merge_stats *st, struct fidx_err *err)
 {
-	struct fidx_builder_opts bo = {o->out, NULL, NULL, o->level, o->flags};
+	struct fidx_builder_opts bo = {o->out, NULL, NULL, NULL, NULL, o->level, o->flags};
 	struct fidx_builder *b = NULL;
 	struct fidx_idset *set = NULL;
 	struct input *in;
@@ -185,6 +185,8 @@ int fidx_merge(const struct fidx_merge_opts *o, struct fidx_merge_stats *st, str
 	}
 	bo.embedder = in[0].meta.embedder;
 	bo.model = in[0].meta.model;
+	bo.api_url = in[0].meta.api_url;
+	bo.api_format = in[0].meta.api_format;
 	if ((rc = fidx_builder_open(&b, &bo, err)) != 0)
 		goto out;
 	for (i = 0; rc == 0 && i < o->ninputs; i++)

@@ -108,6 +108,10 @@ int fidx_meta_to_json(const struct fidx_meta *m, char **json, struct fidx_err *e
 	ok = ok && cJSON_AddTrueToObject(root, "normalized");
 	ok = ok && cJSON_AddItemToObject(root, "embedder", str_or_null(m->embedder));
 	ok = ok && cJSON_AddItemToObject(root, "model", str_or_null(m->model));
+	if (m->api_url) {
+		ok = ok && cJSON_AddItemToObject(root, "api_url", str_or_null(m->api_url));
+		ok = ok && cJSON_AddItemToObject(root, "api_format", str_or_null(m->api_format));
+	}
 	ok = ok && cJSON_AddStringToObject(root, "ids", fidx_id_kind_name(m->id_kind));
 	ok = ok && cJSON_AddBoolToObject(root, "texts", m->has_texts);
 	ok = ok && (srcs = cJSON_AddArrayToObject(root, "sources")) != NULL;
@@ -173,6 +177,9 @@ int fidx_meta_parse(const char *name, const char *json, size_t n, struct fidx_me
 		bad = "count";
 	else if ((rc = get_str(root, "embedder", &m->embedder, 1)) || (rc = get_str(root, "model", &m->model, 1)))
 		bad = "embedder";
+	else if ((rc = get_str(root, "api_url", &m->api_url, 1)) ||
+	         (rc = get_str(root, "api_format", &m->api_format, 1)))
+		bad = "api_url";
 	else if ((rc = get_str(root, "created", &m->created, 1)) ||
 	         (rc = get_str(root, "fidx_version", &m->fidx_version, 1)))
 		bad = "created";
@@ -232,6 +239,8 @@ void fidx_meta_free(struct fidx_meta *m)
 		return;
 	free(m->embedder);
 	free(m->model);
+	free(m->api_url);
+	free(m->api_format);
 	free(m->created);
 	free(m->fidx_version);
 	for (i = 0; i < m->nsources; i++)

@@ -26,6 +26,8 @@ struct fidx_meta {
 	uint64_t count;
 	char *embedder; /* NULL: the vectors came from files and nobody said how */
 	char *model;
+	char *api_url;    /* the API embedder's URL and protocol, else NULL */
+	char *api_format;
 	int id_kind;
 	int has_texts;
 	struct fidx_meta_source *sources;

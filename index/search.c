@@ -167,11 +167,12 @@ int fidx_collection_find(struct fidx_collection *c, const char *id, size_t len, 
 	return 0;
 }
 
-int fidx_collection_embed(const struct fidx_collection *c, const char *const *texts,
-                          const size_t *lens, size_t n, float *out, struct fidx_err *err)
+int fidx_collection_embed(const struct fidx_collection *c, const struct fidx_embedder_spec *base,
+                          const char *const *texts, const size_t *lens, size_t n, float *out,
+                          struct fidx_err *err)
 {
 	const struct fidx_meta *m = fidx_index_meta(c->ix[0]);
-	struct fidx_embedder_spec spec = {m->embedder, m->model, m->dim};
+	struct fidx_embedder_spec spec;
 	struct fidx_embedder *e;
 	int rc;
 
@@ -180,6 +181,18 @@ int fidx_collection_embed(const struct fidx_collection *c, const char *const *te
 		                    "%s records no embedder (its vectors came from files), so text queries cannot be embedded; "
 		                    "search with --vectors or --id, or build with --embedder NAME",
 		                    fidx_index_path(c->ix[0]));
+	if (base)
+		spec = *base;
+	else
+		memset(&spec, 0, sizeof spec);
+	spec.name = m->embedder;
+	spec.model = m->model;
+	spec.dim = m->dim;
+	/* The recorded service, unless the caller points elsewhere. */
+	if (!spec.url)
+		spec.url = m->api_url;
+	if (!spec.format)
+		spec.format = m->api_format;
 	if ((rc = fidx_embedder_open(&e, &spec, err)) != 0)
 		return rc;
 	if (fidx_embedder_dim(e) != m->dim) {
@@ -187,7 +200,7 @@ int fidx_collection_embed(const struct fidx_collection *c, const char *const *te
 		return fidx_err_set(err, FIDX_EINPUT, "the %s embedder gives %zu dimensions, the index has %u",
 		                    m->embedder, fidx_embedder_dim(e), m->dim);
 	}
-	rc = fidx_embedder_embed(e, texts, lens, n, out, err);
+	rc = fidx_embedder_embed(e, texts, lens, n, out, NULL, err);
 	fidx_embedder_close(e);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "embed.h"
 #include "index.h"
 
 struct fidx_collection;
@@ -45,9 +46,13 @@ int fidx_collection_find(struct fidx_collection *c, const char *id, size_t len, 
                          uint64_t *row, struct fidx_err *err);
 
 /* Embeds query texts the way the collection's vectors were made
- * (normalized, n * dim floats). Fails when the indexes record no embedder. */
-int fidx_collection_embed(const struct fidx_collection *c, const char *const *texts,
-                          const size_t *lens, size_t n, float *out, struct fidx_err *err);
+ * (normalized, n * dim floats): the recorded embedder, model, dimension,
+ * API URL and protocol, with the other settings (token file, cache,
+ * timeouts, callbacks) taken from base (may be NULL). Fails when the
+ * indexes record no embedder. */
+int fidx_collection_embed(const struct fidx_collection *c, const struct fidx_embedder_spec *base,
+                          const char *const *texts, const size_t *lens, size_t n, float *out,
+                          struct fidx_err *err);
 
 /* For nq normalized queries: counts[q] hits in out[q*k ...], at most k,
  * only those scoring at least min_score. */

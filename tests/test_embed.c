@@ -84,21 +84,23 @@ static void test_embedder_interface(void **state)
 {
 	struct fidx_embedder *e;
 	struct fidx_err err = {0};
-	struct fidx_embedder_spec spec = {"hash", NULL, 16};
+	struct fidx_embedder_spec spec = {.name = "hash", .dim = 16};
 	const char *texts[2] = {"one", ""};
 	size_t lens[2] = {3, 0};
 	float out[32];
+	size_t bad = 99;
 	(void)state;
 	assert_int_equal(fidx_embedder_open(&e, &spec, &err), 0);
 	assert_string_equal(fidx_embedder_model(e), FIDX_HASH_MODEL);
 	assert_int_equal(fidx_embedder_dim(e), 16);
-	assert_int_equal(fidx_embedder_embed(e, texts, lens, 1, out, &err), 0);
-	assert_int_equal(fidx_embedder_embed(e, texts, lens, 2, out, &err), FIDX_EINPUT);
+	assert_int_equal(fidx_embedder_embed(e, texts, lens, 1, out, NULL, &err), 0);
+	assert_int_equal(fidx_embedder_embed(e, texts, lens, 2, out, &bad, &err), FIDX_EINPUT);
+	assert_int_equal(bad, 1);
 	assert_string_equal(err.msg, "text 2 has no words to embed (it is empty or only punctuation)");
 	fidx_embedder_close(e);
 	spec.name = "bert";
 	assert_int_equal(fidx_embedder_open(&e, &spec, &err), FIDX_EINPUT);
-	assert_string_equal(err.msg, "unknown embedder \"bert\" (known: hash)");
+	assert_string_equal(err.msg, "unknown embedder \"bert\" (known: hash, api)");
 	spec.name = "hash";
 	spec.model = "other";
 	assert_int_equal(fidx_embedder_open(&e, &spec, &err), FIDX_EINPUT);
