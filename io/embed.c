@@ -87,23 +87,23 @@ int fidx_embedder_learn_dim(struct fidx_embedder *e, const char *text, size_t le
 	if (!(tmp = malloc(FIDX_EMBED_MAX_DIM * sizeof *tmp)))
 		return fidx_err_nomem(err);
 	rc = fidx_api_client_embed(e->api, &text, &len, 1, &dim, tmp, NULL, err);
-	if (!rc) {
-		e->dim = dim;
-		e->learned_vec = realloc(tmp, dim * sizeof *tmp);
-		e->learned_text = malloc(len + 1);
-		if (e->learned_vec && e->learned_text) {
-			memcpy(e->learned_text, text, len);
-			e->learned_text[len] = '\0';
-			e->learned_len = len;
-			return 0;
-		}
-		if (!e->learned_vec)
-			free(tmp);
-		drop_learned(e); /* only an optimisation: go on without it */
-		return 0;
+	if (rc) {
+		free(tmp);
+		return rc;
+	}
+	e->dim = dim;
+	/* Keeping the vector is only an optimisation: without memory, go on
+	 * without it. */
+	if ((e->learned_text = malloc(len + 1)) && (e->learned_vec = malloc(dim * sizeof *tmp))) {
+		memcpy(e->learned_vec, tmp, dim * sizeof *tmp);
+		memcpy(e->learned_text, text, len);
+		e->learned_text[len] = '\0';
+		e->learned_len = len;
+	} else {
+		drop_learned(e);
 	}
 	free(tmp);
-	return rc;
+	return 0;
 }
 
 int fidx_embedder_embed(struct fidx_embedder *e, const char *const *texts, const size_t *lens,

@@ -373,6 +373,19 @@ static void request_free(struct request *r)
 	memset(r, 0, sizeof *r);
 }
 
+/* Seconds a transfer may move less than a byte a second: 30. Test builds
+ * may shorten it (FIDX_TEST_LOW_SPEED), so that a test sees the limit trip
+ * in seconds. */
+static long low_speed_time(void)
+{
+#ifdef FIDX_TEST_HOOKS
+	const char *v = getenv("FIDX_TEST_LOW_SPEED");
+	if (v && atol(v) > 0)
+		return atol(v);
+#endif
+	return 30;
+}
+
 static int start(struct fidx_api_client *c, CURLM *m, struct request *r, struct batch *b,
                  const char *const *texts, const size_t *lens, struct fidx_err *err)
 {
@@ -411,7 +424,7 @@ static int start(struct fidx_api_client *c, CURLM *m, struct request *r, struct 
 	 * for 30 s, or takes longer than two minutes. */
 	curl_easy_setopt(r->h, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(r->h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(r->h, CURLOPT_LOW_SPEED_TIME, 30L);
+	curl_easy_setopt(r->h, CURLOPT_LOW_SPEED_TIME, low_speed_time());
 	curl_easy_setopt(r->h, CURLOPT_TIMEOUT, 120L);
 	curl_easy_setopt(r->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)MAX_RESPONSE);
 	r->started = now_s();

@@ -405,7 +405,30 @@ static int glob_match(const struct glob *g, const char *path)
 
 /* ---- walking the folder ---- */
 
-static int walk(const char *abs, const char *rel, int depth, struct hub_list *list,
+/* Whether the real path p is root or under it. */
+static int inside(const char *p, const char *root)
+{
+	size_t n = strlen(root);
+	return strncmp(p, root, n) == 0 && (p[n] == '/' || p[n] == '\0' || (n == 1 && root[0] == '/'));
+}
+
+/* A link to a regular file is listed when it stays inside the folder (root,
+ * a real path); one that leaves it is refused: the folder is what the user
+ * chose to index, and a dataset from elsewhere must not reach further. */
+static int check_link(const char *cabs, const char *root, struct fidx_err *err)
+{
+	char *real = realpath(cabs, NULL);
+	int rc = 0;
+	if (!real)
+		return errno == ENOENT ? 1 : fidx_err_sys(err, FIDX_EIO, errno, "%s", cabs);
+	if (!inside(real, root))
+		rc = fidx_err_set(err, FIDX_EINPUT,
+		                  "%s is a symbolic link to %s, outside the dataset folder: refused", cabs, real);
+	free(real);
+	return rc;
+}
+
+static int walk(const char *abs, const char *rel, const char *root, int depth, struct hub_list *list,
                 struct fidx_err *err)
 {
 	DIR *d = opendir(abs);
@@ -447,15 +470,18 @@ static int walk(const char *abs, const char *rel, int depth, struct hub_list *li
 					                  "%s: folders nested deeper than %d levels", cabs,
 					                  HUB_MAX_DEPTH);
 				else
-					rc = walk(cabs, crel, depth + 1, list, err);
+					rc = walk(cabs, crel, root, depth + 1, list, err);
 			}
 		} else if (S_ISREG(st.st_mode) ||
-		           (S_ISLNK(st.st_mode) && stat(cabs, &st) == 0 && S_ISREG(st.st_mode))) {
+		           (S_ISLNK(st.st_mode) && stat(cabs, &st) == 0 && S_ISREG(st.st_mode) &&
+		            (rc = check_link(cabs, root, err)) == 0)) {
 			if (list_add(list, crel) < 0)
 				rc = fidx_err_nomem(err);
 			else
 				crel = NULL;
 		}
+		if (rc == 1) /* the link's target went away: skip it */
+			rc = 0;
 		free(cabs);
 		free(crel);
 		if (rc)
@@ -473,8 +499,10 @@ static int cmp_entry(const void *a, const void *b)
 /* Lists the files under base (an existing folder), sorted. */
 static int list_files(const char *base, struct hub_list *list, struct fidx_err *err)
 {
-	int rc = walk(base, NULL, 0, list, err);
+	char *root = realpath(base, NULL);
+	int rc = root ? walk(base, NULL, root, 0, list, err) : fidx_err_sys(err, FIDX_EIO, errno, "%s", base);
 
+	free(root);
 	if (rc) {
 		list_free(list);
 		return rc;

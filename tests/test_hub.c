@@ -885,6 +885,24 @@ static void test_hub_ignored(void **state)
 	assert_int_equal(mkfifo(path, 0644), 0); /* not a regular file */
 	put_dir(t, "empty");
 	expect_files(t, NULL, "train", FILES("_single/keep.csv", "data.csv", "link.csv", "real/d.csv"));
+	/* A link that leaves the folder is refused, even to a file of a sibling. */
+	{
+		struct fidx_hub_files f;
+		struct fidx_err err;
+		char outside[600], want[700];
+		FILE *o;
+		snprintf(outside, sizeof outside, "%s.outside.csv", t->path); /* a sibling of the folder */
+		assert_non_null(o = fopen(outside, "w"));
+		fclose(o);
+		put_link(t, outside, "escape.csv");
+		assert_int_equal(fidx_hub_resolve(t->path, NULL, "train", &f, &err), FIDX_EINPUT);
+		snprintf(want, sizeof want, "escape.csv is a symbolic link to %s, outside the dataset folder: refused",
+		         outside);
+		assert_non_null(strstr(err.msg, want));
+		snprintf(path, sizeof path, "%s/escape.csv", t->path);
+		assert_int_equal(unlink(path), 0);
+		assert_int_equal(unlink(outside), 0);
+	}
 	/* Trailing slashes of the folder are dropped. */
 	snprintf(path, sizeof path, "%s//", t->path);
 	{

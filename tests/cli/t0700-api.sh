@@ -236,6 +236,22 @@ test_expect_success 'a server that hangs or trickles: --timeout ends the job, ex
 	cmp before.fidx faqs.fidx
 '
 
+if [ "${FIDX_TEST_HOOKS:-OFF}" = ON ]; then
+test_expect_success 'a body trickling a byte every 10 s trips the low-speed limit, and is retried' '
+	reset && ctl "{\"faults\": \"slowbody:1@10\"}" &&
+	FIDX_TEST_LOW_SPEED=2 api -v -o slow.fidx --api-url "$HF" --texts faqs.txt --save-embeddings slow.csv 2>err &&
+	test_grep "Operation too slow.*retrying" err &&
+	test_cmp hash.csv slow.csv
+'
+fi
+
+test_expect_success 'an endless answer stops at the 256 MB cap' '
+	reset && ctl "{\"faults\": \"endless:1\"}" &&
+	test_expect_code 6 api -o faqs.fidx --api-url "$HF" --texts faqs.txt 2>err &&
+	test_grep "the response is larger than 256 MB" err &&
+	cmp before.fidx faqs.fidx
+'
+
 test_expect_success 'requests run concurrently; vectors land in input order' '
 	reset && ctl "{\"latency_ms\": 100}" &&
 	texts 64 >t64.txt &&
@@ -288,6 +304,11 @@ test_expect_success 'the cache: a build killed with SIGKILL half-way resumes too
 	{ cached -q -o k.fidx --api-url "$TEI" --texts k.txt --batch 10 --concurrency 1 >/dev/null 2>&1 7>&- & } &&
 	pid=$! &&
 	for _ in $(seq 100); do test $(stat "s[\"requests\"]") -ge 5 && break; sleep 0.1; done &&
+	builder=$(pgrep -f "fidx-build .*k.txt") && test -n "$builder" &&
+	for p in $builder; do
+		tr "\\0" " " </proc/$p/cmdline >cmdline.$p && test_grep "k.txt" cmdline.$p &&
+		tr "\\0" "\\n" </proc/$p/environ >environ.$p || return 1
+	done &&
 	kill -9 $pid && { wait $pid; true; } &&
 	sent >first && test $(cat first) -gt 10 && test_must_fail test -e k.fidx &&
 	reset && cached -q -o k.fidx --api-url "$TEI" --texts k.txt --batch 10 --save-embeddings k.csv &&
