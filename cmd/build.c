@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common.h"
 #include "outfile.h"
@@ -46,10 +47,10 @@ static const char usage[] =
 	"                             with --texts only: also write the embeddings as a\n"
 	"                             CSV in the layout of pandas' to_csv(index=False),\n"
 	"                             header 0,1,...,D-1, ready to publish on the Hub\n"
-	"      --level <1-12>         the vectors' compression level, 1 fastest to 12\n"
-	"                             smallest (default 1: 0.85 of the raw size)\n"
-	"      --no-wait              fail with status 7 if another fidx is writing the\n"
-	"                             same output, instead of waiting for it\n"
+	"      --if-changed           do nothing (exit 0) when the output exists and was\n"
+	"                             built with the same options from the same files,\n"
+	"                             unchanged (same size and time, or same SHA-256)\n"
+	CMD_OUT_HELP
 	CMD_COMMON_HELP
 	"\n"
 	CMD_API_HELP
@@ -64,7 +65,7 @@ static const char usage[] =
 enum {
 	OPT_TEXTS = 256, OPT_TEXTS_COLUMN, OPT_ID_COLUMN, OPT_TEXT_COLUMN, OPT_EMB_COLUMN,
 	OPT_HEADER, OPT_NO_HEADER, OPT_FORMAT, OPT_CONFIG, OPT_SPLIT, OPT_EMBEDDER, OPT_MODEL,
-	OPT_DIM, OPT_LEVEL, OPT_NO_WAIT, OPT_SAVE,
+	OPT_DIM, OPT_SAVE, OPT_IF_CHANGED,
 };
 
 static const struct option options[] = {
@@ -82,24 +83,41 @@ static const struct option options[] = {
 	{"embedder", required_argument, NULL, OPT_EMBEDDER},
 	{"model", required_argument, NULL, OPT_MODEL},
 	{"dim", required_argument, NULL, OPT_DIM},
-	{"level", required_argument, NULL, OPT_LEVEL},
-	{"no-wait", no_argument, NULL, OPT_NO_WAIT},
 	{"save-embeddings", required_argument, NULL, OPT_SAVE},
+	{"if-changed", no_argument, NULL, OPT_IF_CHANGED},
+	CMD_OUT_OPTIONS,
 	CMD_API_OPTIONS,
 	CMD_COMMON_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
+
+/* The run's figures, for --log-format json. */
+static void log_stats(const struct fidx_ingest_opts *o, const struct fidx_ingest_stats *st, int status)
+{
+	struct stat sb;
+	if (!st->skipped)
+		cmd_log_num("rows", (double)st->rows);
+	cmd_log_num("files", (double)st->files);
+	if (st->api.requests || st->api.cached) {
+		cmd_log_num("texts_embedded", (double)st->api.embedded);
+		cmd_log_num("texts_cached", (double)st->api.cached);
+		cmd_log_num("api_requests", (double)st->api.requests);
+		cmd_log_num("api_retries", (double)st->api.retries);
+	}
+	if (!status && !st->skipped && stat(o->out, &sb) == 0)
+		cmd_log_num("bytes", (double)sb.st_size);
+}
 
 int main(int argc, char **argv)
 {
 	struct fidx_ingest_opts o;
 	struct fidx_ingest_stats st;
 	struct fidx_err err = {0};
-	size_t level = 1;
 	int c, status;
 
 	cmd_init("fidx-build");
 	memset(&o, 0, sizeof o);
+	o.level = 1;
 	o.table.header = FIDX_HEADER_AUTO;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:qvh", options, NULL)) != -1) {
@@ -124,14 +142,11 @@ int main(int argc, char **argv)
 			if (cmd_parse_size("--dim", optarg, 1, 1u << 20, &o.embed.dim))
 				return FIDX_EXIT_USAGE;
 			break;
-		case OPT_NO_WAIT: o.flags |= FIDX_OUT_NOWAIT; break;
-		case OPT_LEVEL:
-			if (cmd_parse_size("--level", optarg, 1, 12, &level))
-				return FIDX_EXIT_USAGE;
-			break;
 		case OPT_SAVE: o.save_embeddings = optarg; break;
+		case OPT_IF_CHANGED: o.if_changed = 1; break;
 		default:
-			if ((status = cmd_api_option(c, &o.embed)) == -2)
+			if ((status = cmd_out_option(c, &o.flags, &o.level)) == -2 &&
+			    (status = cmd_api_option(c, &o.embed)) == -2)
 				status = cmd_common_option(c, usage, argv);
 			if (status != CMD_CONTINUE)
 				return status;
@@ -147,11 +162,19 @@ int main(int argc, char **argv)
 		return cmd_usage_error("--save-embeddings works with --texts and no inputs");
 	o.inputs = (const char *const *)argv + optind;
 	o.ninputs = (size_t)(argc - optind);
-	o.level = (int)level;
 	cmd_embed_hooks(&o.embed);
-	if (fidx_ingest(&o, &st, &err))
-		return cmd_finish(cmd_fail(&err));
+	cmd_log_str("output", o.out);
+	status = fidx_ingest(&o, &st, &err) ? cmd_fail(&err) : FIDX_EXIT_OK;
+	log_stats(&o, &st, status);
+	if (status)
+		return cmd_finish(status);
 	cmd_progress_done();
+	if (st.skipped) {
+		cmd_log_str("outcome", "skipped");
+		cmd_note("%s is up to date: same options, %zu source%s unchanged; skipped", o.out, st.files,
+		         st.files == 1 ? "" : "s");
+		return cmd_finish(FIDX_EXIT_OK);
+	}
 	cmd_note("wrote %s: %llu rows from %zu file%s", o.out, (unsigned long long)st.rows, st.files,
 	         st.files == 1 ? "" : "s");
 	if (st.api.requests || st.api.cached)

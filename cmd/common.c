@@ -11,6 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+#include <time.h>
+
 #include "api.h"
 #include "embed.h"
 #include "number.h"
@@ -62,10 +65,84 @@ const char *cmd_prog(void)
 	return prog_name;
 }
 
+/* --log-format json: the run's one summary line, built up as it goes. */
+static cJSON *run_log;
+static struct timespec run_t0;
+
+static void rfc3339(const struct timespec *ts, char *buf, size_t cap)
+{
+	struct tm tm;
+	time_t t = ts->tv_sec;
+	gmtime_r(&t, &tm);
+	snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	         tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts->tv_nsec / 1000000));
+}
+
+void cmd_log_json(void)
+{
+	char when[64];
+	if (run_log)
+		return;
+	clock_gettime(CLOCK_REALTIME, &run_t0);
+	rfc3339(&run_t0, when, sizeof when);
+	if ((run_log = cJSON_CreateObject()) != NULL) {
+		cJSON_AddStringToObject(run_log, "start", when);
+		cJSON_AddStringToObject(run_log, "command", prog_name);
+	}
+}
+
+void cmd_log_num(const char *key, double v)
+{
+	if (run_log) {
+		cJSON_DeleteItemFromObjectCaseSensitive(run_log, key);
+		cJSON_AddNumberToObject(run_log, key, v);
+	}
+}
+
+void cmd_log_str(const char *key, const char *v)
+{
+	if (run_log && v) {
+		cJSON_DeleteItemFromObjectCaseSensitive(run_log, key);
+		cJSON_AddStringToObject(run_log, key, v);
+	}
+}
+
+/* Ends the line: the end, the duration, the outcome and the exit status. */
+static void log_end(int code)
+{
+	struct timespec t1;
+	char when[64], *line;
+	if (!run_log)
+		return;
+	clock_gettime(CLOCK_REALTIME, &t1);
+	rfc3339(&t1, when, sizeof when);
+	cJSON_AddStringToObject(run_log, "end", when);
+	cJSON_AddNumberToObject(run_log, "seconds",
+	                        (double)(t1.tv_sec - run_t0.tv_sec) + (double)(t1.tv_nsec - run_t0.tv_nsec) / 1e9);
+	if (!cJSON_GetObjectItemCaseSensitive(run_log, "outcome"))
+		cJSON_AddStringToObject(run_log, "outcome", code ? "failed" : "ok");
+	cJSON_AddNumberToObject(run_log, "exit", code);
+	if ((line = cJSON_PrintUnformatted(run_log)) != NULL) {
+		fprintf(stderr, "%s\n", line);
+		cJSON_free(line);
+	}
+	cJSON_Delete(run_log);
+	run_log = NULL;
+}
+
 static void vmsg(const char *kind, const char *fmt, va_list ap)
 {
 	char buf[2 * FIDX_ERR_MAX];
 	vsnprintf(buf, sizeof buf, fmt, ap);
+	if (run_log) {
+		/* Errors and warnings go in the summary line; notes are in its
+		 * fields already. */
+		if (strcmp(kind, "error: ") == 0)
+			cmd_log_str("error", buf);
+		else if (strcmp(kind, "warning: ") == 0)
+			cmd_log_str("warning", buf);
+		return;
+	}
 	cmd_progress_done();
 	fflush(stdout);
 	fprintf(stderr, "%s: %s%s\n", prog_name, kind, buf);
@@ -182,6 +259,36 @@ int cmd_common_option(int c, const char *usage, char **argv)
 	default:
 		return cmd_usage_error("unknown option %s", argv[optind - 1]);
 	}
+}
+
+int cmd_out_option(int c, unsigned *flags, int *level)
+{
+	size_t n;
+	switch (c) {
+	case CMD_OPT_LEVEL:
+		if (cmd_parse_size("--level", optarg, 1, 12, &n))
+			return FIDX_EXIT_USAGE;
+		*level = (int)n;
+		return CMD_CONTINUE;
+	case CMD_OPT_NO_WAIT: *flags |= FIDX_OUT_NOWAIT; return CMD_CONTINUE;
+	case CMD_OPT_WAIT:
+		if (cmd_parse_size("--wait", optarg, 1, 0xffffff, &n))
+			return FIDX_EXIT_USAGE;
+		*flags = (*flags & ~FIDX_OUT_WAIT(0xffffff)) | FIDX_OUT_WAIT(n);
+		return CMD_CONTINUE;
+	case CMD_OPT_LOG_FORMAT:
+		if (strcmp(optarg, "json") == 0)
+			cmd_log_json();
+		else if (strcmp(optarg, "text") != 0)
+			return cmd_usage_error("--log-format expects text or json, not \"%s\"", optarg);
+		return CMD_CONTINUE;
+	case CMD_OPT_KEEP:
+		if (cmd_parse_size("--keep", optarg, 0, 127, &n))
+			return FIDX_EXIT_USAGE;
+		*flags = (*flags & ~FIDX_OUT_KEEP(127)) | FIDX_OUT_KEEP(n);
+		return CMD_CONTINUE;
+	}
+	return -2;
 }
 
 int cmd_api_option(int c, struct fidx_embedder_spec *spec)
@@ -306,6 +413,7 @@ int cmd_finish(int code)
 	if (finished)
 		return code;
 	finished = 1;
+	log_end(code);
 	failed = fflush(stdout) != 0 || ferror(stdout);
 	e = errno;
 	if (fclose(stdout) != 0 && !failed) {

@@ -19,7 +19,7 @@ enum fidx_exit {
 	FIDX_EXIT_IO = 4,      /* a file could not be read or written */
 	FIDX_EXIT_CORRUPT = 5, /* an index file is damaged, truncated or not an index */
 	FIDX_EXIT_API = 6,     /* the embedding service failed */
-	FIDX_EXIT_LOCKED = 7,  /* another fidx is writing the same output (--no-wait) */
+	FIDX_EXIT_LOCKED = 7,  /* another fidx is writing the same output (--no-wait, --wait) */
 };
 
 #define FIDX_EXIT_CODES_HELP                                                                 \
@@ -74,6 +74,35 @@ void cmd_print_version(void);
  * usage error (an unknown option, a missing value). */
 #define CMD_CONTINUE (-1)
 int cmd_common_option(int c, const char *usage, char **argv);
+
+/* The options build and merge share: --level, --no-wait, --wait, --keep
+ * (into io/outfile.h's flags and a compression level) and --log-format. */
+#define CMD_OPT_LEVEL 0x1001
+#define CMD_OPT_NO_WAIT 0x1002
+#define CMD_OPT_WAIT 0x1003
+#define CMD_OPT_KEEP 0x1004
+#define CMD_OPT_LOG_FORMAT 0x1005
+#define CMD_OUT_OPTIONS                                            \
+	{"log-format", required_argument, NULL, CMD_OPT_LOG_FORMAT}, \
+	{"level", required_argument, NULL, CMD_OPT_LEVEL},          \
+	{"no-wait", no_argument, NULL, CMD_OPT_NO_WAIT},            \
+	{"wait", required_argument, NULL, CMD_OPT_WAIT},            \
+	{"keep", required_argument, NULL, CMD_OPT_KEEP}
+#define CMD_OUT_HELP                                                                          \
+	"      --level <1-12>         the vectors' compression level, 1 fastest to 12\n"         \
+	"                             smallest (default 1: 0.85 of the raw size)\n"              \
+	"      --wait <seconds>       when another fidx is writing the same output, wait\n"      \
+	"                             for it at most this long, then fail with status 7\n"      \
+	"                             (default: as long as it takes)\n"                          \
+	"      --no-wait              fail with status 7 at once if another fidx is\n"           \
+	"                             writing the same output\n"                                 \
+	"      --keep <n>             keep the n previous versions of the output as\n"          \
+	"                             <output>.1 (the newest) to <output>.<n>\n"                \
+	"      --log-format <f>       text (default: messages), or json: one JSON object\n"   \
+	"                             on stderr summing up the run, and nothing else\n"
+/* Handles one of CMD_OUT_OPTIONS: CMD_CONTINUE, an exit status after a
+ * usage error, or -2 when c is not one of them. */
+int cmd_out_option(int c, unsigned *flags, int *level);
 
 /* The embedding API options build and search share, as getopt long
  * options, their help, and their handling into a spec. */
@@ -135,5 +164,14 @@ int cmd_parse_float(const char *opt, const char *s, float *out);
  * a closed pipe). Returns code, or FIDX_EXIT_IO when the output failed.
  * Later calls only return code. */
 int cmd_finish(int code);
+
+/* --log-format json: from this call on, the run ends with one JSON object
+ * on stderr instead of messages: start, end, seconds, command, outcome
+ * ("ok", "skipped", "failed"), exit, error or warning, and the fields the
+ * command adds with cmd_log_num and cmd_log_str (a key set twice keeps the
+ * last value). */
+void cmd_log_json(void);
+void cmd_log_num(const char *key, double v);
+void cmd_log_str(const char *key, const char *v);
 
 #endif

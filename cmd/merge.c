@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common.h"
 #include "outfile.h"
@@ -22,20 +23,16 @@ static const char usage[] =
 	"\n"
 	"  -o, --output <index>       the index file to write\n"
 	"      --dedupe               keep the last occurrence of an id found more than once\n"
-	"      --level <1-12>         the vectors' compression level, 1 fastest to 12\n"
-	"                             smallest (default 1: 0.85 of the raw size)\n"
-	"      --no-wait              fail with status 7 if another fidx is writing the\n"
-	"                             same output, instead of waiting for it\n"
+	CMD_OUT_HELP
 	CMD_COMMON_HELP
 	"\n" FIDX_EXIT_CODES_HELP;
 
-enum { OPT_DEDUPE = 256, OPT_LEVEL, OPT_NO_WAIT };
+enum { OPT_DEDUPE = 256 };
 
 static const struct option options[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"dedupe", no_argument, NULL, OPT_DEDUPE},
-	{"level", required_argument, NULL, OPT_LEVEL},
-	{"no-wait", no_argument, NULL, OPT_NO_WAIT},
+	CMD_OUT_OPTIONS,
 	CMD_COMMON_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
@@ -45,23 +42,20 @@ int main(int argc, char **argv)
 	struct fidx_merge_opts o;
 	struct fidx_merge_stats st;
 	struct fidx_err err = {0};
-	size_t level = 1;
 	int c, status;
 
 	cmd_init("fidx-merge");
 	memset(&o, 0, sizeof o);
+	o.level = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:qvh", options, NULL)) != -1) {
 		switch (c) {
 		case 'o': o.out = optarg; break;
 		case OPT_DEDUPE: o.dedupe = 1; break;
-		case OPT_NO_WAIT: o.flags |= FIDX_OUT_NOWAIT; break;
-		case OPT_LEVEL:
-			if (cmd_parse_size("--level", optarg, 1, 12, &level))
-				return FIDX_EXIT_USAGE;
-			break;
 		default:
-			if ((status = cmd_common_option(c, usage, argv)) != CMD_CONTINUE)
+			if ((status = cmd_out_option(c, &o.flags, &o.level)) == -2)
+				status = cmd_common_option(c, usage, argv);
+			if (status != CMD_CONTINUE)
 				return status;
 		}
 	}
@@ -71,9 +65,17 @@ int main(int argc, char **argv)
 		return cmd_usage_error("no input indexes");
 	o.inputs = (const char *const *)argv + optind;
 	o.ninputs = (size_t)(argc - optind);
-	o.level = (int)level;
+	cmd_log_str("output", o.out);
 	if (fidx_merge(&o, &st, &err))
 		return cmd_finish(cmd_fail(&err));
+	cmd_log_num("rows", (double)st.rows);
+	cmd_log_num("inputs", (double)o.ninputs);
+	cmd_log_num("replaced", (double)st.replaced);
+	{
+		struct stat sb;
+		if (stat(o.out, &sb) == 0)
+			cmd_log_num("bytes", (double)sb.st_size);
+	}
 	if (st.replaced)
 		cmd_note("wrote %s: %llu rows from %zu indexes (%llu replaced by later ones)", o.out,
 		         (unsigned long long)st.rows, o.ninputs, (unsigned long long)st.replaced);

@@ -1,13 +1,18 @@
 #include "ingest.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "builder.h"
 #include "embed.h"
+#include "file.h"
 #include "hub.h"
+#include "meta.h"
 #include "number.h"
 #include "outfile.h"
 #include "path.h"
@@ -55,11 +60,18 @@ static int add_source(struct run *r, struct fidx_source *src, uint64_t rows, str
 	unsigned char d[32];
 	uint64_t bytes;
 	char hex[65];
+	struct fidx_meta *m = fidx_builder_meta(r->b);
 	int rc = fidx_source_digest(src, &bytes, d, err);
 	if (rc)
 		return rc;
 	fidx_sha256_hex(d, hex);
-	return fidx_meta_add_source(fidx_builder_meta(r->b), fidx_source_name(src), bytes, hex, rows, err);
+	if ((rc = fidx_meta_add_source(m, fidx_source_name(src), bytes, hex, rows, err)) != 0)
+		return rc;
+	/* The time lets --if-changed trust a stat; reproducible builds
+	 * (SOURCE_DATE_EPOCH) leave it out, and digest instead. */
+	if (!getenv("SOURCE_DATE_EPOCH"))
+		fidx_source_mtime(src, &m->sources[m->nsources - 1].mtime_s, &m->sources[m->nsources - 1].mtime_ns);
+	return 0;
 }
 
 /* The next text from --texts, for the row at where:line. */
@@ -264,6 +276,180 @@ static int count_texts(const struct fidx_ingest_opts *o, size_t *n, struct fidx_
 	return rc;
 }
 
+/* ---- what a build is made of, for --if-changed ---- */
+
+static void recipe_add(struct fidx_sha256 *h, const char *name, const char *v)
+{
+	fidx_sha256_update(h, name, strlen(name) + 1);
+	fidx_sha256_update(h, v ? "=" : "-", 1);
+	if (v)
+		fidx_sha256_update(h, v, strlen(v) + 1);
+}
+
+/* A digest of everything but the sources' contents that decides the
+ * index: the options as given, and fidx's version. */
+static void recipe(const struct fidx_ingest_opts *o, char hex[65])
+{
+	struct fidx_sha256 h;
+	unsigned char d[32];
+	char num[64];
+	size_t i;
+
+	fidx_sha256_init(&h);
+	recipe_add(&h, "fidx", FIDX_VERSION);
+	for (i = 0; i < o->ninputs; i++)
+		recipe_add(&h, "input", o->inputs[i]);
+	recipe_add(&h, "texts", o->texts);
+	recipe_add(&h, "texts-column", o->texts_column);
+	recipe_add(&h, "id-column", o->table.id_column);
+	recipe_add(&h, "text-column", o->table.text_column);
+	recipe_add(&h, "embedding-column", o->table.embedding_column);
+	snprintf(num, sizeof num, "%d %d %d", o->table.header, o->table.delim, o->level);
+	recipe_add(&h, "header delim level", num);
+	recipe_add(&h, "config", o->config);
+	recipe_add(&h, "split", o->split);
+	recipe_add(&h, "embedder", o->embed.name);
+	recipe_add(&h, "model", o->embed.model);
+	snprintf(num, sizeof num, "%zu", o->embed.dim);
+	recipe_add(&h, "dim", num);
+	recipe_add(&h, "api-url", o->embed.url);
+	recipe_add(&h, "api-format", o->embed.format);
+	recipe_add(&h, "save-embeddings", o->save_embeddings);
+	fidx_sha256_final(&h, d);
+	fidx_sha256_hex(d, hex);
+}
+
+/* Whether path still holds what source s recorded: the same size and
+ * time (a stat), or else the same SHA-256 (read at disk speed, never
+ * parsed). */
+static int source_same(const char *path, const struct fidx_meta_source *s)
+{
+	struct stat st;
+	struct fidx_sha256 h;
+	unsigned char d[32], buf[1 << 16];
+	uint64_t bytes = 0;
+	ssize_t got;
+	char hex[65];
+	int fd;
+
+	if (strcmp(path, s->path) != 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size != s->bytes || !s->sha256[0])
+		return 0;
+	if (s->mtime_s && st.st_mtim.tv_sec == s->mtime_s && st.st_mtim.tv_nsec == s->mtime_ns)
+		return 1;
+	/* The digest covers the stored bytes, as when the index was built. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	fidx_sha256_init(&h);
+	while ((got = read(fd, buf, sizeof buf)) > 0 || (got < 0 && errno == EINTR))
+		if (got > 0) {
+			fidx_sha256_update(&h, buf, (size_t)got);
+			bytes += (uint64_t)got;
+		}
+	close(fd);
+	fidx_sha256_final(&h, d);
+	fidx_sha256_hex(d, hex);
+	return got == 0 && bytes == s->bytes && strcmp(hex, s->sha256) == 0;
+}
+
+/* The files a build of o reads, in order: each input (a Hub folder's data
+ * files), then --texts. Returns 0, 1 when it cannot be known ahead (standard
+ * input), or a negative code. */
+static int plan_sources(const struct fidx_ingest_opts *o, char ***paths, size_t *n, struct fidx_err *err)
+{
+	size_t i, j, cap = 0;
+	int rc = 0;
+
+	*paths = NULL;
+	*n = 0;
+	for (i = 0; rc == 0 && i <= o->ninputs; i++) {
+		const char *in = i < o->ninputs ? o->inputs[i] : o->texts;
+		struct fidx_hub_files files = {0};
+		struct stat st;
+		const char *one[1];
+		char **list = (char **)one;
+		size_t k = 1;
+		if (!in)
+			continue;
+		if (strcmp(in, "-") == 0)
+			rc = 1;
+		else if (i < o->ninputs && stat(in, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if ((rc = fidx_hub_resolve(in, o->config, o->split ? o->split : "train", &files, err)) != 0)
+				break;
+			list = files.paths;
+			k = files.n;
+		} else {
+			one[0] = in;
+		}
+		for (j = 0; rc == 0 && j < k; j++) {
+			if (*n == cap) {
+				char **np = realloc(*paths, (cap = cap ? 2 * cap : 8) * sizeof *np);
+				if (!np) {
+					rc = fidx_err_nomem(err);
+					break;
+				}
+				*paths = np;
+			}
+			if (!((*paths)[*n] = strdup(list[j])))
+				rc = fidx_err_nomem(err);
+			else
+				(*n)++;
+		}
+		if (list != (char **)one)
+			fidx_hub_files_free(&files);
+	}
+	if (rc) {
+		for (i = 0; i < *n; i++)
+			free((*paths)[i]);
+		free(*paths);
+		*paths = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+/* 1 when o->out exists and a build of o would give it again (same recipe,
+ * same sources), else 0, or a negative code. */
+static int up_to_date(const struct fidx_ingest_opts *o, size_t *nsources, struct fidx_err *err)
+{
+	struct fidx_file *f = NULL;
+	struct fidx_meta m;
+	char **paths = NULL, *json = NULL, want[65];
+	size_t n = 0, i, len;
+	int rc, same = 0;
+
+	memset(&m, 0, sizeof m);
+	*nsources = 0;
+	if (access(o->out, F_OK) != 0)
+		return 0;
+	/* A target that cannot be read is rebuilt, not trusted. */
+	if (fidx_file_open(&f, o->out, err) != 0 ||
+	    fidx_file_read_section(f, FIDX_SEC_META, 16u << 20, &json, &len, err) != 0 ||
+	    fidx_meta_parse(o->out, json, len, &m, err) != 0) {
+		free(json);
+		fidx_file_close(f);
+		return 0;
+	}
+	free(json);
+	fidx_file_close(f);
+	recipe(o, want);
+	if ((rc = plan_sources(o, &paths, &n, err)) < 0) {
+		fidx_meta_free(&m);
+		return rc;
+	}
+	if (rc == 0 && m.recipe && strcmp(m.recipe, want) == 0 && n == m.nsources) {
+		same = 1;
+		for (i = 0; same && i < n; i++)
+			same = source_same(paths[i], &m.sources[i]);
+	}
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	*nsources = m.nsources;
+	fidx_meta_free(&m);
+	return same;
+}
+
 int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
                 struct fidx_err *err)
 {
@@ -275,6 +461,13 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 	int rc;
 
 	memset(st, 0, sizeof *st);
+	if (o->if_changed && (rc = up_to_date(o, &i, err)) != 0) {
+		if (rc == 1) {
+			st->skipped = 1;
+			st->files = i;
+		}
+		return rc == 1 ? 0 : rc;
+	}
 	memset(&r, 0, sizeof r);
 	r.o = o;
 	r.st = st;
@@ -303,13 +496,21 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 		bo.api_format = fidx_embedder_format(e);
 	}
 	rc = fidx_builder_open(&r.b, &bo, err);
+	if (rc == 0) {
+		char hex[65];
+		recipe(o, hex);
+		rc = fidx_meta_set(&fidx_builder_meta(r.b)->recipe, hex, err);
+		if (rc)
+			fidx_builder_abort(r.b);
+	}
 	if (rc) {
 		fidx_embedder_close(e);
 		return rc;
 	}
 	if (o->texts && (rc = fidx_texts_open(&r.texts, o->texts, o->texts_column, err)) != 0)
 		goto fail;
-	if (o->save_embeddings && (rc = fidx_outfile_open(&r.csv, o->save_embeddings, o->flags, err)) != 0)
+	if (o->save_embeddings &&
+	    (rc = fidx_outfile_open(&r.csv, o->save_embeddings, o->flags & ~FIDX_OUT_KEEP(127), err)) != 0)
 		goto fail;
 	if (!o->ninputs) {
 		rc = ingest_texts(&r, e, err);

@@ -26,10 +26,17 @@ struct fidx_ingest_opts {
 	const char *save_embeddings; /* texts mode: also write the vectors here, as
 	                              DataFrame(embeddings).to_csv(index=False) does */
 	int level;                 /* compression level */
-	unsigned flags;            /* io/outfile.h's FIDX_OUT_NOWAIT */
+	unsigned flags;            /* io/outfile.h: FIDX_OUT_NOWAIT, _WAIT(s), _KEEP(n) */
+	/* Skip the build when out exists and would come out the same: built
+	 * with the same options (a digest of them is recorded in the index)
+	 * from the same files, each unchanged by size and modification time
+	 * (a stat), or when the time moved, by SHA-256 (read, never parsed).
+	 * Standard input is never unchanged. */
+	int if_changed;
 };
 
 struct fidx_ingest_stats {
+	int skipped;               /* if_changed found out up to date */
 	uint64_t rows;
 	size_t files;
 	struct fidx_api_stats api; /* when texts went through the API embedder */

@@ -23,7 +23,7 @@ struct fidx_merge_opts {
 	size_t ninputs;
 	int dedupe;
 	int level;
-	unsigned flags; /* io/outfile.h's FIDX_OUT_NOWAIT */
+	unsigned flags; /* io/outfile.h: FIDX_OUT_NOWAIT, _WAIT(s), _KEEP(n) */
 };
 
 struct fidx_merge_stats {

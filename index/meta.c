@@ -122,7 +122,13 @@ int fidx_meta_to_json(const struct fidx_meta *m, char **json, struct fidx_err *e
 		ok = ok && cJSON_AddNumberToObject(s, "bytes", (double)m->sources[i].bytes);
 		ok = ok && cJSON_AddItemToObject(s, "sha256", m->sources[i].sha256[0] ? cJSON_CreateString(m->sources[i].sha256) : cJSON_CreateNull());
 		ok = ok && cJSON_AddNumberToObject(s, "rows", (double)m->sources[i].rows);
+		if (m->sources[i].mtime_s > 0) {
+			ok = ok && cJSON_AddNumberToObject(s, "mtime_s", (double)m->sources[i].mtime_s);
+			ok = ok && cJSON_AddNumberToObject(s, "mtime_ns", (double)m->sources[i].mtime_ns);
+		}
 	}
+	if (m->recipe)
+		ok = ok && cJSON_AddStringToObject(root, "recipe", m->recipe);
 	ok = ok && cJSON_AddItemToObject(root, "created", str_or_null(m->created));
 	ok = ok && cJSON_AddItemToObject(root, "fidx_version", str_or_null(m->fidx_version));
 	if (ok)
@@ -183,6 +189,8 @@ int fidx_meta_parse(const char *name, const char *json, size_t n, struct fidx_me
 	else if ((rc = get_str(root, "created", &m->created, 1)) ||
 	         (rc = get_str(root, "fidx_version", &m->fidx_version, 1)))
 		bad = "created";
+	else if ((rc = get_str(root, "recipe", &m->recipe, 1)))
+		bad = "recipe";
 	m->dim = (uint32_t)dim;
 	if (!bad) {
 		v = cJSON_GetObjectItemCaseSensitive(root, "ids");
@@ -218,6 +226,15 @@ int fidx_meta_parse(const char *name, const char *json, size_t n, struct fidx_me
 				rc = -2;
 				break;
 			}
+			{
+				/* Optional: written when the time was known. */
+				uint64_t ms, mns;
+				if (!get_u64(it, "mtime_s", &ms) && !get_u64(it, "mtime_ns", &mns) && ms < INT64_MAX &&
+				    mns < 1000000000u) {
+					m->sources[m->nsources - 1].mtime_s = (int64_t)ms;
+					m->sources[m->nsources - 1].mtime_ns = (int32_t)mns;
+				}
+			}
 		}
 	}
 	cJSON_Delete(root);
@@ -242,6 +259,7 @@ void fidx_meta_free(struct fidx_meta *m)
 	free(m->api_url);
 	free(m->api_format);
 	free(m->created);
+	free(m->recipe);
 	free(m->fidx_version);
 	for (i = 0; i < m->nsources; i++)
 		free(m->sources[i].path);

@@ -19,6 +19,10 @@ struct fidx_meta_source {
 	uint64_t bytes;
 	char sha256[65]; /* hex, or "" when unknown */
 	uint64_t rows;
+	/* The file's modification time when it was read, or 0/0 when unknown
+	 * or too recent to trust (see index/ingest.c's up-to-date check). */
+	int64_t mtime_s;
+	int32_t mtime_ns;
 };
 
 struct fidx_meta {
@@ -32,6 +36,7 @@ struct fidx_meta {
 	int has_texts;
 	struct fidx_meta_source *sources;
 	size_t nsources;
+	char *recipe;       /* hex digest of the build's options, or NULL */
 	char *created;      /* RFC 3339, UTC */
 	char *fidx_version;
 };

@@ -96,10 +96,23 @@ static int lock_target(struct fidx_outfile *o, const char *target, size_t dlen, 
 	if (o->lock_fd < 0) {
 		rc = fidx_err_sys(err, FIDX_EIO, errno, "%s", path);
 	} else {
-		while (flock(o->lock_fd, LOCK_EX | ((flags & FIDX_OUT_NOWAIT) ? LOCK_NB : 0)) != 0) {
+		unsigned wait = FIDX_OUT_WAIT_OF(flags), waited_ms = 0;
+		int nb = (flags & FIDX_OUT_NOWAIT) || wait;
+		while (flock(o->lock_fd, LOCK_EX | (nb ? LOCK_NB : 0)) != 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EWOULDBLOCK)
+			if (errno == EWOULDBLOCK && wait && waited_ms < wait * 1000u) {
+				/* --wait: try again every 50 ms until the time is up. */
+				struct timespec ts = {0, 50 * 1000000L};
+				nanosleep(&ts, NULL);
+				waited_ms += 50;
+				continue;
+			}
+			if (errno == EWOULDBLOCK && wait)
+				rc = fidx_err_set(err, FIDX_ELOCKED,
+				                  "%s is still being written by another fidx after %u s (lock %s)", target,
+				                  wait, path);
+			else if (errno == EWOULDBLOCK)
 				rc = fidx_err_set(err, FIDX_ELOCKED, "%s is being written by another fidx (lock %s)",
 				                  target, path);
 			else
@@ -142,6 +155,7 @@ int fidx_outfile_open(struct fidx_outfile *o, const char *target, unsigned flags
 	o->fd = -1;
 	o->lock_fd = -1;
 	o->slot = -1;
+	o->keep = FIDX_OUT_KEEP_OF(flags);
 	base = base ? base + 1 : target;
 	if (!*base)
 		return fidx_err_set(err, FIDX_EINPUT, "%s: the output must be a file name, not a folder", target);
@@ -187,6 +201,47 @@ int fidx_outfile_open(struct fidx_outfile *o, const char *target, unsigned flags
 	return 0;
 }
 
+/* target.i, into buf. */
+static void generation(char *buf, size_t cap, const char *target, unsigned i)
+{
+	snprintf(buf, cap, "%s.%u", target, i);
+}
+
+/* Moves target.(keep-1) .. target.1 one generation up (the oldest is
+ * replaced), then links the target as target.1. The target itself is not
+ * touched: a crash here leaves it as it was, with generations shifted. */
+static int rotate(const char *target, unsigned keep, struct fidx_err *err)
+{
+	size_t cap = strlen(target) + 16;
+	char *from = malloc(cap), *to = malloc(cap);
+	unsigned i;
+	int rc = 0;
+
+	if (!from || !to) {
+		rc = fidx_err_nomem(err);
+		goto out;
+	}
+	for (i = keep - 1; i >= 1; i--) {
+		generation(from, cap, target, i);
+		generation(to, cap, target, i + 1);
+		if (rename(from, to) != 0 && errno != ENOENT) {
+			rc = fidx_err_sys(err, FIDX_EIO, errno, "cannot rename %s to %s", from, to);
+			goto out;
+		}
+	}
+	generation(to, cap, target, 1);
+	if (unlink(to) != 0 && errno != ENOENT) {
+		rc = fidx_err_sys(err, FIDX_EIO, errno, "cannot remove %s", to);
+		goto out;
+	}
+	if (link(target, to) != 0 && errno != ENOENT)
+		rc = fidx_err_sys(err, FIDX_EIO, errno, "cannot keep %s as %s", target, to);
+out:
+	free(from);
+	free(to);
+	return rc;
+}
+
 int fidx_outfile_commit(struct fidx_outfile *o, struct fidx_err *err)
 {
 	char *dir = dir_of(o->target);
@@ -217,6 +272,8 @@ int fidx_outfile_commit(struct fidx_outfile *o, struct fidx_err *err)
 		goto out;
 	}
 	o->fd = -1;
+	if (o->keep && (rc = rotate(o->target, o->keep, err)) != 0)
+		goto out;
 	crash_point("before-rename");
 	if (rename(o->tmp, o->target) != 0) {
 		rc = fidx_err_sys(err, FIDX_EIO, errno, "cannot rename %s to %s", o->tmp, o->target);

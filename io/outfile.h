@@ -30,11 +30,25 @@ struct fidx_outfile {
 	int fd;
 	int lock_fd;
 	int slot; /* in the cleanup list, or -1 */
+	unsigned keep; /* generations to keep (FIDX_OUT_KEEP) */
 };
 
-/* flags: FIDX_OUT_NOWAIT fails with FIDX_ELOCKED instead of waiting when
- * another fidx holds the target's lock. */
+/* flags:
+ *   FIDX_OUT_NOWAIT     fail with FIDX_ELOCKED at once when another fidx
+ *                       holds the target's lock (default: wait for it)
+ *   FIDX_OUT_WAIT(s)    wait for the lock at most s seconds (1..2^23), then
+ *                       fail with FIDX_ELOCKED
+ *   FIDX_OUT_KEEP(n)    keep the n previous versions (1..127) of the target
+ *                       as target.1 (the newest) .. target.n: when
+ *                       committing, each moves one generation up, the
+ *                       oldest drops off, and the current target becomes
+ *                       target.1 (a hard link, so the target never goes
+ *                       missing). */
 #define FIDX_OUT_NOWAIT 1u
+#define FIDX_OUT_KEEP(n) (((unsigned)(n) & 127u) << 1)
+#define FIDX_OUT_WAIT(s) (((unsigned)(s) & 0xffffffu) << 8)
+#define FIDX_OUT_KEEP_OF(flags) (((flags) >> 1) & 127u)
+#define FIDX_OUT_WAIT_OF(flags) ((flags) >> 8)
 int fidx_outfile_open(struct fidx_outfile *o, const char *target, unsigned flags,
                       struct fidx_err *err);
 

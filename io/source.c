@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -33,6 +34,7 @@ struct fidx_source {
 	atomic_int stop;
 	uint64_t digested;
 	struct fidx_sha256 file_sha;
+	struct timespec mtime; /* a regular file's, when it is trusted; else 0 */
 };
 
 /* Reads the whole file with pread (the reader's offset is untouched) and
@@ -109,9 +111,16 @@ int fidx_source_open(struct fidx_source **out, const char *path, struct fidx_err
 	s->own_fd = fd != STDIN_FILENO;
 	{
 		struct stat st;
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-		    pthread_create(&s->digester, NULL, digest_file, s) == 0)
-			s->digesting = 1;
+		struct timespec now;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+			/* A time within 2 s of now may be shared by a write still to
+			 * come (timestamps are coarser than writes): not trusted. */
+			clock_gettime(CLOCK_REALTIME, &now);
+			if (now.tv_sec - st.st_mtim.tv_sec >= 2)
+				s->mtime = st.st_mtim;
+			if (pthread_create(&s->digester, NULL, digest_file, s) == 0)
+				s->digesting = 1;
+		}
 	}
 	*out = s;
 	return 0;
@@ -292,6 +301,15 @@ ssize_t fidx_source_read(struct fidx_source *s, void *buf, size_t cap, struct fi
 	memcpy(buf, s->raw + s->raw_pos, take);
 	s->raw_pos += take;
 	return (ssize_t)take;
+}
+
+int fidx_source_mtime(const struct fidx_source *s, int64_t *sec, int32_t *nsec)
+{
+	if (!s->mtime.tv_sec)
+		return -1;
+	*sec = (int64_t)s->mtime.tv_sec;
+	*nsec = (int32_t)s->mtime.tv_nsec;
+	return 0;
 }
 
 const char *fidx_source_name(const struct fidx_source *s)

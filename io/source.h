@@ -41,6 +41,11 @@ int fidx_source_is_gzip(const struct fidx_source *src);
 int fidx_source_digest(struct fidx_source *src, uint64_t *bytes, unsigned char digest[32],
                        struct fidx_err *err);
 
+/* The modification time a regular file had when it was opened: 0, or -1
+ * when there is none or it is within 2 s of the opening (a later write
+ * could share it, so it cannot vouch for the contents). */
+int fidx_source_mtime(const struct fidx_source *src, int64_t *sec, int32_t *nsec);
+
 void fidx_source_close(struct fidx_source *src);
 
 #endif

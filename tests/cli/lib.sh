@@ -116,3 +116,22 @@ What is TRICARE?
 Should I sign up for Medicare Part B if I have Veterans' Benefits?
 FAQS
 }
+
+# start_standin TOKEN [OPTION...]: starts the stand-in embedding API server
+# (tests/api/standin.py) on 127.0.0.1, requiring TOKEN, stopped when the
+# script exits. Sets STANDIN_PORT, and STANDIN_REDIRECT_PORT with
+# --redirect-port 0. The token goes through its environment, not argv.
+start_standin() {
+	_token=$1
+	shift
+	STANDIN_TOKEN=$_token "$PYTHON" "$FIDX_SRC/tests/api/standin.py" "$@" \
+		>"$scratch/standin.ready" 2>"$scratch/standin.err" </dev/null &
+	_standin_pid=$!
+	trap 'kill $_standin_pid 2>/dev/null' EXIT
+	for _ in $(seq 100); do
+		grep -q READY "$scratch/standin.ready" 2>/dev/null && break
+		sleep 0.1
+	done
+	STANDIN_PORT=$(awk '/READY/ {print $2}' "$scratch/standin.ready")
+	STANDIN_REDIRECT_PORT=$(awk '/READY/ {print $3}' "$scratch/standin.ready")
+}

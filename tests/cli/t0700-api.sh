@@ -12,15 +12,8 @@ export HOME XDG_CACHE_HOME
 unset HF_HOME HF_TOKEN_PATH FIDX_API_TOKEN
 mkdir -p "$HOME" && umask 077 && printf '%s\n' "$TOKEN" >"$scratch/token" && umask 022
 
-STANDIN_TOKEN=$TOKEN "$PYTHON" "$FIDX_SRC/tests/api/standin.py" --redirect-port 0 \
-	--log "$scratch/standin.log" >"$scratch/ready" 2>"$scratch/standin.err" </dev/null &
-standin_pid=$!
-trap 'kill $standin_pid 2>/dev/null' EXIT
-for _ in $(seq 100); do
-	grep -q READY "$scratch/ready" 2>/dev/null && break
-	sleep 0.1
-done
-PORT=$(awk '/READY/ {print $2}' "$scratch/ready")
+start_standin "$TOKEN" --redirect-port 0 --log "$scratch/standin.log"
+PORT=$STANDIN_PORT
 BASE=http://127.0.0.1:$PORT
 HF=$BASE/hf-inference/models/sentence-transformers/all-MiniLM-L6-v2/pipeline/feature-extraction
 TEI=$BASE/embed
