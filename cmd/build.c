@@ -47,6 +47,11 @@ static const char usage[] =
 	"                             with --texts only: also write the embeddings as a\n"
 	"                             CSV in the layout of pandas' to_csv(index=False),\n"
 	"                             header 0,1,...,D-1, ready to publish on the Hub\n"
+	"      --update               update the output rather than replace it: rows\n"
+	"                             whose id the inputs have again are replaced, new\n"
+	"                             ids added, the other old rows kept (needs ids)\n"
+	"      --delete-missing       with --update: drop the old rows the inputs do not\n"
+	"                             have (the result is what a fresh build gives)\n"
 	"      --if-changed           do nothing (exit 0) when the output exists and was\n"
 	"                             built with the same options from the same files,\n"
 	"                             unchanged (same size and time, or same SHA-256)\n"
@@ -65,7 +70,7 @@ static const char usage[] =
 enum {
 	OPT_TEXTS = 256, OPT_TEXTS_COLUMN, OPT_ID_COLUMN, OPT_TEXT_COLUMN, OPT_EMB_COLUMN,
 	OPT_HEADER, OPT_NO_HEADER, OPT_FORMAT, OPT_CONFIG, OPT_SPLIT, OPT_EMBEDDER, OPT_MODEL,
-	OPT_DIM, OPT_SAVE, OPT_IF_CHANGED,
+	OPT_DIM, OPT_SAVE, OPT_IF_CHANGED, OPT_UPDATE, OPT_DELETE_MISSING,
 };
 
 static const struct option options[] = {
@@ -85,6 +90,8 @@ static const struct option options[] = {
 	{"dim", required_argument, NULL, OPT_DIM},
 	{"save-embeddings", required_argument, NULL, OPT_SAVE},
 	{"if-changed", no_argument, NULL, OPT_IF_CHANGED},
+	{"update", no_argument, NULL, OPT_UPDATE},
+	{"delete-missing", no_argument, NULL, OPT_DELETE_MISSING},
 	CMD_OUT_OPTIONS,
 	CMD_API_OPTIONS,
 	CMD_COMMON_OPTIONS,
@@ -97,6 +104,12 @@ static void log_stats(const struct fidx_ingest_opts *o, const struct fidx_ingest
 	struct stat sb;
 	if (!st->skipped)
 		cmd_log_num("rows", (double)st->rows);
+	if (o->update && !status) {
+		cmd_log_num("added", (double)st->added);
+		cmd_log_num("replaced", (double)st->replaced);
+		cmd_log_num("unchanged", (double)st->unchanged);
+		cmd_log_num(o->delete_missing ? "deleted" : "kept", (double)(st->deleted + st->kept));
+	}
 	cmd_log_num("files", (double)st->files);
 	if (st->api.requests || st->api.cached) {
 		cmd_log_num("texts_embedded", (double)st->api.embedded);
@@ -144,6 +157,8 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SAVE: o.save_embeddings = optarg; break;
 		case OPT_IF_CHANGED: o.if_changed = 1; break;
+		case OPT_UPDATE: o.update = 1; break;
+		case OPT_DELETE_MISSING: o.delete_missing = 1; break;
 		default:
 			if ((status = cmd_out_option(c, &o.flags, &o.level)) == -2 &&
 			    (status = cmd_api_option(c, &o.embed)) == -2)
@@ -158,6 +173,8 @@ int main(int argc, char **argv)
 		return cmd_usage_error("no input: give input files or folders, or --texts <file>");
 	if (o.texts && o.table.text_column)
 		return cmd_usage_error("--texts and --text-column both give texts: use one");
+	if (o.delete_missing && !o.update)
+		return cmd_usage_error("--delete-missing goes with --update");
 	if (o.save_embeddings && optind < argc)
 		return cmd_usage_error("--save-embeddings works with --texts and no inputs");
 	o.inputs = (const char *const *)argv + optind;
@@ -175,8 +192,16 @@ int main(int argc, char **argv)
 		         st.files == 1 ? "" : "s");
 		return cmd_finish(FIDX_EXIT_OK);
 	}
-	cmd_note("wrote %s: %llu rows from %zu file%s", o.out, (unsigned long long)st.rows, st.files,
-	         st.files == 1 ? "" : "s");
+	if (o.update)
+		cmd_note("updated %s: %llu rows from %zu file%s: %llu added, %llu replaced, %llu unchanged, "
+		         "%llu %s",
+		         o.out, (unsigned long long)st.rows, st.files, st.files == 1 ? "" : "s",
+		         (unsigned long long)st.added, (unsigned long long)st.replaced,
+		         (unsigned long long)st.unchanged, (unsigned long long)(st.deleted + st.kept),
+		         o.delete_missing ? "deleted" : "kept from before");
+	else
+		cmd_note("wrote %s: %llu rows from %zu file%s", o.out, (unsigned long long)st.rows, st.files,
+		         st.files == 1 ? "" : "s");
 	if (st.api.requests || st.api.cached)
 		cmd_note("embedding API: %zu texts embedded in %zu requests (%zu retries), %zu from the cache; "
 		         "%.2f s, %.0f texts/s",

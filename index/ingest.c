@@ -12,12 +12,14 @@
 #include "embed.h"
 #include "file.h"
 #include "hub.h"
+#include "index.h"
 #include "meta.h"
 #include "number.h"
 #include "outfile.h"
 #include "path.h"
 #include "sha256.h"
 #include "texts.h"
+#include "vec.h"
 
 #define EMBED_BATCH 256
 
@@ -29,7 +31,123 @@ struct run {
 	struct fidx_ingest_stats *st;
 	struct fidx_outfile csv; /* --save-embeddings, published after the index */
 	unsigned long long csv_off;
+	/* --update: the index being updated, which of its rows the inputs
+	 * have again, and a row normalized for comparing. */
+	struct fidx_index *old;
+	unsigned char *seen;
+	uint64_t rows_added;
+	float *norm;
+	size_t norm_dim;
 };
+
+/* --update: sorts a new row as added, replaced or unchanged against the
+ * old index (by id, or by row number when neither has ids). */
+static int note_row(struct run *r, const float *vec, size_t dim, const char *id, size_t id_len,
+                    const char *text, size_t text_len, struct fidx_err *err)
+{
+	const struct fidx_meta *m = fidx_index_meta(r->old);
+	uint64_t row = r->rows_added;
+	const char *otext;
+	size_t olen = 0;
+	int found;
+
+	if ((id != NULL) != (m->id_kind != FIDX_IDS_IMPLICIT))
+		found = 0; /* one has ids and the other not: nothing matches */
+	else if (id && (found = fidx_index_find(r->old, id, id_len, &row, err)) < 0)
+		return found;
+	else if (!id)
+		found = row < fidx_index_count(r->old);
+	if (!found) {
+		r->st->added++;
+		return 0;
+	}
+	r->seen[row] = 1;
+	if (dim != r->norm_dim) {
+		float *n = realloc(r->norm, dim * sizeof *n);
+		if (!n)
+			return fidx_err_nomem(err);
+		r->norm = n;
+		r->norm_dim = dim;
+	}
+	otext = fidx_index_text(r->old, row, &olen);
+	if (dim == fidx_index_dim(r->old) && fidx_vec_normalize(vec, r->norm, dim) == 0 &&
+	    memcmp(r->norm, fidx_index_vector(r->old, row), dim * sizeof *r->norm) == 0 &&
+	    (otext != NULL) == (text != NULL) && (!text || (olen == text_len && memcmp(otext, text, olen) == 0)))
+		r->st->unchanged++;
+	else
+		r->st->replaced++;
+	return 0;
+}
+
+/* Adds a row to the index being built, and sorts it for --update. */
+static int add_row(struct run *r, const float *vec, size_t dim, const char *id, size_t id_len,
+                   const char *text, size_t text_len, const char *where, uint64_t line, struct fidx_err *err)
+{
+	int rc = fidx_builder_add(r->b, vec, dim, id, id_len, text, text_len, where, line, err);
+	if (rc == 0 && r->old)
+		rc = note_row(r, vec, dim, id, id_len, text, text_len, err);
+	r->rows_added++;
+	return rc;
+}
+
+/* --update, once the inputs are in: the old rows they did not have again
+ * are kept (after the inputs' rows, in their old order), or with
+ * --delete-missing dropped. */
+static int finish_update(struct run *r, struct fidx_err *err)
+{
+	const struct fidx_meta *m = fidx_index_meta(r->old);
+	uint64_t i, n = fidx_index_count(r->old);
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < n; i++) {
+		char buf[24];
+		const char *id, *text;
+		size_t id_len = 0, text_len = 0;
+		if (r->seen[i])
+			continue;
+		if (r->o->delete_missing) {
+			r->st->deleted++;
+			continue;
+		}
+		id = m->id_kind == FIDX_IDS_IMPLICIT ? NULL : fidx_index_id(r->old, i, buf, &id_len);
+		text = fidx_index_text(r->old, i, &text_len);
+		rc = fidx_builder_add_trusted(r->b, fidx_index_vector(r->old, i), fidx_index_dim(r->old), id, id_len,
+		                              m->id_kind, text, text_len, err);
+		if (rc == FIDX_EINPUT)
+			fidx_err_prefix(err, "%s: keeping its row %llu (--update)", r->o->out, (unsigned long long)i);
+		r->st->kept++;
+	}
+	return rc;
+}
+
+static void update_free(struct run *r)
+{
+	fidx_index_free(r->old);
+	free(r->seen);
+	free(r->norm);
+	r->old = NULL;
+	r->seen = NULL;
+	r->norm = NULL;
+}
+
+/* --update: loads the index to update, if there is one. */
+static int open_update(struct run *r, struct fidx_err *err)
+{
+	int rc;
+	if (access(r->o->out, F_OK) != 0)
+		return 0;
+	if ((rc = fidx_index_load(&r->old, r->o->out, err)) != 0)
+		return rc;
+	if (!r->o->delete_missing && fidx_index_meta(r->old)->id_kind == FIDX_IDS_IMPLICIT)
+		return fidx_err_set(err, FIDX_EINPUT,
+		                    "%s has no ids (its rows are numbered), so --update cannot tell which rows "
+		                    "the inputs replace: add --delete-missing to replace them all, or build "
+		                    "with --id-column",
+		                    r->o->out);
+	if (!(r->seen = calloc(fidx_index_count(r->old) ? fidx_index_count(r->old) : 1, 1)))
+		return fidx_err_nomem(err);
+	return 0;
+}
 
 /* Appends one line of the embeddings CSV: the header when vec is NULL. */
 static int csv_line(struct run *r, const float *vec, size_t dim, struct fidx_err *err)
@@ -106,8 +224,7 @@ static int ingest_table(struct run *r, const char *path, struct fidx_err *err)
 		const char *name = fidx_source_name(fidx_table_source(t));
 		if (r->texts && (rc = next_text(r, &text, &tlen, name, row.line, err)) != 0)
 			break;
-		rc = fidx_builder_add(r->b, row.vec, row.dim, row.id, row.id_len, text, tlen, name,
-		                      row.line, err);
+		rc = add_row(r, row.vec, row.dim, row.id, row.id_len, text, tlen, name, row.line, err);
 		if (rc)
 			break;
 		rows++;
@@ -246,7 +363,7 @@ static int ingest_texts(struct run *r, struct fidx_embedder *e, struct fidx_err 
 			break;
 		}
 		for (i = 0; i < c.n && !rc; i++) {
-			rc = fidx_builder_add(r->b, vec + i * dim, dim, NULL, 0, c.text[i], c.len[i], name, c.line[i], err);
+			rc = add_row(r, vec + i * dim, dim, NULL, 0, c.text[i], c.len[i], name, c.line[i], err);
 			if (!rc && r->o->save_embeddings)
 				rc = csv_line(r, vec + i * dim, dim, err);
 		}
@@ -512,6 +629,10 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 	if (o->save_embeddings &&
 	    (rc = fidx_outfile_open(&r.csv, o->save_embeddings, o->flags & ~FIDX_OUT_KEEP(127), err)) != 0)
 		goto fail;
+	/* The builder holds the target's lock: the index read here is the one
+	 * this build replaces. */
+	if (o->update && (rc = open_update(&r, err)) != 0)
+		goto fail;
 	if (!o->ninputs) {
 		rc = ingest_texts(&r, e, err);
 		if (e && fidx_embedder_stats(e))
@@ -543,8 +664,13 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 			goto fail;
 		st->files++;
 	}
+	if (r.old && (rc = finish_update(&r, err)) != 0)
+		goto fail;
+	if (o->update && !r.old)
+		st->added = fidx_builder_count(r.b);
 	st->rows = fidx_builder_count(r.b);
 	fidx_texts_close(r.texts);
+	update_free(&r);
 	rc = fidx_builder_commit(r.b, err);
 	fidx_embedder_close(e);
 	if (rc) {
@@ -557,6 +683,7 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 	return 0;
 fail:
 	fidx_texts_close(r.texts);
+	update_free(&r);
 	fidx_builder_abort(r.b);
 	fidx_embedder_close(e);
 	fidx_outfile_abort(&r.csv);

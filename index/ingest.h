@@ -33,11 +33,19 @@ struct fidx_ingest_opts {
 	 * (a stat), or when the time moved, by SHA-256 (read, never parsed).
 	 * Standard input is never unchanged. */
 	int if_changed;
+	/* Update out rather than replace it: rows whose id the inputs have
+	 * again are replaced, new ids added, and the old rows the inputs do not
+	 * have are kept after them (which needs ids), or with delete_missing
+	 * dropped: then the result is the index a build from scratch gives. */
+	int update, delete_missing;
 };
 
 struct fidx_ingest_stats {
 	int skipped;               /* if_changed found out up to date */
 	uint64_t rows;
+	/* update: the inputs' rows, sorted against the old index; its rows the
+	 * inputs did not have, dropped or kept. */
+	uint64_t added, replaced, unchanged, deleted, kept;
 	size_t files;
 	struct fidx_api_stats api; /* when texts went through the API embedder */
 };

@@ -88,6 +88,34 @@ test_expect_success '--if-changed without SOURCE_DATE_EPOCH: same size and time 
 	env -u SOURCE_DATE_EPOCH fidx build --if-changed -o m.fidx m.csv 2>err && test_grep "wrote" err
 '
 
+test_expect_success '--update: ids found again are replaced, new ones added, the others kept' '
+	printf "id,0,1,2\na,1,0,0\nb,0,1,0\nc,0,0,1\n" >u1.csv &&
+	printf "id,0,1,2\nb,0,1,0\nc,0,1,1\nd,1,1,1\n" >u2.csv &&
+	fidx build -q --id-column id -o u.fidx u1.csv &&
+	fidx build --update --id-column id -o u.fidx u2.csv 2>err &&
+	test_grep "updated u.fidx: 4 rows from 1 file: 1 added, 1 replaced, 1 unchanged, 1 kept from before" err &&
+	fidx search --tsv -k 4 --id b u.fidx | cut -f 3 >ids && printf "b\nc\nd\na\n" >want && test_cmp want ids
+'
+
+test_expect_success '--update --delete-missing gives what a fresh build gives, byte for byte' '
+	fidx build --update --delete-missing --id-column id -o u.fidx u2.csv 2>err &&
+	test_grep "3 rows from 1 file: 0 added, 0 replaced, 3 unchanged, 1 deleted" err &&
+	fidx build -q --id-column id -o fresh.fidx u2.csv && cmp fresh.fidx u.fidx &&
+	fidx build -q -o n.fidx v1.csv &&
+	fidx build --update --delete-missing -o n.fidx v2.csv 2>err &&
+	test_grep "50 rows from 1 file: 0 added, 50 replaced, 0 unchanged, 0 deleted" err &&
+	cmp want2.fidx n.fidx
+'
+
+test_expect_success '--update needs ids to keep rows; --delete-missing needs --update' '
+	test_expect_code 3 fidx build --update -o n.fidx v1.csv 2>err &&
+	test_grep "n.fidx has no ids \(its rows are numbered\), so --update cannot tell" err &&
+	cmp want2.fidx n.fidx &&
+	test_expect_code 2 fidx build --delete-missing -o n.fidx v1.csv 2>err &&
+	test_grep "delete-missing goes with --update" err &&
+	fidx build --update -o new.fidx v3.csv 2>err && test_grep "50 added" err && cmp want3.fidx new.fidx
+'
+
 test_expect_success '--log-format json: one line per run, built, skipped or failed' '
 	cp v1.csv j.csv && touch -d "1 hour ago" j.csv &&
 	fidx build --log-format json --if-changed -o j.fidx j.csv 2>log1 &&
