@@ -271,10 +271,11 @@ int cmd_out_option(int c, unsigned *flags, int *level)
 		*level = (int)n;
 		return CMD_CONTINUE;
 	case CMD_OPT_NO_WAIT: *flags |= FIDX_OUT_NOWAIT; return CMD_CONTINUE;
+	case CMD_OPT_FORCE: *flags |= FIDX_OUT_FORCE; return CMD_CONTINUE;
 	case CMD_OPT_WAIT:
-		if (cmd_parse_size("--wait", optarg, 1, 0xffffff, &n))
+		if (cmd_parse_size("--wait", optarg, 1, 0xffff, &n))
 			return FIDX_EXIT_USAGE;
-		*flags = (*flags & ~FIDX_OUT_WAIT(0xffffff)) | FIDX_OUT_WAIT(n);
+		*flags = (*flags & ~FIDX_OUT_WAIT(0xffff)) | FIDX_OUT_WAIT(n);
 		return CMD_CONTINUE;
 	case CMD_OPT_LOG_FORMAT:
 		if (strcmp(optarg, "json") == 0)

@@ -82,12 +82,14 @@ int cmd_common_option(int c, const char *usage, char **argv);
 #define CMD_OPT_WAIT 0x1003
 #define CMD_OPT_KEEP 0x1004
 #define CMD_OPT_LOG_FORMAT 0x1005
+#define CMD_OPT_FORCE 0x1006
 #define CMD_OUT_OPTIONS                                            \
 	{"log-format", required_argument, NULL, CMD_OPT_LOG_FORMAT}, \
 	{"level", required_argument, NULL, CMD_OPT_LEVEL},          \
 	{"no-wait", no_argument, NULL, CMD_OPT_NO_WAIT},            \
 	{"wait", required_argument, NULL, CMD_OPT_WAIT},            \
-	{"keep", required_argument, NULL, CMD_OPT_KEEP}
+	{"keep", required_argument, NULL, CMD_OPT_KEEP},            \
+	{"force", no_argument, NULL, CMD_OPT_FORCE}
 #define CMD_OUT_HELP                                                                          \
 	"      --level <1-12>         the vectors' compression level, 1 fastest to 12\n"         \
 	"                             smallest (default 1: 0.85 of the raw size)\n"              \
@@ -98,6 +100,7 @@ int cmd_common_option(int c, const char *usage, char **argv);
 	"                             writing the same output\n"                                 \
 	"      --keep <n>             keep the n previous versions of the output as\n"          \
 	"                             <output>.1 (the newest) to <output>.<n>\n"                \
+	"      --force                replace the output even when it is not a fidx index\n"  \
 	"      --log-format <f>       text (default: messages), or json: one JSON object\n"   \
 	"                             on stderr summing up the run, and nothing else\n"
 /* Handles one of CMD_OUT_OPTIONS: CMD_CONTINUE, an exit status after a

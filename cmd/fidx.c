@@ -14,6 +14,7 @@ static const char *const commands[][2] = {
 	{"search", "find the items most similar to queries (exact cosine, top-k)"},
 	{"merge", "combine indexes built separately into one"},
 	{"info", "show what an index holds and check its checksums"},
+	{"export", "write an index as a FAISS index, .npy, CSV or JSON Lines"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

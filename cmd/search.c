@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "jsonout.h"
 #include "meta.h"
 #include "number.h"
 #include "search.h"
@@ -26,6 +27,8 @@ static const char usage[] =
 	"      --json                 JSON shaped like sentence_transformers'\n"
 	"                             util.semantic_search: per query, a list of\n"
 	"                             {\"corpus_id\": id, \"score\": s}\n"
+	"      --jsonl                one JSON object per hit: {\"query\": i (from 0),\n"
+	"                             \"rank\", \"corpus_id\", \"score\", \"text\"}\n"
 	"      --tsv                  tab-separated: query, rank, id, score, text\n"
 	"      --vectors <file>       query vectors from a CSV/TSV file (optionally .gz),\n"
 	"                             - for standard input\n"
@@ -50,12 +53,13 @@ static const char usage[] =
 	"[-1, 1]; the table shows 4 decimals, --json and --tsv the exact float.\n"
 	"\n" FIDX_EXIT_CODES_HELP;
 
-enum { OPT_JSON = 256, OPT_TSV, OPT_VECTORS, OPT_FORMAT, OPT_HEADER, OPT_NO_HEADER, OPT_ID,
+enum { OPT_JSON = 256, OPT_JSONL, OPT_TSV, OPT_VECTORS, OPT_FORMAT, OPT_HEADER, OPT_NO_HEADER, OPT_ID,
        OPT_MIN_SCORE, OPT_KEEP_APART };
 
 static const struct option options[] = {
 	{"top-k", required_argument, NULL, 'k'},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"jsonl", no_argument, NULL, OPT_JSONL},
 	{"tsv", no_argument, NULL, OPT_TSV},
 	{"vectors", required_argument, NULL, OPT_VECTORS},
 	{"format", required_argument, NULL, OPT_FORMAT},
@@ -70,7 +74,7 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-enum format { TABLE, JSON, TSV };
+enum format { TABLE, JSON, JSONL, TSV };
 
 /* The queries: a label each (for the table) and their vectors. */
 struct queries {
@@ -249,18 +253,7 @@ static void put_tsv_field(const char *s, size_t n)
 
 static void put_json_string(const char *s, size_t n)
 {
-	size_t i;
-	putchar('"');
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
+	fidx_json_put_string(stdout, s, n);
 }
 
 static void put_id(const struct fidx_collection *c, const struct fidx_result *r, int json)
@@ -300,6 +293,24 @@ static void print_results(const struct fidx_collection *c, const struct queries 
 				putchar('}');
 			}
 			putchar(']');
+			continue;
+		}
+		if (fmt == JSONL) {
+			for (j = 0; j < counts[i]; j++) {
+				size_t tlen;
+				const char *text = fidx_index_text(fidx_collection_index(c, r[j].index), r[j].row, &tlen);
+				fidx_format_double(r[j].score, num);
+				printf("{\"query\": %zu, \"rank\": %zu, \"corpus_id\": ", i, j + 1);
+				put_id(c, &r[j], 1);
+				printf(", \"score\": %s", num);
+				if (keep_apart)
+					printf(", \"index\": %zu", r[j].index);
+				if (text) {
+					fputs(", \"text\": ", stdout);
+					put_json_string(text, tlen);
+				}
+				fputs("}\n", stdout);
+			}
 			continue;
 		}
 		if (fmt == TSV) {
@@ -383,6 +394,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_JSON: fmt = JSON; break;
+		case OPT_JSONL: fmt = JSONL; break;
 		case OPT_TSV: fmt = TSV; break;
 		case OPT_VECTORS: vectors = optarg; break;
 		case OPT_FORMAT:

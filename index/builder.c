@@ -7,6 +7,7 @@
 #include "file.h"
 #include "idset.h"
 #include "number.h"
+#include "outfile.h"
 #include "vec.h"
 
 #define LINE_MASK ((UINT64_C(1) << 40) - 1)
@@ -26,10 +27,13 @@ struct fidx_builder {
 int fidx_builder_open(struct fidx_builder **out, const struct fidx_builder_opts *o,
                       struct fidx_err *err)
 {
-	struct fidx_builder *b = calloc(1, sizeof *b);
+	struct fidx_builder *b;
+	int rc;
 
 	*out = NULL;
-	if (!b)
+	if ((rc = fidx_file_check_target(o->out, (o->flags & FIDX_OUT_FORCE) != 0, err)) != 0)
+		return rc;
+	if (!(b = calloc(1, sizeof *b)))
 		return fidx_err_nomem(err);
 	b->o = *o;
 	b->with_ids = b->with_texts = -1;

@@ -335,6 +335,29 @@ struct fidx_file_writer {
 	struct secw vec, ids, texts;
 };
 
+int fidx_file_check_target(const char *path, int force, struct fidx_err *err)
+{
+	unsigned char head[sizeof MAGIC];
+	struct stat st;
+	ssize_t got = 0;
+	int fd;
+
+	if (stat(path, &st) != 0)
+		return 0;
+	if (S_ISDIR(st.st_mode))
+		return fidx_err_set(err, FIDX_EINPUT, "%s is a folder, not an index file", path);
+	if (force || !S_ISREG(st.st_mode) || st.st_size == 0)
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		while ((got = pread(fd, head, sizeof head, 0)) < 0 && errno == EINTR)
+			;
+		close(fd);
+	}
+	if (got == (ssize_t)sizeof head && memcmp(head, MAGIC, sizeof MAGIC) == 0)
+		return 0;
+	return fidx_err_set(err, FIDX_EINPUT, "%s exists and is not a fidx index: give --force to replace it", path);
+}
+
 int fidx_fw_open(struct fidx_file_writer **out, const char *path, uint32_t dim, int level,
                  unsigned flags, struct fidx_err *err)
 {

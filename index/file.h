@@ -71,6 +71,12 @@ struct fidx_file;
 
 /* Opens and validates the header and table of contents. */
 int fidx_file_open(struct fidx_file **f, const char *path, struct fidx_err *err);
+
+/* Whether an index may be written at path: yes when nothing is there, or
+ * an empty file, or a fidx index (by its first bytes); a file of anything
+ * else only when force is set (a typo in -o must not destroy a CSV); a
+ * folder never. Returns 0 or FIDX_EINPUT. */
+int fidx_file_check_target(const char *path, int force, struct fidx_err *err);
 /* The same over bytes in memory (not copied). */
 int fidx_file_open_mem(struct fidx_file **f, const char *name, const void *data, size_t n,
                        struct fidx_err *err);

@@ -393,6 +393,14 @@ static int count_texts(const struct fidx_ingest_opts *o, size_t *n, struct fidx_
 	return rc;
 }
 
+/* Whether a and b name the same existing file. */
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return strcmp(a, "-") != 0 && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 /* ---- what a build is made of, for --if-changed ---- */
 
 static void recipe_add(struct fidx_sha256 *h, const char *name, const char *v)
@@ -597,6 +605,11 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 		return fidx_err_set(err, FIDX_EINPUT, "texts come either from --texts or from --text-column, not both");
 	if (!o->ninputs && (o->table.id_column || o->table.text_column || o->table.embedding_column))
 		return fidx_err_set(err, FIDX_EINPUT, "column options need input files");
+	for (i = 0; i <= o->ninputs; i++) {
+		const char *in = i < o->ninputs ? o->inputs[i] : o->texts;
+		if (in && same_file(in, o->out))
+			return fidx_err_set(err, FIDX_EINPUT, "%s is an input: fidx does not write over its inputs", o->out);
+	}
 	if (!o->ninputs && !spec.name)
 		spec.name = FIDX_HASH_EMBEDDER;
 	if (!o->ninputs && spec.progress && strcmp(o->texts, "-") != 0 &&

@@ -36,7 +36,7 @@ struct fidx_outfile {
 /* flags:
  *   FIDX_OUT_NOWAIT     fail with FIDX_ELOCKED at once when another fidx
  *                       holds the target's lock (default: wait for it)
- *   FIDX_OUT_WAIT(s)    wait for the lock at most s seconds (1..2^23), then
+ *   FIDX_OUT_WAIT(s)    wait for the lock at most s seconds (1..65535), then
  *                       fail with FIDX_ELOCKED
  *   FIDX_OUT_KEEP(n)    keep the n previous versions (1..127) of the target
  *                       as target.1 (the newest) .. target.n: when
@@ -46,9 +46,12 @@ struct fidx_outfile {
  *                       missing). */
 #define FIDX_OUT_NOWAIT 1u
 #define FIDX_OUT_KEEP(n) (((unsigned)(n) & 127u) << 1)
-#define FIDX_OUT_WAIT(s) (((unsigned)(s) & 0xffffffu) << 8)
+#define FIDX_OUT_WAIT(s) (((unsigned)(s) & 0xffffu) << 8)
 #define FIDX_OUT_KEEP_OF(flags) (((flags) >> 1) & 127u)
-#define FIDX_OUT_WAIT_OF(flags) ((flags) >> 8)
+#define FIDX_OUT_WAIT_OF(flags) (((flags) >> 8) & 0xffffu)
+/* Not used here: for callers that refuse to replace a file that is not
+ * theirs unless told to (index/file.h's fidx_file_check_target). */
+#define FIDX_OUT_FORCE (1u << 24)
 int fidx_outfile_open(struct fidx_outfile *o, const char *target, unsigned flags,
                       struct fidx_err *err);
 

@@ -1,0 +1,110 @@
+#!/bin/sh
+# fidx export and the formats other tools read: FAISS, numpy, pandas, JSON
+# Lines, checked with Debian's python3-faiss, numpy and pandas; search
+# --jsonl; outputs that would clobber what is not fidx's.
+. "$FIDX_SRC/tests/cli/lib.sh"
+
+test_expect_success 'setup: an index with string ids and texts, one with implicit ids' '
+	"$PYTHON" -c "
+import numpy as np
+rng = np.random.default_rng(7)
+x = rng.standard_normal((500, 24)).astype(np.float32)
+with open(\"v.csv\", \"w\") as f:
+    f.write(\"slug,title,\" + \",\".join(map(str, range(24))) + \"\\n\")
+    for i, row in enumerate(x):
+        f.write(\"item-%d,\\\"Title \\\"\\\"%d\\\"\\\", caf\\u00e9\\\",\" % (i, i) + \",\".join(repr(float(v)) for v in row) + \"\\n\")
+with open(\"plain.csv\", \"w\") as f:
+    for row in x:
+        f.write(\",\".join(repr(float(v)) for v in row) + \"\\n\")
+" &&
+	fidx build -q --id-column slug --text-column title -o s.fidx v.csv &&
+	fidx build -q -o p.fidx plain.csv
+'
+
+test_expect_success 'faiss.read_index loads the export and finds what fidx finds' '
+	fidx export s.fidx --faiss s.faiss --npy s.npy 2>err &&
+	test_grep "exported s.fidx: 500 rows of dimension 24 to 2 files" err &&
+	fidx search --json -k 5 --vectors plain.csv p.fidx >fidx.json &&
+	"$PYTHON" -c "
+import faiss, json, numpy as np
+ix = faiss.read_index(\"s.faiss\")
+assert ix.ntotal == 500 and ix.d == 24 and ix.metric_type == faiss.METRIC_INNER_PRODUCT
+x = np.load(\"s.npy\")
+D, I = ix.search(x, 5)
+want = json.load(open(\"fidx.json\"))
+for q in range(500):
+    assert [h[\"corpus_id\"] for h in want[q]] == list(I[q]), q
+    assert np.allclose([h[\"score\"] for h in want[q]], D[q], atol=1e-5), q
+"
+'
+
+test_expect_success 'numpy.load and pandas.read_csv give the index vectors bit for bit' '
+	fidx export p.fidx --npy p.npy --csv p.csv &&
+	fidx export p.fidx --faiss p.faiss &&
+	"$PYTHON" -c "
+import faiss, numpy as np, pandas as pd
+x = np.load(\"p.npy\")
+assert x.dtype == np.float32 and x.shape == (500, 24) and x.flags.c_contiguous
+df = pd.read_csv(\"p.csv\", float_precision=\"round_trip\")
+assert list(df.columns) == [str(i) for i in range(24)]
+assert (df.to_numpy(dtype=np.float32) == x).all()
+ix = faiss.read_index(\"p.faiss\")
+assert (faiss.vector_to_array(ix.codes).view(np.float32).reshape(500, 24) == x).all()
+n = np.linalg.norm(x.astype(np.float64), axis=1)
+assert abs(n - 1).max() < 1e-6
+" &&
+	fidx build -q -o again.fidx p.csv && fidx export again.fidx --npy again.npy && cmp p.npy again.npy
+'
+
+test_expect_success 'JSON Lines: ids and texts, any bytes valid JSON' '
+	fidx export s.fidx --jsonl s.jsonl && fidx export p.fidx --jsonl p.jsonl &&
+	"$PYTHON" -c "
+import json
+s = [json.loads(l) for l in open(\"s.jsonl\", encoding=\"utf-8\")]
+assert len(s) == 500 and s[3] == {\"id\": \"item-3\", \"text\": \"Title \\\"3\\\", caf\\u00e9\"}, s[3]
+p = [json.loads(l) for l in open(\"p.jsonl\")]
+assert p[0] == {\"id\": 0} and p[499] == {\"id\": 499}
+" &&
+	printf "t\\nok\\n\\377\\376 bad bytes \\001\\n" >odd.txt &&
+	fidx build -q --texts odd.txt -o odd.fidx 2>/dev/null || printf "ok\\nbad \\377\\376 bytes\\n" >odd.txt &&
+	fidx build -q --texts odd.txt -o odd.fidx && fidx export odd.fidx --jsonl odd.jsonl &&
+	"$PYTHON" -c "import json; [json.loads(l) for l in open(\"odd.jsonl\", encoding=\"utf-8\")]" &&
+	fidx search --jsonl -k 2 odd.fidx "bad bytes" >hits.jsonl &&
+	"$PYTHON" -c "
+import json
+h = [json.loads(l) for l in open(\"hits.jsonl\", encoding=\"utf-8\")]
+assert [x[\"rank\"] for x in h] == [1, 2] and h[0][\"query\"] == 0 and \"\\ufffd\" in h[0][\"text\"], h
+"
+'
+
+test_expect_success 'search --jsonl: one object per hit, scores that read back exact' '
+	fidx search --jsonl -k 3 --id item-7 --id item-9 s.fidx >h.jsonl &&
+	fidx search --tsv -k 3 --id item-7 --id item-9 s.fidx >h.tsv &&
+	"$PYTHON" -c "
+import json
+h = [json.loads(l) for l in open(\"h.jsonl\", encoding=\"utf-8\")]
+t = [l.rstrip(\"\\n\").split(\"\\t\") for l in open(\"h.tsv\", encoding=\"utf-8\")]
+assert len(h) == 6 and [x[\"query\"] for x in h] == [0, 0, 0, 1, 1, 1]
+assert [x[\"corpus_id\"] for x in h] == [r[2] for r in t]
+assert [repr(x[\"score\"]) for x in h] == [r[3] for r in t]
+assert h[0][\"corpus_id\"] == \"item-7\" and h[0][\"text\"] == \"Title \\\"7\\\", caf\\u00e9\"
+"
+'
+
+test_expect_success 'an index never replaces a file that is not one, or an input' '
+	cp plain.csv keep.csv &&
+	test_expect_code 3 fidx build -o keep.csv plain.csv 2>err &&
+	test_grep "keep.csv exists and is not a fidx index: give --force to replace it" err &&
+	cmp plain.csv keep.csv &&
+	test_expect_code 3 fidx merge -o keep.csv p.fidx 2>err && cmp plain.csv keep.csv &&
+	test_expect_code 3 fidx build --force -o plain.csv plain.csv 2>err &&
+	test_grep "plain.csv is an input: fidx does not write over its inputs" err &&
+	cmp plain.csv keep.csv &&
+	fidx build -q --force -o keep.csv plain.csv && fidx info -q keep.csv &&
+	: >empty.fidx && fidx build -q -o empty.fidx plain.csv &&
+	mkdir dir.fidx && test_expect_code 3 fidx build --force -o dir.fidx plain.csv &&
+	test_expect_code 3 fidx export p.fidx --npy p.fidx 2>err &&
+	test_grep "must not write over the index it reads" err
+'
+
+test_done
