@@ -11,7 +11,7 @@ int fidx_has_suffix(const char *s, const char *suffix)
 
 int fidx_path_is_table(const char *path)
 {
-	static const char *const ext[] = {".csv", ".tsv", ".tab", ".csv.gz", ".tsv.gz", ".tab.gz"};
+	static const char *const ext[] = {".csv", ".tsv", ".tab", ".csv.gz", ".tsv.gz", ".tab.gz", ".npy", ".npy.gz"};
 	size_t i;
 	for (i = 0; i < sizeof ext / sizeof *ext; i++)
 		if (fidx_has_suffix(path, ext[i]))
@@ -33,7 +33,7 @@ const char *fidx_path_unsupported(const char *path)
 {
 	static const char *const ext[][2] = {
 		{".parquet", "Parquet"}, {".arrow", "Arrow"}, {".jsonl", "JSON Lines"},
-		{".ndjson", "JSON Lines"}, {".json", "JSON"}, {".npy", "numpy"}, {".npz", "numpy"},
+		{".ndjson", "JSON Lines"}, {".json", "JSON"}, {".npz", "numpy .npz"},
 		{".zst", "zstd"}, {".xz", "xz"}, {".bz2", "bzip2"}, {".lz4", "lz4"},
 	};
 	size_t i;

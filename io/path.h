@@ -5,8 +5,8 @@
 /* Whether s ends with suffix. */
 int fidx_has_suffix(const char *s, const char *suffix);
 
-/* Whether a path names a CSV or TSV file: .csv, .tsv, .tab, each possibly
- * followed by .gz. */
+/* Whether a path names a file of rows fidx reads: .csv, .tsv, .tab or
+ * .npy, each possibly followed by .gz. */
 int fidx_path_is_table(const char *path);
 
 /* The delimiter a file name implies: '\t' for .tsv and .tab (possibly .gz),

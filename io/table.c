@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "npy.h"
 #include "number.h"
 #include "number_fast.h"
 #include "path.h"
@@ -15,6 +16,8 @@
 struct fidx_table {
 	struct fidx_source *src;
 	struct fidx_csv *csv;
+	struct fidx_npy *npy; /* a .npy file instead of CSV */
+	uint64_t npy_row;
 	struct fidx_table_opts o;
 	int started;
 	size_t ncols;        /* fields per record, once known */
@@ -44,6 +47,20 @@ int fidx_table_open_source(struct fidx_table **out, struct fidx_source *src,
 	if (!t->o.delim)
 		t->o.delim = fidx_path_delim(fidx_source_name(src));
 	t->id_col = t->text_col = t->emb_col = -1;
+	if (fidx_has_suffix(fidx_source_name(src), ".npy") || fidx_has_suffix(fidx_source_name(src), ".npy.gz")) {
+		if (o->id_column || o->text_column || o->embedding_column)
+			rc = fidx_err_set(err, FIDX_EINPUT, "%s: a .npy file holds only vectors: it has no columns "
+			                  "for --id-column, --text-column or --embedding-column", fidx_source_name(src));
+		else if ((rc = fidx_npy_open(&t->npy, src, err)) == 0 &&
+		         !(t->vec = malloc(fidx_npy_dim(t->npy) * sizeof *t->vec)))
+			rc = fidx_err_nomem(err);
+		if (rc) {
+			fidx_table_close(t);
+			return rc;
+		}
+		*out = t;
+		return 0;
+	}
 	rc = fidx_csv_open(&t->csv, src, t->o.delim, err);
 	if (rc) {
 		fidx_table_close(t);
@@ -74,6 +91,7 @@ void fidx_table_close(struct fidx_table *t)
 	if (!t)
 		return;
 	fidx_csv_close(t->csv);
+	fidx_npy_close(t->npy);
 	fidx_source_close(t->src);
 	if (t->names)
 		for (i = 0; i < t->ncols; i++)
@@ -359,6 +377,16 @@ int fidx_table_next(struct fidx_table *t, struct fidx_row *row, struct fidx_err 
 	size_t i, k;
 	int rc;
 
+	if (t->npy) {
+		/* The row number stands for the line in messages. */
+		if ((rc = fidx_npy_next(t->npy, t->vec, err)) != 1)
+			return rc;
+		memset(row, 0, sizeof *row);
+		row->vec = t->vec;
+		row->dim = fidx_npy_dim(t->npy);
+		row->line = ++t->npy_row;
+		return 1;
+	}
 	if (!t->started) {
 		rc = start(t, err);
 		if (rc <= 0)

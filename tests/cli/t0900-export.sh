@@ -91,6 +91,30 @@ assert h[0][\"corpus_id\"] == \"item-7\" and h[0][\"text\"] == \"Title \\\"7\\\"
 "
 '
 
+test_expect_success 'numpy .npy in: float32 or float64, C or Fortran order, either byte order' '
+	"$PYTHON" -c "
+import numpy as np
+x = np.load(\"p.npy\")
+np.save(\"c64.npy\", x.astype(np.float64))
+np.save(\"f32.npy\", np.asfortranarray(x))
+np.save(\"be.npy\", x.astype(\">f4\"))
+np.save(\"ints.npy\", np.arange(6).reshape(3, 2))
+np.save(\"flat.npy\", x[0])
+y = x.copy(); y[3, 4] = np.inf; np.save(\"inf.npy\", y)
+open(\"cut.npy\", \"wb\").write(open(\"p.npy\", \"rb\").read()[:-5])
+" &&
+	for f in p c64 f32 be; do
+		fidx build -q -o n-$f.fidx $f.npy && fidx export -q n-$f.fidx --npy n-$f.npy && cmp p.npy n-$f.npy || return 1
+	done &&
+	gzip -k p.npy && fidx build -q -o gz.fidx p.npy.gz && fidx export -q gz.fidx --npy gz.npy && cmp p.npy gz.npy &&
+	test_expect_code 3 fidx build -o z.fidx ints.npy 2>err && test_grep "holds .<i8., not float32 or float64" err &&
+	test_expect_code 3 fidx build -o z.fidx flat.npy 2>err && test_grep "flat.npy: the array is not 2-D" err &&
+	test_expect_code 3 fidx build -o z.fidx inf.npy 2>err && test_grep "inf.npy: row 4, column 5: not a finite number" err &&
+	test_expect_code 3 fidx build -o z.fidx cut.npy 2>err && test_grep "cut.npy: the file ends in row 500 of the 500" err &&
+	test_expect_code 3 fidx build --id-column id -o z.fidx p.npy 2>err && test_grep "holds only vectors" err &&
+	mkdir hub && cp p.npy hub/train.npy && fidx build -q -o hub.fidx hub && fidx export -q hub.fidx --npy hub.npy && cmp p.npy hub.npy
+'
+
 test_expect_success 'an index never replaces a file that is not one, or an input' '
 	cp plain.csv keep.csv &&
 	test_expect_code 3 fidx build -o keep.csv plain.csv 2>err &&
