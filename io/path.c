@@ -11,12 +11,25 @@ int fidx_has_suffix(const char *s, const char *suffix)
 
 int fidx_path_is_table(const char *path)
 {
-	static const char *const ext[] = {".csv", ".tsv", ".tab", ".csv.gz", ".tsv.gz", ".tab.gz", ".npy", ".npy.gz"};
+	static const char *const ext[] = {".csv",   ".tsv",    ".tab",      ".csv.gz",    ".tsv.gz",
+	                                  ".tab.gz", ".npy",   ".npy.gz",   ".jsonl",     ".jsonl.gz",
+	                                  ".ndjson", ".ndjson.gz"};
 	size_t i;
 	for (i = 0; i < sizeof ext / sizeof *ext; i++)
 		if (fidx_has_suffix(path, ext[i]))
 			return 1;
 	return 0;
+}
+
+int fidx_path_is_npy(const char *path)
+{
+	return fidx_has_suffix(path, ".npy") || fidx_has_suffix(path, ".npy.gz");
+}
+
+int fidx_path_is_jsonl(const char *path)
+{
+	return fidx_has_suffix(path, ".jsonl") || fidx_has_suffix(path, ".jsonl.gz") ||
+	       fidx_has_suffix(path, ".ndjson") || fidx_has_suffix(path, ".ndjson.gz");
 }
 
 char fidx_path_delim(const char *path)
@@ -32,8 +45,7 @@ char fidx_path_delim(const char *path)
 const char *fidx_path_unsupported(const char *path)
 {
 	static const char *const ext[][2] = {
-		{".parquet", "Parquet"}, {".arrow", "Arrow"}, {".jsonl", "JSON Lines"},
-		{".ndjson", "JSON Lines"}, {".json", "JSON"}, {".npz", "numpy .npz"},
+		{".parquet", "Parquet"}, {".arrow", "Arrow"}, {".json", "JSON"}, {".npz", "numpy .npz"},
 		{".zst", "zstd"}, {".xz", "xz"}, {".bz2", "bzip2"}, {".lz4", "lz4"},
 	};
 	size_t i;

@@ -5,9 +5,12 @@
 /* Whether s ends with suffix. */
 int fidx_has_suffix(const char *s, const char *suffix);
 
-/* Whether a path names a file of rows fidx reads: .csv, .tsv, .tab or
- * .npy, each possibly followed by .gz. */
+/* Whether a path names a file of rows fidx reads: .csv, .tsv, .tab, .npy,
+ * .jsonl or .ndjson, each possibly followed by .gz. */
+int fidx_path_is_jsonl(const char *path);
 int fidx_path_is_table(const char *path);
+/* Whether it is a numpy .npy file (possibly .gz). */
+int fidx_path_is_npy(const char *path);
 
 /* The delimiter a file name implies: '\t' for .tsv and .tab (possibly .gz),
  * else ','. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "jsonl.h"
 #include "npy.h"
 #include "number.h"
 #include "number_fast.h"
@@ -17,6 +18,7 @@ struct fidx_table {
 	struct fidx_source *src;
 	struct fidx_csv *csv;
 	struct fidx_npy *npy; /* a .npy file instead of CSV */
+	struct fidx_jsonl *jsonl; /* or a JSON Lines file */
 	uint64_t npy_row;
 	struct fidx_table_opts o;
 	int started;
@@ -47,7 +49,16 @@ int fidx_table_open_source(struct fidx_table **out, struct fidx_source *src,
 	if (!t->o.delim)
 		t->o.delim = fidx_path_delim(fidx_source_name(src));
 	t->id_col = t->text_col = t->emb_col = -1;
-	if (fidx_has_suffix(fidx_source_name(src), ".npy") || fidx_has_suffix(fidx_source_name(src), ".npy.gz")) {
+	if (fidx_path_is_jsonl(fidx_source_name(src))) {
+		rc = fidx_jsonl_open(&t->jsonl, src, o->embedding_column, o->id_column, o->text_column, err);
+		if (rc) {
+			fidx_table_close(t);
+			return rc;
+		}
+		*out = t;
+		return 0;
+	}
+	if (fidx_path_is_npy(fidx_source_name(src))) {
 		if (o->id_column || o->text_column || o->embedding_column)
 			rc = fidx_err_set(err, FIDX_EINPUT, "%s: a .npy file holds only vectors: it has no columns "
 			                  "for --id-column, --text-column or --embedding-column", fidx_source_name(src));
@@ -92,6 +103,7 @@ void fidx_table_close(struct fidx_table *t)
 		return;
 	fidx_csv_close(t->csv);
 	fidx_npy_close(t->npy);
+	fidx_jsonl_close(t->jsonl);
 	fidx_source_close(t->src);
 	if (t->names)
 		for (i = 0; i < t->ncols; i++)
@@ -377,6 +389,19 @@ int fidx_table_next(struct fidx_table *t, struct fidx_row *row, struct fidx_err 
 	size_t i, k;
 	int rc;
 
+	if (t->jsonl) {
+		struct fidx_jsonl_row jr;
+		if ((rc = fidx_jsonl_next(t->jsonl, &jr, err)) != 1)
+			return rc;
+		row->vec = jr.vec;
+		row->dim = jr.dim;
+		row->id = jr.id;
+		row->id_len = jr.id_len;
+		row->text = jr.text;
+		row->text_len = jr.text_len;
+		row->line = jr.line;
+		return 1;
+	}
 	if (t->npy) {
 		/* The row number stands for the line in messages. */
 		if ((rc = fidx_npy_next(t->npy, t->vec, err)) != 1)

@@ -115,6 +115,30 @@ open(\"cut.npy\", \"wb\").write(open(\"p.npy\", \"rb\").read()[:-5])
 	mkdir hub && cp p.npy hub/train.npy && fidx build -q -o hub.fidx hub && fidx export -q hub.fidx --npy hub.npy && cmp p.npy hub.npy
 '
 
+test_expect_success 'JSON Lines in: embedding, id and text fields, gzip, errors with line and column' '
+	"$PYTHON" -c "
+import json, numpy as np
+x = np.load(\"p.npy\")
+with open(\"in.jsonl\", \"w\") as f:
+    for i, r in enumerate(x):
+        f.write(json.dumps({\"id\": \"doc-%d\" % i, \"text\": \"t%d\" % i, \"embedding\": [float(v) for v in r]}) + \"\\n\")
+with open(\"vec.ndjson\", \"w\") as f:
+    for i, r in enumerate(x):
+        f.write(json.dumps({\"n\": i, \"vec\": [float(v) for v in r]}) + \"\\r\\n\\n\")
+open(\"syntax.jsonl\", \"w\").write(\"{\\\"embedding\\\": [1, 2]}\\n{\\\"embedding\\\": [1, 2, oops]}\\n\")
+open(\"noid.jsonl\", \"w\").write(\"{\\\"embedding\\\": [1, 2], \\\"id\\\": 3}\\n{\\\"embedding\\\": [1, 2]}\\n\")
+open(\"dim.jsonl\", \"w\").write(\"{\\\"embedding\\\": [1, 2]}\\n{\\\"embedding\\\": [1]}\\n\")
+" &&
+	fidx build -q -o j.fidx in.jsonl && fidx export -q j.fidx --npy j.npy && cmp p.npy j.npy &&
+	fidx search --tsv -k 1 --id doc-7 j.fidx >hit && test_grep "^1	1	doc-7	1.0	t7$" hit &&
+	fidx build -q -o v.fidx --embedding-column vec --id-column n vec.ndjson &&
+	fidx export -q v.fidx --npy v.npy && cmp p.npy v.npy && fidx search --tsv -k 1 --id 499 v.fidx >/dev/null &&
+	gzip -k in.jsonl && fidx build -q -o jgz.fidx in.jsonl.gz && fidx export -q jgz.fidx --npy jgz.npy && cmp p.npy jgz.npy &&
+	test_expect_code 3 fidx build -o z.fidx syntax.jsonl 2>err && test_grep "syntax.jsonl:2:22: not valid JSON" err &&
+	test_expect_code 3 fidx build -o z.fidx noid.jsonl 2>err && test_grep "noid.jsonl:2: no .id. field" err &&
+	test_expect_code 3 fidx build -o z.fidx dim.jsonl 2>err && test_grep "dim.jsonl:2: the embedding has 1 values, the first one 2" err
+'
+
 test_expect_success 'an index never replaces a file that is not one, or an input' '
 	cp plain.csv keep.csv &&
 	test_expect_code 3 fidx build -o keep.csv plain.csv 2>err &&
