@@ -252,7 +252,7 @@ static int ingest_path(struct run *r, const char *path, struct fidx_err *err)
 			return rc;
 		for (i = 0; i < files.n; i++) {
 			if ((fmt = fidx_path_unsupported(files.paths[i])) != NULL || !fidx_path_is_table(files.paths[i])) {
-				rc = fidx_err_set(err, FIDX_EINPUT, "%s: %s files are not supported (fidx reads .csv and .tsv, optionally .gz)",
+				rc = fidx_err_set(err, FIDX_EINPUT, "%s: %s files are not supported (fidx reads .csv, .tsv, .npy and .jsonl, optionally .gz or .zst)",
 				                  files.paths[i], fmt ? fmt : "these");
 				break;
 			}
@@ -263,7 +263,7 @@ static int ingest_path(struct run *r, const char *path, struct fidx_err *err)
 		return rc;
 	}
 	if ((fmt = fidx_path_unsupported(path)) != NULL)
-		return fidx_err_set(err, FIDX_EINPUT, "%s: %s files are not supported (fidx reads .csv and .tsv, optionally .gz)",
+		return fidx_err_set(err, FIDX_EINPUT, "%s: %s files are not supported (fidx reads .csv, .tsv, .npy and .jsonl, optionally .gz or .zst)",
 		                    path, fmt);
 	return ingest_table(r, path, err);
 }

@@ -6,14 +6,14 @@
 int fidx_has_suffix(const char *s, const char *suffix);
 
 /* Whether a path names a file of rows fidx reads: .csv, .tsv, .tab, .npy,
- * .jsonl or .ndjson, each possibly followed by .gz. */
+ * .jsonl or .ndjson, each possibly followed by .gz or .zst. */
 int fidx_path_is_jsonl(const char *path);
 int fidx_path_is_table(const char *path);
-/* Whether it is a numpy .npy file (possibly .gz). */
+/* Whether it is a numpy .npy file (possibly compressed). */
 int fidx_path_is_npy(const char *path);
 
-/* The delimiter a file name implies: '\t' for .tsv and .tab (possibly .gz),
- * else ','. */
+/* The delimiter a file name implies: '\t' for .tsv and .tab (possibly
+ * compressed), else ','. */
 char fidx_path_delim(const char *path);
 
 /* The name of a data format fidx does not read, recognised by the file

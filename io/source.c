@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
+#include <zstd_errors.h>
 
 #include "sha256.h"
 
@@ -35,6 +37,8 @@ struct fidx_source {
 	uint64_t digested;
 	struct fidx_sha256 file_sha;
 	struct timespec mtime; /* a regular file's, when it is trusted; else 0 */
+	ZSTD_DStream *zs;      /* zstd-compressed input */
+	int zs_left;           /* inside a frame */
 };
 
 /* Reads the whole file with pread (the reader's offset is untouched) and
@@ -207,11 +211,45 @@ static int detect(struct fidx_source *s, struct fidx_err *err)
 	} else if (n >= 6 && memcmp(b, "\xfd" "7zXZ\0", 6) == 0) {
 		return fidx_err_set(err, FIDX_EINPUT, "%s: xz-compressed input is not supported (decompress it, or use gzip)", s->name);
 	} else if (n >= 4 && memcmp(b, "\x28\xb5\x2f\xfd", 4) == 0) {
-		return fidx_err_set(err, FIDX_EINPUT, "%s: zstd-compressed input is not supported (decompress it, or use gzip)", s->name);
+		if (!(s->zs = ZSTD_createDStream()) || ZSTD_isError(ZSTD_initDStream(s->zs)))
+			return fidx_err_nomem(err);
+		/* A frame may ask for a window of up to 128 MB (zstd --long). */
+		ZSTD_DCtx_setParameter(s->zs, ZSTD_d_windowLogMax, 27);
 	} else if (n >= 3 && memcmp(b, "BZh", 3) == 0) {
 		return fidx_err_set(err, FIDX_EINPUT, "%s: bzip2-compressed input is not supported (decompress it, or use gzip)", s->name);
 	}
 	return 0;
+}
+
+static ssize_t read_zstd(struct fidx_source *s, unsigned char *buf, size_t cap, struct fidx_err *err)
+{
+	ZSTD_outBuffer out = {buf, cap, 0};
+	int rc;
+
+	while (out.pos == 0) {
+		ZSTD_inBuffer in;
+		size_t zr;
+		if ((rc = fill_raw(s, err)) != 0)
+			return rc;
+		if (s->raw_pos == s->raw_len && s->eof_raw) {
+			/* 0 when the last frame ended: the data is whole. */
+			if (s->zs_left)
+				return fidx_err_set(err, FIDX_EINPUT, "%s: truncated zstd data", s->name);
+			break;
+		}
+		in.src = s->raw + s->raw_pos;
+		in.size = s->raw_len - s->raw_pos;
+		in.pos = 0;
+		zr = ZSTD_decompressStream(s->zs, &out, &in);
+		s->raw_pos += in.pos;
+		if (ZSTD_isError(zr)) {
+			if (ZSTD_getErrorCode(zr) == ZSTD_error_memory_allocation)
+				return fidx_err_nomem(err);
+			return fidx_err_set(err, FIDX_EINPUT, "%s: corrupt zstd data (%s)", s->name, ZSTD_getErrorName(zr));
+		}
+		s->zs_left = zr != 0;
+	}
+	return (ssize_t)out.pos;
 }
 
 static ssize_t read_gzip(struct fidx_source *s, unsigned char *buf, size_t cap, struct fidx_err *err)
@@ -278,6 +316,8 @@ ssize_t fidx_source_read(struct fidx_source *s, void *buf, size_t cap, struct fi
 		return rc;
 	if (s->gzip)
 		return read_gzip(s, buf, cap, err);
+	if (s->zs)
+		return read_zstd(s, buf, cap, err);
 	if (s->raw_pos == s->raw_len && !s->eof_raw && !s->mem && cap >= RAW_CAP) {
 		/* Large plain reads go straight into the caller's buffer. */
 		ssize_t got;
@@ -358,6 +398,7 @@ void fidx_source_close(struct fidx_source *s)
 	stop_digest(s);
 	if (s->z_live)
 		inflateEnd(&s->z);
+	ZSTD_freeDStream(s->zs);
 	if (s->own_fd && s->fd >= 0)
 		close(s->fd);
 	free(s->raw);

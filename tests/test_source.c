@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 #include <zlib.h>
 
 #include "sha256.h"
@@ -158,7 +159,26 @@ static void test_other_compressors(void **state)
 	assert_string_equal(got, "ERR in: xz-compressed input is not supported (decompress it, or use gzip)");
 	free(got);
 	got = slurp("\x28\xb5\x2f\xfd....", 8, &code);
-	assert_string_equal(got, "ERR in: zstd-compressed input is not supported (decompress it, or use gzip)");
+	assert_int_equal(strncmp(got, "ERR in: corrupt zstd data (", 27), 0);
+	free(got);
+}
+
+static void test_zstd(void **state)
+{
+	const char *a = "0,1,2\n1.5,2.5,3.5\n", *b = "4,5,6\n";
+	char buf[256], *got;
+	size_t n1, n2;
+	int code;
+	(void)state;
+	/* Two frames, one after the other, read as one stream. */
+	n1 = ZSTD_compress(buf, sizeof buf, a, strlen(a), 3);
+	n2 = ZSTD_compress(buf + n1, sizeof buf - n1, b, strlen(b), 19);
+	assert_false(ZSTD_isError(n1) || ZSTD_isError(n2));
+	got = slurp(buf, n1 + n2, &code);
+	assert_string_equal(got, "0,1,2\n1.5,2.5,3.5\n4,5,6\n");
+	free(got);
+	got = slurp(buf, n1 + n2 - 3, &code);
+	assert_string_equal(got, "ERR in: truncated zstd data");
 	free(got);
 }
 
@@ -178,7 +198,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sha256),           cmocka_unit_test(test_sha256_long),
 		cmocka_unit_test(test_plain_and_digest),
-		cmocka_unit_test(test_gzip),             cmocka_unit_test(test_other_compressors),
+		cmocka_unit_test(test_gzip),             cmocka_unit_test(test_other_compressors), cmocka_unit_test(test_zstd),
 		cmocka_unit_test(test_missing_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

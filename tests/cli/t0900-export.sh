@@ -139,6 +139,18 @@ open(\"dim.jsonl\", \"w\").write(\"{\\\"embedding\\\": [1, 2]}\\n{\\\"embedding\
 	test_expect_code 3 fidx build -o z.fidx dim.jsonl 2>err && test_grep "dim.jsonl:2: the embedding has 1 values, the first one 2" err
 '
 
+if command -v zstd >/dev/null 2>&1; then
+test_expect_success 'zstd-compressed inputs: CSV, .npy and JSON Lines, in a Hub folder too' '
+	zstd -q p.csv -o z.csv.zst && zstd -q p.npy -o z.npy.zst && zstd -q in.jsonl -o z.jsonl.zst &&
+	for f in z.csv.zst z.npy.zst z.jsonl.zst; do
+		fidx build -q -o zz.fidx $f && fidx export -q zz.fidx --npy zz.npy && cmp p.npy zz.npy || return 1
+	done &&
+	mkdir zhub && cp z.npy.zst zhub/train.npy.zst && fidx build -q -o zh.fidx zhub &&
+	head -c 100 z.csv.zst >cut.csv.zst && test_expect_code 3 fidx build -o x.fidx cut.csv.zst 2>err &&
+	test_grep "cut.csv.zst: truncated zstd data" err
+'
+fi
+
 test_expect_success 'an index never replaces a file that is not one, or an input' '
 	cp plain.csv keep.csv &&
 	test_expect_code 3 fidx build -o keep.csv plain.csv 2>err &&
