@@ -77,12 +77,12 @@ int cmd_common_option(int c, const char *usage, char **argv);
 
 /* The options build and merge share: --level, --no-wait, --wait, --keep
  * (into io/outfile.h's flags and a compression level) and --log-format. */
-#define CMD_OPT_LEVEL 0x1001
-#define CMD_OPT_NO_WAIT 0x1002
-#define CMD_OPT_WAIT 0x1003
-#define CMD_OPT_KEEP 0x1004
-#define CMD_OPT_LOG_FORMAT 0x1005
-#define CMD_OPT_FORCE 0x1006
+#define CMD_OPT_LEVEL 0x1020
+#define CMD_OPT_NO_WAIT 0x1021
+#define CMD_OPT_WAIT 0x1022
+#define CMD_OPT_KEEP 0x1023
+#define CMD_OPT_LOG_FORMAT 0x1024
+#define CMD_OPT_FORCE 0x1025
 #define CMD_OUT_OPTIONS                                            \
 	{"log-format", required_argument, NULL, CMD_OPT_LOG_FORMAT}, \
 	{"level", required_argument, NULL, CMD_OPT_LEVEL},          \

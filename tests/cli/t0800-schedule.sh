@@ -13,6 +13,12 @@ test_expect_success 'setup' '
 	for i in 1 2 3 4; do fidx build -q -o want$i.fidx v$i.csv || return 1; done
 '
 
+test_expect_success 'the shared options keep their own meaning (--threads is not --level)' '
+	fidx build -q --threads 16 --level 2 -o th.fidx v1.csv &&
+	fidx merge -q --threads 13 -o thm.fidx th.fidx &&
+	test_expect_code 2 fidx build --level 13 -o th.fidx v1.csv 2>err && test_grep "level" err
+'
+
 test_expect_success '--keep 2: the newest is the target, the previous two are .1 and .2' '
 	fidx build -q --keep 2 -o t.fidx v1.csv &&
 	cmp want1.fidx t.fidx && test_must_fail test -e t.fidx.1 &&
