@@ -181,6 +181,7 @@ int main(int argc, char **argv)
 	o.inputs = (const char *const *)argv + optind;
 	o.ninputs = (size_t)(argc - optind);
 	cmd_embed_hooks(&o.embed);
+	o.progress = cmd_rows_progress();
 	cmd_log_str("output", o.out);
 	status = fidx_ingest(&o, &st, &err) ? cmd_fail(&err) : FIDX_EXIT_OK;
 	log_stats(&o, &st, status);

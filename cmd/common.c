@@ -24,6 +24,7 @@
 #endif
 
 int fidx_verbosity = 1;
+static int progress_mode = -1; /* --progress 1, --no-progress 0, else -1 */
 static const char *prog_name = "fidx";
 
 static void on_signal(int sig)
@@ -241,6 +242,8 @@ int cmd_common_option(int c, const char *usage, char **argv)
 	case 'v':
 		fidx_verbosity = 2;
 		return CMD_CONTINUE;
+	case CMD_OPT_PROGRESS: progress_mode = 1; return CMD_CONTINUE;
+	case CMD_OPT_NO_PROGRESS: progress_mode = 0; return CMD_CONTINUE;
 	case CMD_OPT_THREADS: {
 		size_t n;
 		if (cmd_parse_size("--threads", optarg, 1, 1024, &n))
@@ -354,9 +357,51 @@ static void on_log(void *ctx, const char *line)
 	fprintf(stderr, "%s: %s\n", prog_name, line);
 }
 
+int cmd_progress_on(void)
+{
+	if (run_log || progress_mode == 0)
+		return 0;
+	return progress_mode == 1 || (fidx_verbosity >= 1 && isatty(STDERR_FILENO));
+}
+
+/* Rows, rows/s and, when the share done is known, the time left; redrawn
+ * at most four times a second. */
+static void on_rows(void *ctx, uint64_t rows, double fraction)
+{
+	static struct timespec t0, last;
+	struct timespec now;
+	double secs;
+	(void)ctx;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!t0.tv_sec && !t0.tv_nsec)
+		t0 = now;
+	if ((double)(now.tv_sec - last.tv_sec) + (double)(now.tv_nsec - last.tv_nsec) / 1e9 < 0.25)
+		return;
+	last = now;
+	secs = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+	fprintf(stderr, "\r%s: %llu rows", prog_name, (unsigned long long)rows);
+	if (secs > 0.5)
+		fprintf(stderr, ", %.0f rows/s", (double)rows / secs);
+	if (fraction > 0 && fraction <= 1) {
+		fprintf(stderr, ", %.0f%%", fraction * 100);
+		if (secs > 0.5)
+			fprintf(stderr, ", %.0f s left", secs * (1 - fraction) / fraction);
+	}
+	fputs("\033[K", stderr);
+	progress_shown = 1;
+}
+
+struct fidx_progress cmd_rows_progress(void)
+{
+	struct fidx_progress p = {NULL, NULL};
+	if (cmd_progress_on())
+		p.fn = on_rows;
+	return p;
+}
+
 void cmd_embed_hooks(struct fidx_embedder_spec *spec)
 {
-	if (fidx_verbosity >= 1 && isatty(STDERR_FILENO))
+	if (cmd_progress_on())
 		spec->progress = on_progress;
 	if (fidx_verbosity >= 2)
 		spec->log = on_log;

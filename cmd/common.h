@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "progress.h"
 
 /* Exit codes, documented in the README and in every --help. */
 enum fidx_exit {
@@ -56,8 +57,12 @@ void cmd_print_version(void);
  * switch does not know to cmd_common_option. */
 #define CMD_OPT_VERSION 0x1000
 #define CMD_OPT_THREADS 0x1001
+#define CMD_OPT_PROGRESS 0x1002
+#define CMD_OPT_NO_PROGRESS 0x1003
 #define CMD_COMMON_OPTIONS                                  \
 	{"threads", required_argument, NULL, CMD_OPT_THREADS}, \
+	{"progress", no_argument, NULL, CMD_OPT_PROGRESS},     \
+	{"no-progress", no_argument, NULL, CMD_OPT_NO_PROGRESS}, \
 	{"quiet", no_argument, NULL, 'q'},                   \
 	{"verbose", no_argument, NULL, 'v'},                 \
 	{"help", no_argument, NULL, 'h'},                    \
@@ -65,6 +70,9 @@ void cmd_print_version(void);
 /* The help text of the options above, for usage messages. */
 #define CMD_COMMON_HELP                                                                   \
 	"      --threads <n>          threads to use (default: all cores)\n"                   \
+	"      --progress, --no-progress\n"                                                     \
+	"                             show progress on stderr, or not (default: when it is\n"  \
+	"                             a terminal)\n"                                            \
 	"  -q, --quiet                print errors only\n"                                      \
 	"  -v, --verbose              print more\n"                                             \
 	"  -h, --help                 show this help\n"                                         \
@@ -153,6 +161,11 @@ struct fidx_embedder_spec;
 int cmd_api_option(int c, struct fidx_embedder_spec *spec);
 /* Shows embedding progress on a terminal and, with -v, the API's log. */
 void cmd_embed_hooks(struct fidx_embedder_spec *spec);
+/* Whether progress is shown: --progress, or by default when stderr is a
+ * terminal (not with -q, --no-progress or --log-format json). */
+int cmd_progress_on(void);
+/* A progress display of rows (io/progress.h), or {NULL} when it is off. */
+struct fidx_progress cmd_rows_progress(void);
 /* Ends a progress line, if one is shown. */
 void cmd_progress_done(void);
 

@@ -66,6 +66,7 @@ int main(int argc, char **argv)
 	o.inputs = (const char *const *)argv + optind;
 	o.ninputs = (size_t)(argc - optind);
 	cmd_log_str("output", o.out);
+	o.progress = cmd_rows_progress();
 	if (fidx_merge(&o, &st, &err))
 		return cmd_finish(cmd_fail(&err));
 	cmd_log_num("rows", (double)st.rows);

@@ -38,6 +38,8 @@ struct run {
 	uint64_t rows_added;
 	float *norm;
 	size_t norm_dim;
+	/* progress: the inputs' bytes in all, and those of the files done */
+	uint64_t bytes_total, bytes_done;
 };
 
 /* --update: sorts a new row as added, replaced or unchanged against the
@@ -227,8 +229,13 @@ static int ingest_table(struct run *r, const char *path, struct fidx_err *err)
 		rc = add_row(r, row.vec, row.dim, row.id, row.id_len, text, tlen, name, row.line, err);
 		if (rc)
 			break;
-		rows++;
+		if (++rows % FIDX_PROGRESS_EVERY == 0 && r->o->progress.fn)
+			r->o->progress.fn(r->o->progress.ctx, fidx_builder_count(r->b),
+			                  r->bytes_total ? (double)(r->bytes_done + fidx_source_stored(fidx_table_source(t))) /
+			                                       (double)r->bytes_total
+			                                 : -1);
 	}
+	r->bytes_done += fidx_source_stored(fidx_table_source(t));
 	if (rc == 0) {
 		if (rows == 0)
 			rc = fidx_err_set(err, FIDX_EINPUT, "%s: no rows", fidx_source_name(fidx_table_source(t)));
@@ -642,6 +649,20 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 	if (o->save_embeddings &&
 	    (rc = fidx_outfile_open(&r.csv, o->save_embeddings, o->flags & ~FIDX_OUT_KEEP(127), err)) != 0)
 		goto fail;
+	if (o->progress.fn && o->ninputs) {
+		/* The bytes to read, for the share done. */
+		char **paths;
+		size_t n, k;
+		struct stat sb;
+		if (plan_sources(o, &paths, &n, err) == 0) {
+			for (k = 0; k < n; k++) {
+				if (stat(paths[k], &sb) == 0 && (!o->texts || strcmp(paths[k], o->texts) != 0))
+					r.bytes_total += (uint64_t)sb.st_size;
+				free(paths[k]);
+			}
+			free(paths);
+		}
+	}
 	/* The builder holds the target's lock: the index read here is the one
 	 * this build replaces. */
 	if (o->update && (rc = open_update(&r, err)) != 0)

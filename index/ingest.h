@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "progress.h"
 #include "embed.h"
 #include "table.h"
 
@@ -38,6 +39,7 @@ struct fidx_ingest_opts {
 	 * have are kept after them (which needs ids), or with delete_missing
 	 * dropped: then the result is the index a build from scratch gives. */
 	int update, delete_missing;
+	struct fidx_progress progress; /* rows read, and the share of the input bytes */
 };
 
 struct fidx_ingest_stats {

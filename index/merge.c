@@ -115,9 +115,15 @@ static int collect_ids(const struct fidx_merge_opts *o, struct input *in, struct
 	return rc;
 }
 
+/* Progress over all the inputs: rows copied or dropped so far, of total. */
+struct tally {
+	const struct fidx_progress *pg;
+	uint64_t done, total;
+};
+
 static int copy_rows(struct input *in, size_t i,
                      struct fidx_idset *set, int explicit_out, struct fidx_builder *b,
-                     struct fidx_merge_stats *st, struct fidx_err *err)
+                     struct fidx_merge_stats *st, struct tally *t, struct fidx_err *err)
 {
 	struct fidx_cursor *vc = NULL, *ic = NULL, *tc = NULL;
 	uint32_t dim = in[i].meta.dim;
@@ -141,6 +147,8 @@ static int copy_rows(struct input *in, size_t i,
 		    (rc = row_id(ic, &in[i], r, buf, &id, &id_len, err)) != 0 ||
 		    (tc && (rc = fidx_cursor_record(tc, &text, &text_len, err)) != 0))
 			break;
+		if (++t->done % FIDX_PROGRESS_EVERY == 0 && t->pg->fn)
+			t->pg->fn(t->pg->ctx, fidx_builder_count(b), (double)t->done / (double)t->total);
 		if (set && fidx_idset_get(set, id, id_len, &owner) && owner != ((uint64_t)i << ROW_BITS | r)) {
 			st->replaced++;
 			continue;
@@ -161,6 +169,7 @@ int fidx_merge(const struct fidx_merge_opts *o, struct fidx_merge_stats *st, str
 	struct fidx_builder_opts bo = {o->out, NULL, NULL, NULL, NULL, o->level, o->flags};
 	struct fidx_builder *b = NULL;
 	struct fidx_idset *set = NULL;
+	struct tally t = {&o->progress, 0, 0};
 	struct input *in;
 	int explicit_out = 0, rc;
 	size_t i, j;
@@ -195,8 +204,10 @@ int fidx_merge(const struct fidx_merge_opts *o, struct fidx_merge_stats *st, str
 			rc = fidx_meta_add_source(fidx_builder_meta(b), s->path, s->bytes, s->sha256[0] ? s->sha256 : NULL,
 			                          s->rows, err);
 		}
+	for (i = 0; i < o->ninputs; i++)
+		t.total += in[i].meta.count;
 	for (i = 0; rc == 0 && i < o->ninputs; i++)
-		rc = copy_rows(in, i, set, explicit_out, b, st, err);
+		rc = copy_rows(in, i, set, explicit_out, b, st, &t, err);
 	if (rc == 0) {
 		st->rows = fidx_builder_count(b);
 		rc = fidx_builder_commit(b, err);

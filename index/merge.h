@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "progress.h"
 
 struct fidx_merge_opts {
 	const char *out;
@@ -24,6 +25,7 @@ struct fidx_merge_opts {
 	int dedupe;
 	int level;
 	unsigned flags; /* io/outfile.h: FIDX_OUT_NOWAIT, _WAIT(s), _KEEP(n) */
+	struct fidx_progress progress; /* rows copied, of all the inputs' */
 };
 
 struct fidx_merge_stats {

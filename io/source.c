@@ -343,6 +343,11 @@ ssize_t fidx_source_read(struct fidx_source *s, void *buf, size_t cap, struct fi
 	return (ssize_t)take;
 }
 
+uint64_t fidx_source_stored(const struct fidx_source *s)
+{
+	return s->stored;
+}
+
 int fidx_source_mtime(const struct fidx_source *s, int64_t *sec, int32_t *nsec)
 {
 	if (!s->mtime.tv_sec)

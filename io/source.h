@@ -31,6 +31,9 @@ ssize_t fidx_source_read(struct fidx_source *src, void *buf, size_t cap, struct 
 /* The name to use in messages: the path, or "<stdin>". */
 const char *fidx_source_name(const struct fidx_source *src);
 
+/* The stored bytes read so far (for progress). */
+uint64_t fidx_source_stored(const struct fidx_source *src);
+
 /* Whether the stored bytes are gzip-compressed. Valid after the first read. */
 int fidx_source_is_gzip(const struct fidx_source *src);
 

@@ -248,7 +248,7 @@ static void test_merge_halves(void **state)
 {
 	char a[128], b2[128], whole[128], merged[128];
 	const char *in[2] = {a, b2};
-	struct fidx_merge_opts mo = {merged, in, 2, 0, 6, 0};
+	struct fidx_merge_opts mo = {merged, in, 2, 0, 6, 0, {NULL, NULL}};
 	struct fidx_merge_stats st;
 	struct fidx_collection *cw, *cm, *cs;
 	struct fidx_err err = {0};
@@ -295,7 +295,7 @@ static void test_merge_ids(void **state)
 {
 	char a[128], b2[128], out[128];
 	const char *in[2] = {a, b2};
-	struct fidx_merge_opts mo = {out, in, 2, 0, 6, 0};
+	struct fidx_merge_opts mo = {out, in, 2, 0, 6, 0, {NULL, NULL}};
 	struct fidx_merge_stats st;
 	struct fidx_collection *c;
 	struct fidx_err err = {0};

@@ -19,6 +19,16 @@ test_expect_success 'the shared options keep their own meaning (--threads is not
 	test_expect_code 2 fidx build --level 13 -o th.fidx v1.csv 2>err && test_grep "level" err
 '
 
+test_expect_success 'progress: rows, rate and share done with --progress; none with --no-progress or -q' '
+	awk "BEGIN { srand(3); for (i = 0; i < 40000; i++) { printf \"%.5f\", rand(); for (j = 1; j < 8; j++) printf \",%.5f\", rand(); print \"\" } }" >big.csv &&
+	fidx build --progress -o big.fidx big.csv 2>err &&
+	test_grep "fidx-build: [0-9]+ rows" err && test_grep "[0-9]+%" err &&
+	fidx merge --progress -o big2.fidx big.fidx big.fidx 2>err && test_grep "fidx-merge: [0-9]+ rows" err &&
+	fidx build --no-progress -o big.fidx big.csv 2>err && test_must_fail grep -q " rows," err &&
+	fidx build -q --progress -o big.fidx big.csv 2>err && test_grep "rows" err &&
+	fidx build --progress --log-format json -o big.fidx big.csv 2>err && test $(wc -l <err) -eq 1
+'
+
 test_expect_success '--keep 2: the newest is the target, the previous two are .1 and .2' '
 	fidx build -q --keep 2 -o t.fidx v1.csv &&
 	cmp want1.fidx t.fidx && test_must_fail test -e t.fidx.1 &&

@@ -40,7 +40,7 @@ test_expect_success 'bash completion: commands, then the command options' '
 		COMP_WORDS=(fidx build --if); COMP_CWORD=2; _fidx; echo \"\${COMPREPLY[*]}\"
 		COMP_WORDS=(fidx-export --n); COMP_CWORD=1; _fidx; echo \"\${COMPREPLY[*]}\"
 	" >got &&
-	printf "search\\n--if-changed\\n--no-wait --npy\\n" >want &&
+	printf "search\\n--if-changed\\n--no-progress --no-wait --npy\\n" >want &&
 	test_cmp want got
 '
 fi
