@@ -1,5 +1,6 @@
 #include "npy.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,6 +170,68 @@ int fidx_npy_open(struct fidx_npy **out, struct fidx_source *src, struct fidx_er
 	return 0;
 fail:
 	free(h);
+	fidx_npy_close(r);
+	return rc;
+}
+
+static uint64_t le(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	while (n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
+int fidx_faiss_flat_open(struct fidx_npy **out, struct fidx_source *src, struct fidx_err *err)
+{
+	/* fourcc, d (i32), ntotal (i64), two unused i64, is_trained (1 byte),
+	 * metric_type (i32), then the codes: their count of floats (u64) and
+	 * the floats. */
+	unsigned char h[45];
+	struct fidx_npy *r = calloc(1, sizeof *r);
+	uint64_t d, n, count;
+	uint32_t metric;
+	int rc;
+
+	*out = NULL;
+	if (!r)
+		return fidx_err_nomem(err);
+	r->src = src;
+	r->name = fidx_source_name(src);
+	r->size = 4;
+	if ((rc = read_full(r, h, 4, "the FAISS header", err)) != 0)
+		goto fail;
+	if (memcmp(h, "IxFI", 4) != 0 && memcmp(h, "IxF2", 4) != 0) {
+		int shown = isprint(h[0]) && isprint(h[1]) && isprint(h[2]) && isprint(h[3]);
+		rc = fidx_err_set(err, FIDX_EINPUT, "%s: not a FAISS flat index (IndexFlatIP or IndexFlatL2): %s%.*s%s",
+		                  r->name, shown ? "its kind is \"" : "an unknown kind", shown ? 4 : 0,
+		                  (const char *)h, shown ? "\"" : "");
+		goto fail;
+	}
+	if ((rc = read_full(r, h + 4, sizeof h - 4, "the FAISS header", err)) != 0)
+		goto fail;
+	d = le(h + 4, 4);
+	n = le(h + 8, 8);
+	metric = (uint32_t)le(h + 33, 4);
+	count = le(h + 37, 8);
+	if ((metric != 0 || h[3] != 'I') && (metric != 1 || h[3] != '2')) {
+		rc = fidx_err_set(err, FIDX_EINPUT, "%s: the FAISS header's metric (%u) does not match its kind", r->name, metric);
+		goto fail;
+	}
+	if (d == 0 || d > MAX_DIM || n == 0 || n > UINT64_MAX / d / 4 || count != n * d) {
+		rc = fidx_err_set(err, FIDX_EINPUT, "%s: a FAISS header with dimension %llu, %llu vectors and %llu floats",
+		                  r->name, (unsigned long long)d, (unsigned long long)n, (unsigned long long)count);
+		goto fail;
+	}
+	r->rows = n;
+	r->dim = (size_t)d;
+	if (!(r->buf = malloc(r->dim * 4))) {
+		rc = fidx_err_nomem(err);
+		goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
 	fidx_npy_close(r);
 	return rc;
 }

@@ -58,11 +58,11 @@ int fidx_table_open_source(struct fidx_table **out, struct fidx_source *src,
 		*out = t;
 		return 0;
 	}
-	if (fidx_path_is_npy(fidx_source_name(src))) {
+	if (fidx_path_is_npy(fidx_source_name(src)) || fidx_has_suffix(fidx_source_name(src), ".faiss")) {
 		if (o->id_column || o->text_column || o->embedding_column)
-			rc = fidx_err_set(err, FIDX_EINPUT, "%s: a .npy file holds only vectors: it has no columns "
+			rc = fidx_err_set(err, FIDX_EINPUT, "%s holds only vectors: it has no columns "
 			                  "for --id-column, --text-column or --embedding-column", fidx_source_name(src));
-		else if ((rc = fidx_npy_open(&t->npy, src, err)) == 0 &&
+		else if ((rc = (fidx_path_is_npy(fidx_source_name(src)) ? fidx_npy_open : fidx_faiss_flat_open)(&t->npy, src, err)) == 0 &&
 		         !(t->vec = malloc(fidx_npy_dim(t->npy) * sizeof *t->vec)))
 			rc = fidx_err_nomem(err);
 		if (rc) {

@@ -111,7 +111,7 @@ open(\"cut.npy\", \"wb\").write(open(\"p.npy\", \"rb\").read()[:-5])
 	test_expect_code 3 fidx build -o z.fidx flat.npy 2>err && test_grep "flat.npy: the array is not 2-D" err &&
 	test_expect_code 3 fidx build -o z.fidx inf.npy 2>err && test_grep "inf.npy: row 4, column 5: not a finite number" err &&
 	test_expect_code 3 fidx build -o z.fidx cut.npy 2>err && test_grep "cut.npy: the file ends in row 500 of the 500" err &&
-	test_expect_code 3 fidx build --id-column id -o z.fidx p.npy 2>err && test_grep "holds only vectors" err &&
+	test_expect_code 3 fidx build --id-column id -o z.fidx p.npy 2>err && test_grep "p.npy holds only vectors" err &&
 	mkdir hub && cp p.npy hub/train.npy && fidx build -q -o hub.fidx hub && fidx export -q hub.fidx --npy hub.npy && cmp p.npy hub.npy
 '
 
@@ -150,6 +150,23 @@ test_expect_success 'zstd-compressed inputs: CSV, .npy and JSON Lines, in a Hub 
 	test_grep "cut.csv.zst: truncated zstd data" err
 '
 fi
+
+test_expect_success 'a FAISS flat index builds back into the same index; other FAISS files are refused' '
+	fidx build -q -o back.fidx p.faiss && fidx export -q back.fidx --npy back.npy && cmp p.npy back.npy &&
+	"$PYTHON" -c "
+import faiss, numpy as np
+x = np.load(\"p.npy\")
+l2 = faiss.IndexFlatL2(24); l2.add(x); faiss.write_index(l2, \"l2.faiss\")
+hnsw = faiss.IndexHNSWFlat(24, 8); hnsw.add(x); faiss.write_index(hnsw, \"hnsw.faiss\")
+" &&
+	fidx build -q -o l2.fidx l2.faiss && fidx export -q l2.fidx --npy l2.npy && cmp p.npy l2.npy &&
+	test_expect_code 3 fidx build -o z.fidx hnsw.faiss 2>err &&
+	test_grep "hnsw.faiss: not a FAISS flat index \(IndexFlatIP or IndexFlatL2\): its kind is \"IHNf\"" err &&
+	head -c 100 p.faiss >cut.faiss && test_expect_code 3 fidx build -o z.fidx cut.faiss 2>err &&
+	test_grep "cut.faiss: the file ends in row" err &&
+	cat p.faiss p.faiss >two.faiss && test_expect_code 3 fidx build -o z.fidx two.faiss 2>err &&
+	test_grep "bytes after the last of the 500 rows" err
+'
 
 test_expect_success 'an index never replaces a file that is not one, or an input' '
 	cp plain.csv keep.csv &&
