@@ -30,6 +30,8 @@ static const char usage[] =
 	"      --jsonl                one JSON object per hit: {\"query\": i (from 0),\n"
 	"                             \"rank\", \"corpus_id\", \"score\", \"text\"}\n"
 	"      --tsv                  tab-separated: query, rank, id, score, text\n"
+	"      --fields <list>        the fields of --tsv and --jsonl, in order, from\n"
+	"                             query, rank, index, id, score, text\n"
 	"      --vectors <file>       query vectors from a CSV/TSV file (optionally .gz),\n"
 	"                             - for standard input\n"
 	"      --format <csv|tsv>     the --vectors format when the name does not tell\n"
@@ -53,13 +55,14 @@ static const char usage[] =
 	"[-1, 1]; the table shows 4 decimals, --json and --tsv the exact float.\n"
 	"\n" FIDX_EXIT_CODES_HELP;
 
-enum { OPT_JSON = 256, OPT_JSONL, OPT_TSV, OPT_VECTORS, OPT_FORMAT, OPT_HEADER, OPT_NO_HEADER, OPT_ID,
+enum { OPT_JSON = 256, OPT_JSONL, OPT_FIELDS, OPT_TSV, OPT_VECTORS, OPT_FORMAT, OPT_HEADER, OPT_NO_HEADER, OPT_ID,
        OPT_MIN_SCORE, OPT_KEEP_APART };
 
 static const struct option options[] = {
 	{"top-k", required_argument, NULL, 'k'},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"jsonl", no_argument, NULL, OPT_JSONL},
+	{"fields", required_argument, NULL, OPT_FIELDS},
 	{"tsv", no_argument, NULL, OPT_TSV},
 	{"vectors", required_argument, NULL, OPT_VECTORS},
 	{"format", required_argument, NULL, OPT_FORMAT},
@@ -269,6 +272,79 @@ static void put_id(const struct fidx_collection *c, const struct fidx_result *r,
 		fwrite(id, 1, len, stdout);
 }
 
+/* The fields of --tsv and --jsonl lines (--fields). */
+enum field { F_QUERY, F_RANK, F_INDEX, F_ID, F_SCORE, F_TEXT };
+static const char *const field_names[] = {"query", "rank", "index", "id", "score", "text"};
+static const char *const json_keys[] = {"query", "rank", "index", "corpus_id", "score", "text"};
+static enum field fields[16];
+static size_t nfields;
+
+/* --fields: names separated by commas. */
+static int parse_fields(const char *s)
+{
+	nfields = 0;
+	while (*s) {
+		size_t n = strcspn(s, ","), k;
+		for (k = 0; k < sizeof field_names / sizeof *field_names; k++)
+			if ((strlen(field_names[k]) == n && !strncmp(s, field_names[k], n)) ||
+			    (k == F_ID && n == 9 && !strncmp(s, "corpus_id", 9)))
+				break;
+		if (k == sizeof field_names / sizeof *field_names || nfields == sizeof fields / sizeof *fields)
+			return cmd_usage_error("--fields: \"%.*s\" is not one of query, rank, index, id, score, text",
+			                       (int)n, s);
+		fields[nfields++] = (enum field)k;
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	return nfields ? 0 : cmd_usage_error("--fields: no field named");
+}
+
+/* One hit as a TSV line or a JSON object, with the fields chosen. */
+static void put_hit(const struct fidx_collection *c, const struct fidx_result *r, size_t q, size_t rank,
+                    enum format fmt, int keep_apart, char **paths)
+{
+	size_t k, tlen;
+	const char *text = fidx_index_text(fidx_collection_index(c, r->index), r->row, &tlen);
+	char num[32];
+	int first = 1;
+
+	if (fmt == JSONL)
+		putchar('{');
+	for (k = 0; k < nfields; k++) {
+		enum field f = fields[k];
+		if (fmt == JSONL && ((f == F_TEXT && !text) || (f == F_INDEX && !keep_apart)))
+			continue;
+		if (!first)
+			fputs(fmt == JSONL ? ", " : "\t", stdout);
+		first = 0;
+		if (fmt == JSONL)
+			printf("\"%s\": ", json_keys[f]);
+		switch (f) {
+		case F_QUERY: printf("%zu", fmt == JSONL ? q : q + 1); break;
+		case F_RANK: printf("%zu", rank + 1); break;
+		case F_INDEX:
+			if (fmt == JSONL)
+				printf("%zu", r->index);
+			else if (keep_apart)
+				fputs(paths[r->index], stdout);
+			break;
+		case F_ID: put_id(c, r, fmt == JSONL); break;
+		case F_SCORE:
+			fidx_format_double(r->score, num);
+			fputs(num, stdout);
+			break;
+		case F_TEXT:
+			if (fmt == JSONL)
+				put_json_string(text, tlen);
+			else if (text)
+				put_tsv_field(text, tlen);
+			break;
+		}
+	}
+	fputs(fmt == JSONL ? "}\n" : "\n", stdout);
+}
+
 static void print_results(const struct fidx_collection *c, const struct queries *q,
                           const struct fidx_result *res, const size_t *counts, size_t k,
                           enum format fmt, int keep_apart, char **paths)
@@ -295,38 +371,9 @@ static void print_results(const struct fidx_collection *c, const struct queries 
 			putchar(']');
 			continue;
 		}
-		if (fmt == JSONL) {
-			for (j = 0; j < counts[i]; j++) {
-				size_t tlen;
-				const char *text = fidx_index_text(fidx_collection_index(c, r[j].index), r[j].row, &tlen);
-				fidx_format_double(r[j].score, num);
-				printf("{\"query\": %zu, \"rank\": %zu, \"corpus_id\": ", i, j + 1);
-				put_id(c, &r[j], 1);
-				printf(", \"score\": %s", num);
-				if (keep_apart)
-					printf(", \"index\": %zu", r[j].index);
-				if (text) {
-					fputs(", \"text\": ", stdout);
-					put_json_string(text, tlen);
-				}
-				fputs("}\n", stdout);
-			}
-			continue;
-		}
-		if (fmt == TSV) {
-			for (j = 0; j < counts[i]; j++) {
-				size_t tlen;
-				const char *text = fidx_index_text(fidx_collection_index(c, r[j].index), r[j].row, &tlen);
-				fidx_format_double(r[j].score, num);
-				printf("%zu\t%zu\t", i + 1, j + 1);
-				if (keep_apart)
-					printf("%s\t", paths[r[j].index]);
-				put_id(c, &r[j], 0);
-				printf("\t%s\t", num);
-				if (text)
-					put_tsv_field(text, tlen);
-				putchar('\n');
-			}
+		if (fmt == JSONL || fmt == TSV) {
+			for (j = 0; j < counts[i]; j++)
+				put_hit(c, &r[j], i, j, fmt, keep_apart, paths);
 			continue;
 		}
 		for (j = 0; j < counts[i]; j++) {
@@ -395,6 +442,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_JSON: fmt = JSON; break;
 		case OPT_JSONL: fmt = JSONL; break;
+		case OPT_FIELDS:
+			if (parse_fields(optarg)) {
+				status = FIDX_EXIT_USAGE;
+				goto out;
+			}
+			break;
 		case OPT_TSV: fmt = TSV; break;
 		case OPT_VECTORS: vectors = optarg; break;
 		case OPT_FORMAT:
@@ -433,6 +486,18 @@ int main(int argc, char **argv)
 	}
 	if (keep_apart && nidx < 2)
 		cmd_warn("--keep-apart has no effect with one index");
+	if (nfields && fmt != TSV && fmt != JSONL) {
+		status = cmd_usage_error("--fields goes with --tsv or --jsonl");
+		goto out;
+	}
+	if (!nfields) {
+		static const enum field tsv[] = {F_QUERY, F_RANK, F_INDEX, F_ID, F_SCORE, F_TEXT};
+		static const enum field jsonl[] = {F_QUERY, F_RANK, F_ID, F_SCORE, F_INDEX, F_TEXT};
+		size_t f;
+		for (f = 0; f < 6; f++)
+			if (fmt == JSONL || tsv[f] != F_INDEX || keep_apart)
+				fields[nfields++] = fmt == JSONL ? jsonl[f] : tsv[f];
+	}
 	texts = argv + optind;
 	ntexts = argc - optind;
 	cmd_embed_hooks(&api_opts);

@@ -168,6 +168,15 @@ hnsw = faiss.IndexHNSWFlat(24, 8); hnsw.add(x); faiss.write_index(hnsw, \"hnsw.f
 	test_grep "bytes after the last of the 500 rows" err
 '
 
+test_expect_success 'search --fields picks and orders the columns of --tsv and --jsonl' '
+	fidx search --tsv --fields score,id -k 2 --id item-7 s.fidx >f.tsv &&
+	cut -f 4,3 h.tsv | head -n 2 | awk -F "\t" "{ print \$2 \"\t\" \$1 }" >want && test_cmp want f.tsv &&
+	fidx search --jsonl --fields corpus_id,rank -k 1 --id item-7 s.fidx >f.jsonl &&
+	echo "{\"corpus_id\": \"item-7\", \"rank\": 1}" >want && test_cmp want f.jsonl &&
+	test_expect_code 2 fidx search --fields id --id item-7 s.fidx 2>err && test_grep "goes with --tsv or --jsonl" err &&
+	test_expect_code 2 fidx search --tsv --fields id,nope --id item-7 s.fidx 2>err && test_grep "\"nope\" is not one of" err
+'
+
 test_expect_success 'an index never replaces a file that is not one, or an input' '
 	cp plain.csv keep.csv &&
 	test_expect_code 3 fidx build -o keep.csv plain.csv 2>err &&
