@@ -60,9 +60,11 @@ static int next_line(struct fidx_jsonl *j, char **line, size_t *n, struct fidx_e
 		if (j->eof)
 			return 0;
 		/* Keep the partial line, read more. */
-		memmove(j->buf, j->buf + j->pos, j->len - j->pos);
-		j->len -= j->pos;
-		j->pos = 0;
+		if (j->pos) {
+			memmove(j->buf, j->buf + j->pos, j->len - j->pos);
+			j->len -= j->pos;
+			j->pos = 0;
+		}
 		if (j->cap - j->len < 65536) {
 			size_t ncap = j->cap ? j->cap * 2 : 1 << 20;
 			char *nb;
