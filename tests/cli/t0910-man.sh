@@ -45,4 +45,16 @@ test_expect_success 'bash completion: commands, then the command options' '
 '
 fi
 
+if command -v zsh >/dev/null 2>&1; then
+test_expect_success 'zsh completion: parses, and compinit binds it to every program' '
+	zsh -n "$FIDX_SRC/contrib/completion/_fidx" &&
+	printf "%s\n" "fpath=($FIDX_SRC/contrib/completion \$fpath)" \
+		"autoload -Uz compinit && compinit -u -d $scratch/zcompdump" \
+		"for p in $PROGRAMS; do print -r -- \$p=\${_comps[\$p]}; done" >t.zsh &&
+	zsh -f t.zsh >got &&
+	for p in $PROGRAMS; do echo "$p=_fidx"; done >want &&
+	test_cmp want got
+'
+fi
+
 test_done
