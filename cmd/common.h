@@ -51,14 +51,35 @@ int cmd_usage_error(const char *fmt, ...) FIDX_PRINTF(1, 2);
 /* Prints "<prog> <version>" and the FAISS and SIMD details. */
 void cmd_print_version(void);
 
+/* The long-option values of the options commands share, one enum so that
+ * no two can ever be equal (getopt would take one for the other). Each
+ * command's own options count from 256. */
+enum cmd_opt {
+	CMD_OPT_VERSION = 0x1000,
+	CMD_OPT_THREADS,
+	CMD_OPT_PROGRESS,
+	CMD_OPT_NO_PROGRESS,
+	CMD_OPT_LEVEL,
+	CMD_OPT_NO_WAIT,
+	CMD_OPT_WAIT,
+	CMD_OPT_KEEP,
+	CMD_OPT_LOG_FORMAT,
+	CMD_OPT_FORCE,
+	CMD_OPT_API_URL,
+	CMD_OPT_API_FORMAT,
+	CMD_OPT_TOKEN_FILE,
+	CMD_OPT_BATCH,
+	CMD_OPT_CONCURRENCY,
+	CMD_OPT_RETRIES,
+	CMD_OPT_TIMEOUT,
+	CMD_OPT_CACHE,
+	CMD_OPT_NO_CACHE,
+};
+
 /* Options every command has: -q, -v, -h, --version, and getopt's errors.
  * Commands list CMD_COMMON_OPTIONS in their long options and pass "qvh" in
  * their short options (with a leading ':'), then hand every option their
  * switch does not know to cmd_common_option. */
-#define CMD_OPT_VERSION 0x1000
-#define CMD_OPT_THREADS 0x1001
-#define CMD_OPT_PROGRESS 0x1002
-#define CMD_OPT_NO_PROGRESS 0x1003
 #define CMD_COMMON_OPTIONS                                  \
 	{"threads", required_argument, NULL, CMD_OPT_THREADS}, \
 	{"progress", no_argument, NULL, CMD_OPT_PROGRESS},     \
@@ -85,12 +106,6 @@ int cmd_common_option(int c, const char *usage, char **argv);
 
 /* The options build and merge share: --level, --no-wait, --wait, --keep
  * (into io/outfile.h's flags and a compression level) and --log-format. */
-#define CMD_OPT_LEVEL 0x1020
-#define CMD_OPT_NO_WAIT 0x1021
-#define CMD_OPT_WAIT 0x1022
-#define CMD_OPT_KEEP 0x1023
-#define CMD_OPT_LOG_FORMAT 0x1024
-#define CMD_OPT_FORCE 0x1025
 #define CMD_OUT_OPTIONS                                            \
 	{"log-format", required_argument, NULL, CMD_OPT_LOG_FORMAT}, \
 	{"level", required_argument, NULL, CMD_OPT_LEVEL},          \
@@ -117,15 +132,6 @@ int cmd_out_option(int c, unsigned *flags, int *level);
 
 /* The embedding API options build and search share, as getopt long
  * options, their help, and their handling into a spec. */
-#define CMD_OPT_API_URL 0x1010
-#define CMD_OPT_API_FORMAT 0x1011
-#define CMD_OPT_TOKEN_FILE 0x1012
-#define CMD_OPT_BATCH 0x1013
-#define CMD_OPT_CONCURRENCY 0x1014
-#define CMD_OPT_RETRIES 0x1015
-#define CMD_OPT_TIMEOUT 0x1016
-#define CMD_OPT_CACHE 0x1017
-#define CMD_OPT_NO_CACHE 0x1018
 #define CMD_API_OPTIONS                                                   \
 	{"api-url", required_argument, NULL, CMD_OPT_API_URL},             \
 	{"api-format", required_argument, NULL, CMD_OPT_API_FORMAT},       \
