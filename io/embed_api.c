@@ -201,19 +201,7 @@ static int has_userinfo(const char *url)
 
 static void request_free(struct request *r);
 
-static size_t on_info(char *p, size_t size, size_t n, void *ud)
-{
-	struct request *r = ud;
-	size_t len = size * n;
-	char *nr;
-	if (r->len + len > 65536 || !(nr = realloc(r->resp, r->len + len + 1)))
-		return 0;
-	r->resp = nr;
-	memcpy(r->resp + r->len, p, len);
-	r->len += len;
-	r->resp[r->len] = '\0';
-	return len;
-}
+static size_t on_data(char *p, size_t size, size_t n, void *ud);
 
 /* The model a TEI server runs: GET <base>/info's model_id; NULL when the
  * server does not say (or cannot be asked). */
@@ -238,7 +226,7 @@ static char *tei_model(const struct fidx_api_client *c)
 		curl_easy_setopt(r.h, CURLOPT_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(r.h, CURLOPT_FOLLOWLOCATION, 0L);
 		curl_easy_setopt(r.h, CURLOPT_HTTPHEADER, r.headers);
-		curl_easy_setopt(r.h, CURLOPT_WRITEFUNCTION, on_info);
+		curl_easy_setopt(r.h, CURLOPT_WRITEFUNCTION, on_data);
 		curl_easy_setopt(r.h, CURLOPT_WRITEDATA, &r);
 		curl_easy_setopt(r.h, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(r.h, CURLOPT_USERAGENT, "fidx/" FIDX_VERSION);
