@@ -246,6 +246,8 @@ static int ingest_table(struct run *r, const char *path, struct fidx_err *err)
 	return rc;
 }
 
+#define READS "fidx reads .csv, .tsv, .npy, .jsonl and .parquet, optionally .gz or .zst"
+
 static int ingest_path(struct run *r, const char *path, struct fidx_err *err)
 {
 	struct stat st;
@@ -259,7 +261,7 @@ static int ingest_path(struct run *r, const char *path, struct fidx_err *err)
 			return rc;
 		for (i = 0; i < files.n; i++) {
 			if ((fmt = fidx_path_unsupported(files.paths[i])) != NULL || !fidx_path_is_table(files.paths[i])) {
-				rc = fidx_err_set(err, FIDX_EINPUT, "%s: %s files are not supported (fidx reads .csv, .tsv, .npy and .jsonl, optionally .gz or .zst)",
+				rc = fidx_err_set(err, FIDX_EINPUT, "%s: %s files are not supported (" READS ")",
 				                  files.paths[i], fmt ? fmt : "these");
 				break;
 			}
@@ -270,7 +272,7 @@ static int ingest_path(struct run *r, const char *path, struct fidx_err *err)
 		return rc;
 	}
 	if ((fmt = fidx_path_unsupported(path)) != NULL)
-		return fidx_err_set(err, FIDX_EINPUT, "%s: %s files are not supported (fidx reads .csv, .tsv, .npy and .jsonl, optionally .gz or .zst)",
+		return fidx_err_set(err, FIDX_EINPUT, "%s: %s files are not supported (" READS ")",
 		                    path, fmt);
 	return ingest_table(r, path, err);
 }

@@ -31,7 +31,12 @@ static int has_ext(const char *path, const char *const *ext, size_t n)
 
 int fidx_path_is_table(const char *path)
 {
-	return HAS_EXT(path, ".csv", ".tsv", ".tab", ".npy", ".jsonl", ".ndjson");
+	return HAS_EXT(path, ".csv", ".tsv", ".tab", ".npy", ".jsonl", ".ndjson", ".parquet");
+}
+
+int fidx_path_is_parquet(const char *path)
+{
+	return HAS_EXT(path, ".parquet");
 }
 
 int fidx_path_is_npy(const char *path)
@@ -52,7 +57,7 @@ char fidx_path_delim(const char *path)
 const char *fidx_path_unsupported(const char *path)
 {
 	static const char *const ext[][2] = {
-		{".parquet", "Parquet"}, {".arrow", "Arrow"}, {".json", "JSON"}, {".npz", "numpy .npz"},
+		{".arrow", "Arrow"}, {".json", "JSON"}, {".npz", "numpy .npz"},
 		{".xz", "xz"}, {".bz2", "bzip2"}, {".lz4", "lz4"},
 	};
 	size_t i;

@@ -6,8 +6,9 @@
 int fidx_has_suffix(const char *s, const char *suffix);
 
 /* Whether a path names a file of rows fidx reads: .csv, .tsv, .tab, .npy,
- * .jsonl or .ndjson, each possibly followed by .gz or .zst. */
+ * .jsonl, .ndjson or .parquet, each possibly followed by .gz or .zst. */
 int fidx_path_is_jsonl(const char *path);
+int fidx_path_is_parquet(const char *path);
 int fidx_path_is_table(const char *path);
 /* Whether it is a numpy .npy file (possibly compressed). */
 int fidx_path_is_npy(const char *path);
@@ -17,7 +18,7 @@ int fidx_path_is_npy(const char *path);
 char fidx_path_delim(const char *path);
 
 /* The name of a data format fidx does not read, recognised by the file
- * name ("Parquet", "JSON Lines", "zstd", ...), or NULL. */
+ * name ("Arrow", "JSON", "zstd", ...), or NULL. */
 const char *fidx_path_unsupported(const char *path);
 
 #endif

@@ -39,6 +39,11 @@ struct fidx_source {
 	struct timespec mtime; /* a regular file's, when it is trusted; else 0 */
 	ZSTD_DStream *zs;      /* zstd-compressed input */
 	int zs_left;           /* inside a frame */
+	/* Random access: 1 with pread on fd, 2 from whole[] (in memory). */
+	int ra;
+	const unsigned char *whole;
+	unsigned char *whole_own;
+	uint64_t whole_n;
 };
 
 /* Reads the whole file with pread (the reader's offset is untouched) and
@@ -343,6 +348,117 @@ ssize_t fidx_source_read(struct fidx_source *s, void *buf, size_t cap, struct fi
 	return (ssize_t)take;
 }
 
+/* Reads the rest of the decoded stream into whole_own. */
+static int slurp(struct fidx_source *s, struct fidx_err *err)
+{
+	size_t cap = 1 << 16, n = 0;
+	unsigned char *buf = malloc(cap), *nb;
+	ssize_t got;
+
+	if (!buf)
+		return fidx_err_nomem(err);
+	for (;;) {
+		if (n == cap) {
+			if (cap > SIZE_MAX / 2 || !(nb = realloc(buf, cap * 2))) {
+				free(buf);
+				return fidx_err_nomem(err);
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		got = fidx_source_read(s, buf + n, cap - n, err);
+		if (got < 0) {
+			free(buf);
+			return (int)got;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	s->whole = s->whole_own = buf;
+	s->whole_n = n;
+	s->ra = 2;
+	return 0;
+}
+
+/* Sets up random access: in place for a plain regular file whose digest
+ * runs beside (a pread never disturbs it), else the whole stream in memory. */
+static int start_ra(struct fidx_source *s, struct fidx_err *err)
+{
+	struct stat st;
+	unsigned char m[4];
+	ssize_t got;
+
+	if (s->ra)
+		return 0;
+	if (s->mem && !s->started && !(s->mem_len >= 2 && s->mem[0] == 0x1f && s->mem[1] == 0x8b) &&
+	    !(s->mem_len >= 4 && memcmp(s->mem, "\x28\xb5\x2f\xfd", 4) == 0)) {
+		s->whole = s->mem;
+		s->whole_n = s->mem_len;
+		s->ra = 2;
+		return 0;
+	}
+	if (!s->mem && !s->started && s->digesting && fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		do
+			got = pread(s->fd, m, sizeof m, 0);
+		while (got < 0 && errno == EINTR);
+		if (got < 0)
+			return fidx_err_sys(err, FIDX_EIO, errno, "%s: read failed", s->name);
+		if (!(got >= 2 && m[0] == 0x1f && m[1] == 0x8b) &&
+		    !(got == 4 && memcmp(m, "\x28\xb5\x2f\xfd", 4) == 0)) {
+			s->whole_n = (uint64_t)st.st_size;
+			s->ra = 1;
+			return 0;
+		}
+	}
+	return slurp(s, err);
+}
+
+int fidx_source_size(struct fidx_source *s, uint64_t *size, struct fidx_err *err)
+{
+	int rc = start_ra(s, err);
+	*size = s->whole_n;
+	return rc;
+}
+
+int fidx_source_pread(struct fidx_source *s, void *buf, size_t n, uint64_t off,
+                      struct fidx_err *err)
+{
+	unsigned char *b = buf;
+	int rc = start_ra(s, err);
+
+	if (rc)
+		return rc;
+	if (off > s->whole_n || n > s->whole_n - off)
+		return fidx_err_set(err, FIDX_EINPUT, "%s: %zu bytes at offset %llu are past the end "
+		                    "of the file (%llu bytes)", s->name, n, (unsigned long long)off,
+		                    (unsigned long long)s->whole_n);
+	if (s->ra == 2) {
+		if (n)
+			memcpy(b, s->whole + off, n);
+		return 0;
+	}
+	while (n) {
+		ssize_t got = pread(s->fd, b, n, (off_t)off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return fidx_err_sys(err, FIDX_EIO, errno, "%s: read failed", s->name);
+		if (got == 0)
+			return fidx_err_set(err, FIDX_EIO, "%s: the file shrank while being read", s->name);
+		b += got;
+		off += (uint64_t)got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+void fidx_source_seen(struct fidx_source *s, uint64_t stored)
+{
+	if (s->ra == 1 && stored > s->stored)
+		s->stored = stored;
+}
+
 uint64_t fidx_source_stored(const struct fidx_source *s)
 {
 	return s->stored;
@@ -407,6 +523,7 @@ void fidx_source_close(struct fidx_source *s)
 	if (s->own_fd && s->fd >= 0)
 		close(s->fd);
 	free(s->raw);
+	free(s->whole_own);
 	free(s->name);
 	free(s);
 }

@@ -11,6 +11,7 @@
 #include "jsonl.h"
 #include "npy.h"
 #include "number.h"
+#include "parquet.h"
 #include "number_fast.h"
 #include "path.h"
 
@@ -19,6 +20,7 @@ struct fidx_table {
 	struct fidx_csv *csv;
 	struct fidx_npy *npy; /* a .npy file instead of CSV */
 	struct fidx_jsonl *jsonl; /* or a JSON Lines file */
+	struct fidx_parquet *parquet; /* or a Parquet file */
 	uint64_t npy_row;
 	struct fidx_table_opts o;
 	int started;
@@ -51,6 +53,15 @@ int fidx_table_open_source(struct fidx_table **out, struct fidx_source *src,
 	t->id_col = t->text_col = t->emb_col = -1;
 	if (fidx_path_is_jsonl(fidx_source_name(src))) {
 		rc = fidx_jsonl_open(&t->jsonl, src, o->embedding_column, o->id_column, o->text_column, err);
+		if (rc) {
+			fidx_table_close(t);
+			return rc;
+		}
+		*out = t;
+		return 0;
+	}
+	if (fidx_path_is_parquet(fidx_source_name(src))) {
+		rc = fidx_parquet_open(&t->parquet, src, o->embedding_column, o->id_column, o->text_column, err);
 		if (rc) {
 			fidx_table_close(t);
 			return rc;
@@ -104,6 +115,7 @@ void fidx_table_close(struct fidx_table *t)
 	fidx_csv_close(t->csv);
 	fidx_npy_close(t->npy);
 	fidx_jsonl_close(t->jsonl);
+	fidx_parquet_close(t->parquet);
 	fidx_source_close(t->src);
 	if (t->names)
 		for (i = 0; i < t->ncols; i++)
@@ -389,6 +401,8 @@ int fidx_table_next(struct fidx_table *t, struct fidx_row *row, struct fidx_err 
 	size_t i, k;
 	int rc;
 
+	if (t->parquet)
+		return fidx_parquet_next(t->parquet, row, err);
 	if (t->jsonl) {
 		struct fidx_jsonl_row jr;
 		if ((rc = fidx_jsonl_next(t->jsonl, &jr, err)) != 1)

@@ -98,9 +98,12 @@ test_expect_success 'inputs must share one dimension; ids must be unique' '
 test_expect_success 'missing files are I/O errors; unsupported formats are named' '
 	test_expect_code 4 fidx build -o x.fidx nosuch.csv 2>err &&
 	test_grep "nosuch.csv: No such file or directory" err &&
-	: >data.parquet &&
-	test_expect_code 3 fidx build -o x.fidx data.parquet 2>err &&
-	test_grep "data.parquet: Parquet files are not supported" err
+	: >data.arrow &&
+	test_expect_code 3 fidx build -o x.fidx data.arrow 2>err &&
+	test_grep "data.arrow: Arrow files are not supported" err &&
+	: >empty.parquet &&
+	test_expect_code 3 fidx build -o x.fidx empty.parquet 2>err &&
+	test_grep "empty.parquet: not a Parquet file \(0 bytes\)" err
 '
 
 test_expect_success 'a failed build leaves the previous index byte-identical and no temporary file' '
