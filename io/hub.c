@@ -1292,6 +1292,98 @@ static int make_paths(struct hub *h, const char *dir, const struct hub_list *lis
 	return 0;
 }
 
+/* Whether rel is CONFIG/SPLIT/NNNN.parquet: the layout of the Hub's
+ * refs/convert/parquet branch. Sets the lengths of its first two parts. */
+static int convert_path(const char *rel, size_t *clen, size_t *slen)
+{
+	const char *a = strchr(rel, '/'), *b = a ? strchr(a + 1, '/') : NULL;
+	size_t i;
+	if (!a || !b || a == rel || b == a + 1 || strchr(b + 1, '/') || strlen(b + 1) != 12 ||
+	    strcmp(b + 5, ".parquet") != 0)
+		return 0;
+	for (i = 1; i <= 4; i++)
+		if (b[i] < '0' || b[i] > '9')
+			return 0;
+	*clen = (size_t)(a - rel);
+	*slen = (size_t)(b - a - 1);
+	return 1;
+}
+
+/* The refs/convert/parquet layout, when every data file follows it: the
+ * config folder (config, else "default", else the only one) and the split
+ * folder (split, or "partial-" split for a split converted in part), its
+ * files sorted by name. Returns 1 with the files in idx, 0 when the folder
+ * has another layout, or a negative code. */
+static int convert_layout(struct hub *h, const struct hub_list *list, const char *config,
+                          const char *split, struct hub_idx *idx)
+{
+	size_t i, clen, slen, n = 0, sl = strlen(split);
+	const char *pick = NULL;
+	size_t pick_len = 0;
+	int several = 0;
+	char avail[512] = "", name[256], q[128];
+
+	for (i = 0; i < list->n; i++) {
+		const char *rel = list->v[i].rel;
+		if (list->v[i].ignored)
+			continue;
+		if (!convert_path(rel, &clen, &slen))
+			return 0;
+		n++;
+		if (config ? strlen(config) == clen && strncmp(rel, config, clen) == 0
+		           : clen == 7 && strncmp(rel, "default", 7) == 0) {
+			pick = rel;
+			pick_len = clen;
+		}
+	}
+	if (!n)
+		return 0;
+	if (!pick) { /* no such config: the only one, or an error naming them */
+		for (i = 0; i < list->n; i++) {
+			const char *rel = list->v[i].rel;
+			if (list->v[i].ignored || !convert_path(rel, &clen, &slen))
+				continue;
+			if (pick && (clen != pick_len || strncmp(rel, pick, clen) != 0))
+				several = 1;
+			if (!pick || several) {
+				snprintf(name, sizeof name, "%.*s", (int)clen, rel);
+				if (!strstr(avail, name))
+					names_add(avail, sizeof avail, name);
+			}
+			if (!pick) {
+				pick = rel;
+				pick_len = clen;
+			}
+		}
+		if (config || several)
+			return fidx_err_set(h->err, FIDX_EINPUT, config
+			                    ? "%s: no config named \"%s\" (available configs: %s)"
+			                    : "%s%s: several configs (%s): choose one with --config", h->folder,
+			                    config ? quote(q, sizeof q, config) : "", avail);
+	}
+	for (i = 0; i < list->n; i++) {
+		const char *rel = list->v[i].rel, *sp;
+		if (list->v[i].ignored || !convert_path(rel, &clen, &slen) || clen != pick_len ||
+		    strncmp(rel, pick, clen) != 0)
+			continue;
+		sp = rel + clen + 1;
+		if ((slen == sl && strncmp(sp, split, sl) == 0) ||
+		    (slen == sl + 8 && strncmp(sp, "partial-", 8) == 0 && strncmp(sp + 8, split, sl) == 0)) {
+			if (idx_add(idx, i))
+				return fidx_err_nomem(h->err);
+		} else {
+			snprintf(name, sizeof name, "%.*s", (int)slen, sp);
+			if (!strstr(avail, name))
+				names_add(avail, sizeof avail, name);
+		}
+	}
+	if (!idx->n)
+		return fidx_err_set(h->err, FIDX_EINPUT, "%s/%.*s: no data files for split \"%s\" "
+		                    "(available splits: %s)", h->folder, (int)pick_len, pick,
+		                    quote(q, sizeof q, split), avail);
+	return 1;
+}
+
 /* Resolves split in a YAML config. */
 static int resolve_config(struct hub *h, const cJSON *cfg, const char *split,
                           struct fidx_hub_files *out)
@@ -1425,16 +1517,21 @@ int fidx_hub_resolve(const char *folder, const char *config, const char *split,
 	if (configs) {
 		if (!(rc = pick_config(&h, configs, config, &cfg)))
 			rc = resolve_config(&h, cfg, split, out);
-	} else if (config && strcmp(config, "default") != 0) {
-		char q[128];
-		rc = fidx_err_set(err, FIDX_EINPUT,
-		                  "%s: no config named \"%s\" (the README.md defines no configs: the "
-		                  "only config is \"default\")",
-		                  clean, quote(q, sizeof q, config));
 	} else {
 		struct hub_list list = { 0 };
 		struct hub_idx idx = { 0 };
-		if (!(rc = list_files(clean, &list, err)) && !(rc = infer(&h, clean, &list, split, &idx)))
+		char q[128];
+		if (!(rc = list_files(clean, &list, err)) &&
+		    (rc = convert_layout(&h, &list, config, split, &idx)) == 0) {
+			if (config && strcmp(config, "default") != 0)
+				rc = fidx_err_set(err, FIDX_EINPUT,
+				                  "%s: no config named \"%s\" (the README.md defines no configs: the "
+				                  "only config is \"default\")",
+				                  clean, quote(q, sizeof q, config));
+			else
+				rc = infer(&h, clean, &list, split, &idx);
+		}
+		if (rc >= 0)
 			rc = make_paths(&h, "", &list, &idx, out);
 		free(idx.v);
 		list_free(&list);

@@ -477,6 +477,14 @@ static void put(const struct tmpdir *t, const char *rel, const char *content)
 	assert_int_equal(fclose(f), 0);
 }
 
+/* Removes root/rel. */
+static void rm(const struct tmpdir *t, const char *rel)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", t->path, rel);
+	assert_int_equal(unlink(path), 0);
+}
+
 static void put_dir(const struct tmpdir *t, const char *rel)
 {
 	char path[512];
@@ -775,6 +783,37 @@ static void test_hub_yaml_front_matter(void **state)
 
 /* ---- hub: inference ---- */
 
+/* The Hub's refs/convert/parquet branch: CONFIG/SPLIT/NNNN.parquet. */
+static void test_hub_convert_parquet(void **state)
+{
+	struct tmpdir *t = *state;
+
+	put(t, "default/train/0001.parquet", "x");
+	put(t, "default/train/0000.parquet", "x");
+	put(t, "default/test/0000.parquet", "x");
+	put(t, "other/train/0000.parquet", "x");
+	put(t, "big/partial-train/0000.parquet", "x");
+	put(t, ".gitattributes", "x");
+	expect_files(t, NULL, "train", FILES("default/train/0000.parquet", "default/train/0001.parquet"));
+	expect_files(t, NULL, "test", FILES("default/test/0000.parquet"));
+	expect_files(t, "other", "train", FILES("other/train/0000.parquet"));
+	expect_files(t, "big", "train", FILES("big/partial-train/0000.parquet"));
+	expect_error(t, NULL, "other", "test", FIDX_EINPUT,
+	             "/other: no data files for split \"test\" (available splits: ", NULL);
+	expect_error(t, NULL, "nosuch", "train", FIDX_EINPUT,
+	             "no config named \"nosuch\" (available configs: big, default, other)", NULL);
+	rm(t, "default/train/0000.parquet");
+	rm(t, "default/train/0001.parquet");
+	rm(t, "default/test/0000.parquet");
+	expect_error(t, NULL, NULL, "train", FIDX_EINPUT, "several configs (big, other): choose one "
+	             "with --config", NULL);
+	rm(t, "big/partial-train/0000.parquet");
+	expect_files(t, NULL, "train", FILES("other/train/0000.parquet"));
+	/* Another file anywhere: not that layout; split inference decides. */
+	put(t, "other/train/extra.csv", "x");
+	expect_files(t, NULL, "train", FILES("other/train/0000.parquet", "other/train/extra.csv"));
+}
+
 static void test_hub_infer_sharded(void **state)
 {
 	struct tmpdir *t = *state;
@@ -958,6 +997,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hub_globs, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_hub_data_dir, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_hub_yaml_front_matter, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_hub_convert_parquet, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_hub_infer_sharded, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_hub_infer_folders, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_hub_infer_files, tmp_setup, tmp_teardown),
