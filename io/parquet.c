@@ -828,24 +828,19 @@ static void parse_page_header(struct tc *t, struct page_header *h)
 				return;
 			h->has_sub = 1;
 			while (tc_field(t, &l2, &id2, &type2)) {
-				int32_t x = id2 <= 6 ? tc_i32(t, type2) : 0;
-				if (id2 == 1)
-					h->nvals = x;
-				else if (id2 == 2 && id != 8)
-					h->enc = x;
-				else if (id2 == 3 && id == 5)
-					h->def_enc = x;
-				else if (id2 == 4 && id == 5)
-					h->rep_enc = x;
-				else if (id2 == 4 && id == 8)
-					h->enc = x;
-				else if (id2 == 5 && id == 8)
-					h->def_len = x;
-				else if (id2 == 6 && id == 8)
-					h->rep_len = x;
-				else if (id2 == 7 && id == 8)
+				/* DataPageHeader: 1 num_values, 2 encoding, 3 and 4 the
+				 * level encodings; DictionaryPageHeader: 1, 2; v2: 1, 4
+				 * encoding, 5 and 6 the level lengths, 7 is_compressed.
+				 * Statistics and the rest are skipped. */
+				int32_t *dst = id2 == 1 ? &h->nvals
+				             : id == 5 ? (id2 == 2 ? &h->enc : id2 == 3 ? &h->def_enc : id2 == 4 ? &h->rep_enc : NULL)
+				             : id == 7 ? (id2 == 2 ? &h->enc : NULL)
+				             : (id2 == 4 ? &h->enc : id2 == 5 ? &h->def_len : id2 == 6 ? &h->rep_len : NULL);
+				if (dst)
+					*dst = tc_i32(t, type2);
+				else if (id == 8 && id2 == 7)
 					h->compressed = tc_bool(t, type2);
-				else if (id2 > 6)
+				else
 					tc_skip(t, type2);
 			}
 			t->depth--;
@@ -897,6 +892,15 @@ static int page_err(const struct cur *c, struct fidx_err *err, const char *fmt, 
 	va_end(ap);
 	return fidx_err_set(err, FIDX_EINPUT, "%s: column \"%s\", row group %zu, page at byte %llu: %s",
 	                    c->p->name, c->lf->name, c->p->rg + 1, (unsigned long long)c->page_at, msg);
+}
+
+/* Frees a buffer whose contents are no longer needed: pages of a wide
+ * row group are then held once (decompressed), not twice. */
+static void release(unsigned char **buf, size_t *cap)
+{
+	free(*buf);
+	*buf = NULL;
+	*cap = 0;
 }
 
 static int grow(unsigned char **buf, size_t *cap, size_t n)
@@ -1071,6 +1075,8 @@ static int next_page(struct cur *c, struct fidx_err *err)
 			if ((rc = decompress(c, c->raw, (size_t)h.csize, (size_t)h.usize, &b, err)) != 0)
 				return rc;
 			e = b + h.usize;
+			if (c->codec != C_NONE && c->raw_cap > (64u << 10))
+				release(&c->raw, &c->raw_cap);
 			if ((rc = levels_v1(c, &c->rep, lf->max_rep, h.rep_enc, &b, e, err)) != 0 ||
 			    (rc = levels_v1(c, &c->def, lf->max_def, h.def_enc, &b, e, err)) != 0)
 				return rc;
