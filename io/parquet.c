@@ -21,6 +21,7 @@ enum { P_DATA, P_INDEX, P_DICT, P_DATA_V2 };
 #define MAX_DEPTH 16             /* schema nesting, and Thrift structs */
 #define MAX_PAGE (1u << 30)      /* bytes in one page, decompressed */
 #define MAX_HEADER (1u << 24)    /* bytes in one page header */
+#define BLOCK 256                /* rows of a wide file decoded at a time */
 
 static const char *type_name(int t)
 {
@@ -339,6 +340,15 @@ struct fidx_parquet {
 	size_t dim;
 	float *vec;
 	size_t vec_cap;
+	/* Wide files: the next rows of every dimension, read column by column
+	 * (BLOCK values of column j at blk[j * BLOCK]); rows blk_i..blk_n-1
+	 * are still to return. A null or an error met at blk_stop is returned
+	 * when that row's turn comes: blk_kind 1 a null in column blk_col, 2
+	 * a column that ends early, or the negative code saved in blk_err. */
+	float *blk;
+	size_t blk_i, blk_n, blk_stop, blk_col;
+	int blk_kind;
+	struct fidx_err blk_err;
 	char *str[2]; /* the row's id and text, each ending in a NUL */
 	size_t str_cap[2];
 };
@@ -632,8 +642,30 @@ static void rle_init(struct rle *r, const unsigned char *p, size_t n, int bw)
 	r->bw = bw;
 }
 
+static int rle_fill(struct rle *r);
+
 /* The next value: 0, or -1 when the data ends or is malformed. */
 static int rle_next(struct rle *r, uint32_t *v)
+{
+	if (r->left == 0 && rle_fill(r))
+		return -1;
+	r->left--;
+	if (!r->packed) {
+		*v = r->val;
+	} else {
+		uint64_t off = r->bi++ * (uint64_t)r->bw, x = 0;
+		const unsigned char *b = r->bp + (off >> 3);
+		unsigned sh = (unsigned)(off & 7), k, nb = (sh + (unsigned)r->bw + 7) >> 3;
+		for (k = 0; k < nb; k++)
+			x |= (uint64_t)b[k] << (8 * k);
+		*v = (uint32_t)((x >> sh) & (r->bw == 32 ? 0xffffffffu : (1u << r->bw) - 1));
+	}
+	return 0;
+}
+
+/* Starts the next run when the current one is used up: 0, or -1 when the
+ * data ends or is malformed. */
+static int rle_fill(struct rle *r)
 {
 	while (r->left == 0) {
 		struct tc t = {r->p, r->e, 0, 0, 0};
@@ -665,17 +697,6 @@ static int rle_next(struct rle *r, uint32_t *v)
 			r->packed = 0;
 			r->left = h >> 1;
 		}
-	}
-	r->left--;
-	if (!r->packed) {
-		*v = r->val;
-	} else {
-		uint64_t off = r->bi++ * (uint64_t)r->bw, x = 0;
-		const unsigned char *b = r->bp + (off >> 3);
-		unsigned sh = (unsigned)(off & 7), k, nb = (sh + (unsigned)r->bw + 7) >> 3;
-		for (k = 0; k < nb; k++)
-			x |= (uint64_t)b[k] << (8 * k);
-		*v = (uint32_t)((x >> sh) & (r->bw == 32 ? 0xffffffffu : (1u << r->bw) - 1));
 	}
 	return 0;
 }
@@ -1282,6 +1303,55 @@ static double number(const struct cur *c, const struct val *v)
 	}
 }
 
+/* Reads up to n numbers of a flat column into out, as floats. Returns how
+ * many, and in *stop why it stopped short: 1 at a null, 2 at the chunk's
+ * end, or a negative fidx_code (err filled); 0 when it did not. PLAIN
+ * FLOAT values with no nulls in sight are copied whole. */
+static size_t cur_numbers(struct cur *c, float *out, size_t n, int *stop, struct fidx_err *err)
+{
+	const struct leaf *lf = c->lf;
+	size_t got = 0;
+	struct val v;
+	int rc;
+
+	*stop = 0;
+	while (got < n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		if (c->page_left > 0 && c->enc == E_PLAIN && lf->type == T_FLOAT && !c->have_la &&
+		    (!lf->max_def || (rle_fill(&c->def) == 0 && !c->def.packed &&
+		                      c->def.val == (uint32_t)lf->max_def))) {
+			uint64_t k = n - got;
+			if (k > (uint64_t)c->page_left)
+				k = (uint64_t)c->page_left;
+			if (k > (uint64_t)(c->ve - c->vp) / 4)
+				k = (uint64_t)(c->ve - c->vp) / 4;
+			if (lf->max_def && k > c->def.left)
+				k = c->def.left;
+			if (k) {
+				memcpy(out + got, c->vp, (size_t)k * 4);
+				c->vp += k * 4;
+				c->page_left -= (int64_t)k;
+				c->chunk_left -= (int64_t)k;
+				if (lf->max_def)
+					c->def.left -= k;
+				got += (size_t)k;
+				continue;
+			}
+		}
+#endif
+		if ((rc = cur_next(c, &v, err)) <= 0) {
+			*stop = rc ? rc : 2;
+			break;
+		}
+		if (v.def < (uint32_t)lf->max_def) {
+			*stop = 1;
+			break;
+		}
+		out[got++] = (float)number(c, &v);
+	}
+	return got;
+}
+
 static int cur_start(struct cur *c, size_t rg, struct fidx_err *err)
 {
 	struct fidx_parquet *p = c->p;
@@ -1565,7 +1635,8 @@ int fidx_parquet_open(struct fidx_parquet **out, struct fidx_source *src, const 
 	}
 	if (!p->list) {
 		p->dim = p->nemb;
-		if (!(p->vec = malloc(p->dim * sizeof *p->vec))) {
+		if (!(p->vec = malloc(p->dim * sizeof *p->vec)) ||
+		    !(p->blk = malloc(p->dim * BLOCK * sizeof *p->blk))) {
 			rc = fidx_err_nomem(err);
 			goto fail;
 		}
@@ -1609,6 +1680,58 @@ static int store(struct fidx_parquet *p, size_t at, double x, const char *col, s
 	if (!isfinite(f))
 		return row_err(p, err, "column \"%s\": %g is not a finite float", col, x);
 	p->vec[at] = f;
+	return 0;
+}
+
+/* Decodes the next rows of every dimension of a wide file. */
+static void fill_block(struct fidx_parquet *p, struct fidx_err *err)
+{
+	int64_t left = p->rgs[p->rg].rows - (p->rg_row - 1);
+	size_t n = left < BLOCK ? (size_t)left : BLOCK, upto = n, j;
+	struct fidx_err e;
+
+	p->blk_kind = 0;
+	for (j = 0; j < p->nemb; j++) {
+		int stop;
+		size_t got = cur_numbers(&p->cur[j], p->blk + j * BLOCK, upto, &stop, &e);
+		if (stop) { /* the first one in row order wins */
+			upto = got;
+			p->blk_kind = stop;
+			p->blk_col = j;
+			if (stop < 0)
+				p->blk_err = e;
+		}
+	}
+	(void)err;
+	p->blk_i = 0;
+	p->blk_n = n;
+	p->blk_stop = upto;
+}
+
+/* The next row of a wide file, from the block. */
+static int wide_row(struct fidx_parquet *p, struct fidx_err *err)
+{
+	size_t i, j;
+	if (p->blk_i == p->blk_n)
+		fill_block(p, err);
+	i = p->blk_i;
+	if (p->blk_kind && i == p->blk_stop) {
+		const char *col = p->cur[p->blk_col].lf->name;
+		if (p->blk_kind == 1)
+			return row_err(p, err, "column \"%s\" is null", col);
+		if (p->blk_kind == 2)
+			return row_err(p, err, "column \"%s\" has fewer values than the row group's %lld rows",
+			               col, (long long)p->rgs[p->rg].rows);
+		*err = p->blk_err;
+		return p->blk_kind;
+	}
+	p->blk_i++;
+	for (j = 0; j < p->nemb; j++) {
+		float f = p->blk[j * BLOCK + i];
+		if (!isfinite(f))
+			return row_err(p, err, "column \"%s\": %g is not a finite float", p->cur[j].lf->name, f);
+		p->vec[j] = f;
+	}
 	return 0;
 }
 
@@ -1691,6 +1814,7 @@ static int next_rowgroup(struct fidx_parquet *p, struct fidx_err *err)
 			return 0;
 		}
 		p->rg_row = 0;
+		p->blk_i = p->blk_n = 0;
 		for (i = 0; i < p->ncur; i++)
 			if ((rc = cur_start(&p->cur[i], p->rg, err)) != 0)
 				return rc;
@@ -1735,16 +1859,8 @@ int fidx_parquet_next(struct fidx_parquet *p, struct fidx_row *row, struct fidx_
 	if (p->list) {
 		if ((rc = read_list(p, err)) != 0)
 			return rc;
-	} else {
-		for (i = 0; i < p->nemb; i++) {
-			struct cur *c = &p->cur[i];
-			if ((rc = must(p, c, &v, err)) != 0)
-				return rc;
-			if (v.def < (uint32_t)c->lf->max_def)
-				return row_err(p, err, "column \"%s\" is null", c->lf->name);
-			if ((rc = store(p, i, number(c, &v), c->lf->name, err)) != 0)
-				return rc;
-		}
+	} else if ((rc = wide_row(p, err)) != 0) {
+		return rc;
 	}
 	memset(row, 0, sizeof *row);
 	row->vec = p->vec;
@@ -1805,6 +1921,7 @@ void fidx_parquet_close(struct fidx_parquet *p)
 	free(p->rgs);
 	free(p->emb);
 	free(p->vec);
+	free(p->blk);
 	free(p->str[0]);
 	free(p->str[1]);
 	free(p);
