@@ -104,6 +104,9 @@ test_expect_success 'inputs that do not resolve, and no sbatch: clear errors, no
 	test_grep "sbatch not found" err &&
 	env PATH="$FIDX_BIN:$scratch/tools" /bin/sh "$SLURM_SCRIPT" --dry-run -o o.fidx -n 2 hub >dry &&
 	test_grep "^sbatch --parsable --hold" dry &&
+	slurm --dry-run -o o.fidx -n 5 hub >dry 2>err &&
+	test_grep "warning: only 2 data file\(s\): 2 task\(s\), not 5" err &&
+	test_grep "^sbatch .* .--array=0-1. " dry &&
 	test_must_fail test -e o.fidx.shards
 '
 
