@@ -59,7 +59,7 @@ fake_slurm() {
 	EOF
 	for c in scontrol scancel; do
 		printf '#!/bin/sh\nprintf %s >>"$FAKE_CALLS"; printf " [%%s]" "$@" >>"$FAKE_CALLS"; echo >>"$FAKE_CALLS"\n' \
-			"$c" >fakebin/$c || return 1
+			"$c" >"fakebin/$c" || return 1
 	done &&
 	chmod +x fakebin/*
 }
@@ -179,7 +179,7 @@ HF=http://127.0.0.1:$STANDIN_PORT/hf-inference/models/sentence-transformers/all-
 
 SLURM_CONF=$scratch/slurm/slurm.conf
 export SLURM_CONF
-munged_pid= ctld_pid= slurmd_pid= watch_pid=
+munged_pid='' ctld_pid='' slurmd_pid='' watch_pid=''
 
 # stop PID...: TERM, up to 5 s to go, then KILL.
 stop() {
@@ -201,10 +201,10 @@ stop_cluster() {
 	[ -z "$ctld_pid" ] || timeout 5 scancel --user="$(id -un)" >/dev/null 2>&1 || :
 	[ -z "$slurmd_pid$ctld_pid" ] || stop $slurmd_pid $ctld_pid
 	[ -z "$munged_pid" ] || stop $munged_pid
-	munged_pid= ctld_pid= slurmd_pid=
+	munged_pid='' ctld_pid='' slurmd_pid=''
 	# In the watchdog, watch_pid is empty: it was set after the fork.
 	[ -z "$watch_pid" ] || kill "$watch_pid" 2>/dev/null || :
-	watch_pid=
+	watch_pid=''
 }
 trap 'stop_cluster; kill "$_standin_pid" 2>/dev/null' EXIT
 trap 'exit 130' INT TERM HUP
