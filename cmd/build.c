@@ -13,6 +13,7 @@
 static const char usage[] =
 	"usage: fidx build -o <index> [<options>] <input>...\n"
 	"   or: fidx build -o <index> [<options>] --texts <file>\n"
+	"   or: fidx build --list-inputs [--config <name>] [--split <name>] <input>...\n"
 	"\n"
 	"Builds an index for exact cosine search (FAISS IndexFlatIP over L2-normalized\n"
 	"rows) and writes it atomically: the previous <index>, if any, is replaced only\n"
@@ -58,6 +59,10 @@ static const char usage[] =
 	"      --if-changed           do nothing (exit 0) when the output exists and was\n"
 	"                             built with the same options from the same files,\n"
 	"                             unchanged (same size and time, or same SHA-256)\n"
+	"      --list-inputs          build nothing: print the data files the inputs\n"
+	"                             resolve to (a Hub folder's, for --config and\n"
+	"                             --split), one per line, in the order a build reads\n"
+	"                             them, each checked to exist and to be readable\n"
 	CMD_OUT_HELP
 	CMD_COMMON_HELP
 	"\n"
@@ -73,7 +78,7 @@ static const char usage[] =
 enum {
 	OPT_TEXTS = 256, OPT_TEXTS_COLUMN, OPT_ID_COLUMN, OPT_TEXT_COLUMN, OPT_EMB_COLUMN,
 	OPT_HEADER, OPT_NO_HEADER, OPT_FORMAT, OPT_CONFIG, OPT_SPLIT, OPT_EMBEDDER, OPT_MODEL,
-	OPT_DIM, OPT_SAVE, OPT_IF_CHANGED, OPT_UPDATE, OPT_DELETE_MISSING,
+	OPT_DIM, OPT_SAVE, OPT_IF_CHANGED, OPT_UPDATE, OPT_DELETE_MISSING, OPT_LIST_INPUTS,
 };
 
 static const struct option options[] = {
@@ -95,11 +100,37 @@ static const struct option options[] = {
 	{"if-changed", no_argument, NULL, OPT_IF_CHANGED},
 	{"update", no_argument, NULL, OPT_UPDATE},
 	{"delete-missing", no_argument, NULL, OPT_DELETE_MISSING},
+	{"list-inputs", no_argument, NULL, OPT_LIST_INPUTS},
 	CMD_OUT_OPTIONS,
 	CMD_API_OPTIONS,
 	CMD_COMMON_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
+
+/* --list-inputs: the data files, one per line, for scripts that share the
+ * files out (contrib/slurm/fidx-slurm). A name with a line break would
+ * read as two: refused. */
+static int list_inputs(const struct fidx_ingest_opts *o)
+{
+	struct fidx_err err = {0};
+	char **paths;
+	size_t n, i;
+	int status = FIDX_EXIT_OK;
+
+	if (fidx_ingest_inputs(o, &paths, &n, &err))
+		return cmd_finish(cmd_fail(&err));
+	for (i = 0; i < n && status == FIDX_EXIT_OK; i++)
+		if (strchr(paths[i], '\n')) {
+			char q[256];
+			fidx_err_quote(q, sizeof q, paths[i], strlen(paths[i]));
+			cmd_error("\"%s\": a file name with a line break cannot be listed one per line", q);
+			status = FIDX_EXIT_INPUT;
+		}
+	for (i = 0; i < n && status == FIDX_EXIT_OK; i++)
+		printf("%s\n", paths[i]);
+	fidx_ingest_inputs_free(paths, n);
+	return cmd_finish(status);
+}
 
 /* The run's figures, for --log-format json. */
 static void log_stats(const struct fidx_ingest_opts *o, const struct fidx_ingest_stats *st, int status)
@@ -129,7 +160,7 @@ int main(int argc, char **argv)
 	struct fidx_ingest_opts o;
 	struct fidx_ingest_stats st;
 	struct fidx_err err = {0};
-	int c, status;
+	int c, status, list = 0;
 
 	cmd_init("fidx-build");
 	memset(&o, 0, sizeof o);
@@ -162,6 +193,7 @@ int main(int argc, char **argv)
 		case OPT_IF_CHANGED: o.if_changed = 1; break;
 		case OPT_UPDATE: o.update = 1; break;
 		case OPT_DELETE_MISSING: o.delete_missing = 1; break;
+		case OPT_LIST_INPUTS: list = 1; break;
 		default:
 			if ((status = cmd_out_option(c, &o.flags, &o.level)) == -2 &&
 			    (status = cmd_api_option(c, &o.embed)) == -2)
@@ -170,6 +202,10 @@ int main(int argc, char **argv)
 				return status;
 		}
 	}
+	o.inputs = (const char *const *)argv + optind;
+	o.ninputs = (size_t)(argc - optind);
+	if (list)
+		return o.ninputs ? list_inputs(&o) : cmd_usage_error("--list-inputs lists the files of inputs: give some");
 	if (!o.out)
 		return cmd_usage_error("no output: give -o <index>");
 	if (optind == argc && !o.texts)
@@ -180,8 +216,6 @@ int main(int argc, char **argv)
 		return cmd_usage_error("--delete-missing goes with --update");
 	if (o.save_embeddings && optind < argc)
 		return cmd_usage_error("--save-embeddings works with --texts and no inputs");
-	o.inputs = (const char *const *)argv + optind;
-	o.ninputs = (size_t)(argc - optind);
 	cmd_embed_hooks(&o.embed);
 	o.progress = cmd_rows_progress();
 	cmd_log_str("output", o.out);

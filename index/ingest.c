@@ -246,34 +246,37 @@ static int ingest_table(struct run *r, const char *path, struct fidx_err *err)
 	return rc;
 }
 
-#define READS "fidx reads .csv, .tsv, .npy, .jsonl and .parquet, optionally .gz or .zst"
+/* Whether fidx reads path: not a format it knows it does not read and,
+ * for a Hub folder's data file (hub: listed by a dataset card, so never
+ * sniffed), a name it reads. */
+static int check_format(const char *path, int hub, struct fidx_err *err)
+{
+	const char *fmt = fidx_path_unsupported(path);
+	if (fmt || (hub && !fidx_path_is_table(path)))
+		return fidx_err_set(err, FIDX_EINPUT, "%s: %s files are not supported (fidx reads .csv, .tsv, .npy, .jsonl and .parquet, optionally .gz or .zst)",
+		                    path, fmt ? fmt : "these");
+	return 0;
+}
 
 static int ingest_path(struct run *r, const char *path, struct fidx_err *err)
 {
 	struct stat st;
-	const char *fmt;
+	int rc;
 
 	if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		struct fidx_hub_files files;
 		size_t i;
-		int rc = fidx_hub_resolve(path, r->o->config, r->o->split ? r->o->split : "train", &files, err);
-		if (rc)
+		if ((rc = fidx_hub_resolve(path, r->o->config, r->o->split ? r->o->split : "train", &files, err)) != 0)
 			return rc;
-		for (i = 0; i < files.n; i++) {
-			if ((fmt = fidx_path_unsupported(files.paths[i])) != NULL || !fidx_path_is_table(files.paths[i])) {
-				rc = fidx_err_set(err, FIDX_EINPUT, "%s: %s files are not supported (" READS ")",
-				                  files.paths[i], fmt ? fmt : "these");
-				break;
-			}
-		}
+		for (i = 0; rc == 0 && i < files.n; i++)
+			rc = check_format(files.paths[i], 1, err);
 		for (i = 0; rc == 0 && i < files.n; i++)
 			rc = ingest_table(r, files.paths[i], err);
 		fidx_hub_files_free(&files);
 		return rc;
 	}
-	if ((fmt = fidx_path_unsupported(path)) != NULL)
-		return fidx_err_set(err, FIDX_EINPUT, "%s: %s files are not supported (" READS ")",
-		                    path, fmt);
+	if ((rc = check_format(path, 0, err)) != 0)
+		return rc;
 	return ingest_table(r, path, err);
 }
 
@@ -486,10 +489,23 @@ static int source_same(const char *path, const struct fidx_meta_source *s)
 	return got == 0 && bytes == s->bytes && strcmp(hex, s->sha256) == 0;
 }
 
+void fidx_ingest_inputs_free(char **paths, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+#define PLAN_TEXTS 1 /* --texts too, after the inputs */
+#define PLAN_CHECK 2 /* each file as the build would take it: it exists, fidx reads it */
+
 /* The files a build of o reads, in order: each input (a Hub folder's data
- * files), then --texts. Returns 0, 1 when it cannot be known ahead (standard
- * input), or a negative code. */
-static int plan_sources(const struct fidx_ingest_opts *o, char ***paths, size_t *n, struct fidx_err *err)
+ * files), then with PLAN_TEXTS --texts. Returns 0, 1 when it cannot be
+ * known ahead (standard input; an error with PLAN_CHECK), or a negative
+ * code. */
+static int plan_sources(const struct fidx_ingest_opts *o, int flags, char ***paths, size_t *n,
+                        struct fidx_err *err)
 {
 	size_t i, j, cap = 0;
 	int rc = 0;
@@ -497,7 +513,7 @@ static int plan_sources(const struct fidx_ingest_opts *o, char ***paths, size_t 
 	*paths = NULL;
 	*n = 0;
 	for (i = 0; rc == 0 && i <= o->ninputs; i++) {
-		const char *in = i < o->ninputs ? o->inputs[i] : o->texts;
+		const char *in = i < o->ninputs ? o->inputs[i] : (flags & PLAN_TEXTS) ? o->texts : NULL;
 		struct fidx_hub_files files = {0};
 		struct stat st;
 		const char *one[1];
@@ -505,15 +521,19 @@ static int plan_sources(const struct fidx_ingest_opts *o, char ***paths, size_t 
 		size_t k = 1;
 		if (!in)
 			continue;
-		if (strcmp(in, "-") == 0)
-			rc = 1;
-		else if (i < o->ninputs && stat(in, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (strcmp(in, "-") == 0) {
+			rc = (flags & PLAN_CHECK) ? fidx_err_set(err, FIDX_EINPUT, "-: standard input is not a file to list") : 1;
+		} else if (i < o->ninputs && stat(in, &st) == 0 && S_ISDIR(st.st_mode)) {
 			if ((rc = fidx_hub_resolve(in, o->config, o->split ? o->split : "train", &files, err)) != 0)
 				break;
 			list = files.paths;
 			k = files.n;
+			for (j = 0; rc == 0 && (flags & PLAN_CHECK) && j < k; j++)
+				rc = check_format(list[j], 1, err);
 		} else {
 			one[0] = in;
+			if ((flags & PLAN_CHECK) && (rc = check_format(in, 0, err)) == 0 && stat(in, &st) != 0)
+				rc = fidx_err_sys(err, FIDX_EIO, errno, "%s", in);
 		}
 		for (j = 0; rc == 0 && j < k; j++) {
 			if (*n == cap) {
@@ -533,13 +553,21 @@ static int plan_sources(const struct fidx_ingest_opts *o, char ***paths, size_t 
 			fidx_hub_files_free(&files);
 	}
 	if (rc) {
-		for (i = 0; i < *n; i++)
-			free((*paths)[i]);
-		free(*paths);
+		fidx_ingest_inputs_free(*paths, *n);
 		*paths = NULL;
 		*n = 0;
 	}
 	return rc;
+}
+
+int fidx_ingest_inputs(const struct fidx_ingest_opts *o, char ***paths, size_t *n, struct fidx_err *err)
+{
+	if (!o->ninputs) {
+		*paths = NULL;
+		*n = 0;
+		return fidx_err_set(err, FIDX_EINPUT, "no inputs to list");
+	}
+	return plan_sources(o, PLAN_CHECK, paths, n, err);
 }
 
 /* 1 when o->out exists and a build of o would give it again (same recipe,
@@ -567,7 +595,7 @@ static int up_to_date(const struct fidx_ingest_opts *o, size_t *nsources, struct
 	free(json);
 	fidx_file_close(f);
 	recipe(o, want);
-	if ((rc = plan_sources(o, &paths, &n, err)) < 0) {
+	if ((rc = plan_sources(o, PLAN_TEXTS, &paths, &n, err)) < 0) {
 		fidx_meta_free(&m);
 		return rc;
 	}
@@ -576,9 +604,7 @@ static int up_to_date(const struct fidx_ingest_opts *o, size_t *nsources, struct
 		for (i = 0; same && i < n; i++)
 			same = source_same(paths[i], &m.sources[i]);
 	}
-	for (i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
+	fidx_ingest_inputs_free(paths, n);
 	*nsources = m.nsources;
 	fidx_meta_free(&m);
 	return same;
@@ -656,13 +682,11 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 		char **paths;
 		size_t n, k;
 		struct stat sb;
-		if (plan_sources(o, &paths, &n, err) == 0) {
-			for (k = 0; k < n; k++) {
-				if (stat(paths[k], &sb) == 0 && (!o->texts || strcmp(paths[k], o->texts) != 0))
+		if (plan_sources(o, 0, &paths, &n, err) == 0) {
+			for (k = 0; k < n; k++)
+				if (stat(paths[k], &sb) == 0)
 					r.bytes_total += (uint64_t)sb.st_size;
-				free(paths[k]);
-			}
-			free(paths);
+			fidx_ingest_inputs_free(paths, n);
 		}
 	}
 	/* The builder holds the target's lock: the index read here is the one

@@ -13,6 +13,8 @@
 #   test_expect_code N CMD...    CMD must exit with status N
 #   test_cmp EXPECTED ACTUAL     files must be equal (shows a diff otherwise)
 #   test_grep PATTERN FILE       FILE must contain PATTERN (grep -E)
+#   test_skip_all REASON         ends the script as skipped (status 77, which
+#                                ctest reports as skipped) unless a step failed
 #
 # Environment: FIDX_BIN (folder of the fidx binaries), FIDX_SRC (source tree),
 # FIDX_TEST_KEEP=1 keeps scratch folders.
@@ -41,7 +43,19 @@ test_done() {
 		echo "# scratch folder kept: $scratch"
 	fi
 	[ "$test_failed" -eq 0 ] || { echo "# $test_failed of $test_count failed"; exit 1; }
+	[ -z "${test_skip_reason:-}" ] || exit 77
 	exit 0
+}
+
+test_skip_all() {
+	test_skip_reason=$*
+	if [ "$test_count" -eq 0 ]; then
+		echo "1..0 # SKIP $test_skip_reason"
+		cd / && rm -rf "$scratch"
+		exit 77
+	fi
+	echo "# SKIP the rest: $test_skip_reason"
+	test_done
 }
 
 test_expect_success() {

@@ -146,6 +146,48 @@ test_expect_success 'a Hub-style folder builds through its dataset card' '
 	fidx info h2.fidx >info && test_grep "count: +2$" info
 '
 
+test_expect_success '--list-inputs: the files a build reads, in its order; building them gives the same index' '
+	mkdir -p "list me/data" &&
+	rows 3 8 11 >"list me/data/train-00001-of-00002.csv" &&
+	rows 2 8 12 >"list me/data/train-00000-of-00002.csv" &&
+	rows 2 8 13 >"list me/data/test-00000-of-00001.csv" &&
+	rows 1 8 14 >"plain one.csv" &&
+	fidx build --list-inputs "list me" "plain one.csv" hub >got &&
+	printf "%s\n" "list me/data/train-00000-of-00002.csv" "list me/data/train-00001-of-00002.csv" \
+		"plain one.csv" hub/data/train.csv >want &&
+	test_cmp want got &&
+	fidx build --list-inputs --split test "list me" >got &&
+	echo "list me/data/test-00000-of-00001.csv" >want && test_cmp want got &&
+	fidx build -q -o folder.fidx "list me" "plain one.csv" &&
+	fidx build --list-inputs "list me" "plain one.csv" >listed &&
+	set -- && while IFS= read -r f; do set -- "$@" "$f"; done <listed &&
+	test $# -eq 3 && fidx build -q -o files.fidx "$@" &&
+	fidx export -q folder.fidx --csv folder.csv --jsonl folder.jsonl &&
+	fidx export -q files.fidx --csv files.csv --jsonl files.jsonl &&
+	test_cmp folder.csv files.csv && test_cmp folder.jsonl files.jsonl &&
+	test $(wc -l <files.csv) -eq 7
+'
+
+test_expect_success '--list-inputs: what a build would refuse is refused, nothing is built' '
+	test_expect_code 4 fidx build --list-inputs hub missing.csv >out 2>err &&
+	test_grep "missing.csv: No such file or directory" err && test_cmp /dev/null out &&
+	test_expect_code 3 fidx build --list-inputs --split nope hub 2>err &&
+	test_grep "no data files for split \"nope\"" err &&
+	mkdir -p pq/data && : >pq/data/train.parquet &&
+	test_expect_code 3 fidx build --list-inputs pq 2>err &&
+	test_grep "train.parquet: Parquet files are not supported" err &&
+	test_expect_code 3 fidx build --list-inputs - 2>err &&
+	test_grep "standard input is not a file to list" err &&
+	rows 1 8 15 >"$(printf "two\nlines.csv")" &&
+	test_expect_code 3 fidx build --list-inputs "$(printf "two\nlines.csv")" >out 2>err &&
+	test_grep "a file name with a line break" err && test_cmp /dev/null out &&
+	test $(wc -l <err) -eq 1 &&
+	test_expect_code 2 fidx build --list-inputs 2>err &&
+	test_grep "give some" err &&
+	test_expect_code 4 fidx build --list-inputs hub >/dev/full 2>err &&
+	test_must_fail test -e x.fidx
+'
+
 test_expect_success 'texts alone are embedded with the offline embedder' '
 	write_faqs faqs.txt &&
 	fidx build -q -o f.fidx --texts faqs.txt &&
