@@ -1361,6 +1361,7 @@ static int convert_layout(struct hub *h, const struct hub_list *list, const char
 			                    : "%s%s: several configs (%s): choose one with --config", h->folder,
 			                    config ? quote(q, sizeof q, config) : "", avail);
 	}
+	avail[0] = '\0'; /* from here on: the config's splits */
 	for (i = 0; i < list->n; i++) {
 		const char *rel = list->v[i].rel, *sp;
 		if (list->v[i].ignored || !convert_path(rel, &clen, &slen) || clen != pick_len ||
@@ -1377,6 +1378,11 @@ static int convert_layout(struct hub *h, const struct hub_list *list, const char
 				names_add(avail, sizeof avail, name);
 		}
 	}
+	/* A folder that only looks like the layout (one config, no such split)
+	 * is left to split inference, as datasets would; with a config named,
+	 * its splits are the answer. */
+	if (!idx->n && !config)
+		return 0;
 	if (!idx->n)
 		return fidx_err_set(h->err, FIDX_EINPUT, "%s/%.*s: no data files for split \"%s\" "
 		                    "(available splits: %s)", h->folder, (int)pick_len, pick,

@@ -22,6 +22,7 @@ enum { P_DATA, P_INDEX, P_DICT, P_DATA_V2 };
 #define MAX_PAGE (1u << 30)      /* bytes in one page, decompressed */
 #define MAX_HEADER (1u << 24)    /* bytes in one page header */
 #define BLOCK 256                /* rows of a wide file decoded at a time */
+#define MAX_DIM (1u << 20)       /* values in an embedding, as index/file.h's FIDX_MAX_DIM */
 
 static const char *type_name(int t)
 {
@@ -106,10 +107,12 @@ static int tc_field(struct tc *t, int *last, int *id, int *type)
 	if (b == TT_STOP)
 		return 0;
 	*type = b & 0x0f;
-	if (b >> 4)
-		*id = *last + (b >> 4);
-	else
-		*id = (int)tc_zigzag(t);
+	{
+		int64_t v = (b >> 4) ? (int64_t)*last + (b >> 4) : tc_zigzag(t);
+		if (v < INT16_MIN || v > INT16_MAX) /* field ids are i16 */
+			t->bad = 1;
+		*id = (int)(int16_t)v;
+	}
 	*last = *id;
 	if (*type > TT_STRUCT)
 		t->bad = 1;
@@ -295,6 +298,7 @@ struct elem { /* a SchemaElement */
 struct leaf {
 	const char *name; /* the top-level field's */
 	int type, type_length, converted, logical_string;
+	int unsign; /* UINT_8..UINT_64: INT32 and INT64 read unsigned */
 	int max_def, max_rep;
 	int rep_def; /* definition level of the repeated node (lists) */
 	int top_opt; /* the top-level field is optional */
@@ -334,6 +338,7 @@ struct fidx_parquet {
 	/* position */
 	size_t rg;         /* the row group being read, or nrgs before the first */
 	int64_t rg_row;    /* rows of it returned */
+	uint64_t rg_lo, rg_hi; /* where its columns read lie in the file, for progress */
 	uint64_t row;      /* rows of the file returned */
 	int started, done;
 	uint64_t data_end; /* where the footer starts */
@@ -388,9 +393,11 @@ static int parse_schema_elem(struct tc *t, struct elem *e)
 		case 5:
 			e->nchild = tc_i32(t, type);
 			break;
-		case 6:
-			e->converted = tc_i32(t, type) + 1; /* 0: none */
+		case 6: { /* ConvertedType: 0..21; kept + 1, so that 0 is none */
+			int32_t v = tc_i32(t, type);
+			e->converted = v >= 0 && v <= 21 ? v + 1 : 0;
 			break;
+		}
 		case 10: { /* LogicalType: a union; STRING is 1, LIST is 3 */
 			int l2 = 0, id2, type2;
 			if (!tc_enter(t, type))
@@ -518,6 +525,7 @@ static int walk(struct fidx_parquet *p, size_t *next, int n, int depth, int def,
 			l->type = e->type;
 			l->type_length = e->type_length;
 			l->converted = e->converted;
+			l->unsign = e->converted - 1 >= 11 && e->converted - 1 <= 14;
 			l->logical_string = e->logical_string;
 			l->max_def = d;
 			l->max_rep = r;
@@ -785,22 +793,34 @@ static int dbp_next(struct dbp *d, uint64_t *v)
 	return 0;
 }
 
-/* Reads every value, to find where the encoded values end. */
-static const unsigned char *dbp_skip(const unsigned char *p, const unsigned char *e,
-                                     uint64_t *n, uint64_t *sum)
+/* Where n values of DELTA_BINARY_PACKED data at p end, walking block and
+ * miniblock headers (not the values); *n is its count, which must be at
+ * most max (the page's values). NULL when the data is damaged. */
+static const unsigned char *dbp_end(const unsigned char *p, const unsigned char *e, uint64_t max,
+                                    uint64_t *n)
 {
 	struct dbp d;
-	uint64_t v;
-	*sum = 0;
-	if (dbp_init(&d, p, e))
+	uint64_t left, m;
+	if (dbp_init(&d, p, e) || d.left > max)
 		return NULL;
 	*n = d.left;
-	while (d.left) {
-		if (dbp_next(&d, &v) || v > UINT32_MAX)
+	left = d.left ? d.left - 1 : 0; /* the first value is in the header */
+	p = d.p;
+	while (left) {
+		struct tc t = {p, e, 0, 0, 0};
+		(void)tc_zigzag(&t); /* the block's minimum delta */
+		if (!tc_ok(&t) || (uint64_t)(e - t.p) < d.nmini)
 			return NULL;
-		*sum += v;
+		p = t.p + d.nmini;
+		for (m = 0; m < d.nmini && left; m++) {
+			uint64_t bytes = d.per_mini * t.p[m] / 8;
+			if (t.p[m] > 64 || bytes > (uint64_t)(e - p))
+				return NULL;
+			p += bytes;
+			left -= left < d.per_mini ? left : d.per_mini;
+		}
 	}
-	return d.end;
+	return p;
 }
 
 static int bit_width(int max)
@@ -945,6 +965,10 @@ static int decompress(struct cur *c, const unsigned char *in, size_t n, size_t w
 	static const uint64_t ratio[] = {1, 22, 1100, 0, 0, 0, 33000};
 	size_t got;
 
+	if (want == 0) { /* nothing to make: some writers store 0 bytes, others an empty stream */
+		*out = in;
+		return 0;
+	}
 	if (c->codec == C_NONE) {
 		if (want != n)
 			return page_err(c, err, "%zu bytes stored for %zu uncompressed", n, want);
@@ -1092,6 +1116,11 @@ static int next_page(struct cur *c, struct fidx_err *err)
 		if (h.nvals < 0 || h.nvals > c->chunk_left)
 			return page_err(c, err, "the page holds %d values, more than its column chunk's %lld left",
 			                h.nvals, (long long)c->chunk_left);
+		/* A page of numbers cannot need much more than its values and
+		 * their levels, whatever the encoding: that bounds what its codec
+		 * is asked to make (strings have no such bound). */
+		if (c->width && (uint64_t)h.usize > (uint64_t)h.nvals * ((uint64_t)c->width + 16) + 1024)
+			return page_err(c, err, "%d bytes for %d values of %d bytes", h.usize, h.nvals, c->width);
 		if (h.type == P_DATA) {
 			if ((rc = decompress(c, c->raw, (size_t)h.csize, (size_t)h.usize, &b, err)) != 0)
 				return rc;
@@ -1129,9 +1158,11 @@ static int next_page(struct cur *c, struct fidx_err *err)
 		case E_RLE_DICT:
 			if (!c->have_dict)
 				return page_err(c, err, "dictionary-encoded values without a dictionary page");
-			if (b >= e || *b > 32)
+			/* A page of nulls may have no values at all, not even the
+			 * indices' bit width. */
+			if (b < e && *b > 32)
 				return page_err(c, err, "a bad bit width for dictionary indices");
-			rle_init(&c->idx, b + 1, (size_t)(e - b - 1), *b);
+			rle_init(&c->idx, b + (b < e), (size_t)(e - b - (b < e)), b < e ? *b : 0);
 			c->enc = E_RLE_DICT;
 			break;
 		case E_BSS:
@@ -1149,15 +1180,17 @@ static int next_page(struct cur *c, struct fidx_err *err)
 			break;
 		case E_DELTA_BA:
 		case E_DELTA_LBA: {
-			uint64_t n = 0, sum, n2;
+			uint64_t n = 0, n2;
 			const unsigned char *q = b;
 			if (lf->type != T_BYTE_ARRAY)
 				return page_err(c, err, "%s values in %s encoding", type_name(lf->type), enc_name(h.enc));
 			if (h.enc == E_DELTA_BA) {
-				if (!(q = dbp_skip(b, e, &n, &sum)) || dbp_init(&c->pre, b, e))
+				if (!(q = dbp_end(b, e, (uint64_t)h.nvals, &n)) || dbp_init(&c->pre, b, e))
 					return page_err(c, err, "damaged DELTA_BYTE_ARRAY prefix lengths");
 			}
-			if (!(c->vp = dbp_skip(q, e, &n2, &sum)) || sum > (uint64_t)(e - c->vp) ||
+			/* The lengths come first, then the bytes: each length is
+			 * checked against the bytes left as it is used. */
+			if (!(c->vp = dbp_end(q, e, (uint64_t)h.nvals, &n2)) ||
 			    (h.enc == E_DELTA_BA && n2 != n) || dbp_init(&c->lens, q, e))
 				return page_err(c, err, "damaged %s lengths", enc_name(h.enc));
 			c->str_len = 0;
@@ -1297,9 +1330,9 @@ static double number(const struct cur *c, const struct val *v)
 		memcpy(&d, &w, sizeof d);
 		return d;
 	case T_INT32:
-		return (double)(int32_t)le32(v->b);
+		return c->lf->unsign ? (double)le32(v->b) : (double)(int32_t)le32(v->b);
 	default:
-		return (double)(int64_t)le64(v->b);
+		return c->lf->unsign ? (double)le64(v->b) : (double)(int64_t)le64(v->b);
 	}
 }
 
@@ -1527,6 +1560,9 @@ static int select_columns(struct fidx_parquet *p, const char *emb, const char *i
 	}
 	if (!p->nemb)
 		return fidx_err_set(err, FIDX_EINPUT, "%s: no embedding columns", p->name);
+	if (p->nemb > MAX_DIM)
+		return fidx_err_set(err, FIDX_EINPUT, "%s: %zu numeric columns: an embedding has at most %u",
+		                    p->name, p->nemb, MAX_DIM);
 	return 0;
 }
 
@@ -1564,17 +1600,12 @@ int fidx_parquet_open(struct fidx_parquet **out, struct fidx_source *src, const 
 	p->src = src;
 	p->name = fidx_source_name(src);
 	p->id = p->text = -1;
-	if ((rc = fidx_source_size(src, &p->size, err)) != 0)
+	if ((rc = fidx_source_random(src, "PAR1", &p->size, err)) < 0)
 		goto fail;
-	if (p->size < 12) {
-		rc = fidx_err_set(err, FIDX_EINPUT, "%s: not a Parquet file (%llu bytes)", p->name,
-		                  (unsigned long long)p->size);
-		goto fail;
-	}
-	if ((rc = fidx_source_pread(src, m, 4, 0, err)) != 0)
-		goto fail;
-	if (memcmp(m, "PAR1", 4) != 0) {
-		rc = fidx_err_set(err, FIDX_EINPUT, "%s: not a Parquet file (it does not start with PAR1)", p->name);
+	if (rc == 1 || p->size < 12) {
+		rc = rc == 1 ? fidx_err_set(err, FIDX_EINPUT, "%s: not a Parquet file (it does not start with PAR1)", p->name)
+		             : fidx_err_set(err, FIDX_EINPUT, "%s: not a Parquet file (%llu bytes)", p->name,
+		                            (unsigned long long)p->size);
 		goto fail;
 	}
 	if ((rc = fidx_source_pread(src, m, 8, p->size - 8, err)) != 0)
@@ -1717,6 +1748,10 @@ static int wide_row(struct fidx_parquet *p, struct fidx_err *err)
 	i = p->blk_i;
 	if (p->blk_kind && i == p->blk_stop) {
 		const char *col = p->cur[p->blk_col].lf->name;
+		for (j = 0; j < p->blk_col; j++) /* the row's columns before it come first */
+			if (!isfinite(p->blk[j * BLOCK + i]))
+				return row_err(p, err, "column \"%s\": %g is not a finite float",
+				               p->cur[j].lf->name, p->blk[j * BLOCK + i]);
 		if (p->blk_kind == 1)
 			return row_err(p, err, "column \"%s\" is null", col);
 		if (p->blk_kind == 2)
@@ -1761,6 +1796,8 @@ static int read_list(struct fidx_parquet *p, struct fidx_err *err)
 			if (p->started)
 				return row_err(p, err, "the embedding has more than %zu values, as the first row has",
 				               p->dim);
+			if (n >= MAX_DIM)
+				return row_err(p, err, "the embedding has more than %u values", MAX_DIM);
 			if (!(nv = realloc(p->vec, cap * sizeof *nv)))
 				return fidx_err_nomem(err);
 			p->vec = nv;
@@ -1810,14 +1847,21 @@ static int next_rowgroup(struct fidx_parquet *p, struct fidx_err *err)
 		p->rg = p->rg == p->nrgs ? 0 : p->rg + 1;
 		if (p->rg >= p->nrgs) {
 			p->rg = p->nrgs;
-			fidx_source_seen(p->src, UINT64_MAX / 2);
+			fidx_source_seen(p->src, p->size);
 			return 0;
 		}
 		p->rg_row = 0;
 		p->blk_i = p->blk_n = 0;
-		for (i = 0; i < p->ncur; i++)
+		p->rg_lo = UINT64_MAX;
+		p->rg_hi = 0;
+		for (i = 0; i < p->ncur; i++) {
 			if ((rc = cur_start(&p->cur[i], p->rg, err)) != 0)
 				return rc;
+			if (p->cur[i].pos < p->rg_lo)
+				p->rg_lo = p->cur[i].pos;
+			if (p->cur[i].end > p->rg_hi)
+				p->rg_hi = p->cur[i].end;
+		}
 		if (p->rgs[p->rg].rows > 0)
 			return 1;
 	}
@@ -1856,6 +1900,9 @@ int fidx_parquet_next(struct fidx_parquet *p, struct fidx_row *row, struct fidx_
 	}
 	p->row++;
 	p->rg_row++;
+	if (p->rg_row % 1024 == 0) /* progress: the row group's bytes, in proportion */
+		fidx_source_seen(p->src, p->rg_lo + (uint64_t)((double)(p->rg_hi - p->rg_lo) *
+		                                              (double)p->rg_row / (double)p->rgs[p->rg].rows));
 	if (p->list) {
 		if ((rc = read_list(p, err)) != 0)
 			return rc;
@@ -1875,8 +1922,10 @@ int fidx_parquet_next(struct fidx_parquet *p, struct fidx_row *row, struct fidx_
 			return row_err(p, err, "the id (column \"%s\") is null", c->lf->name);
 		if (c->lf->type == T_INT32 || c->lf->type == T_INT64) {
 			char num[24];
-			long long x = c->lf->type == T_INT32 ? (long long)(int32_t)le32(v.b) : (long long)le64(v.b);
-			int n = snprintf(num, sizeof num, "%lld", x);
+			uint64_t u = c->lf->type == T_INT32 ? le32(v.b) : le64(v.b);
+			int n = c->lf->unsign ? snprintf(num, sizeof num, "%llu", (unsigned long long)u)
+			        : snprintf(num, sizeof num, "%lld", c->lf->type == T_INT32
+			                   ? (long long)(int32_t)u : (long long)(int64_t)u);
 			rc = keep(p, 0, num, (size_t)n, "id", &row->id, &row->id_len, err);
 		} else {
 			rc = keep(p, 0, v.s ? v.s : v.b, v.s ? v.len : (size_t)c->width, "id", &row->id,

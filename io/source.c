@@ -348,10 +348,17 @@ ssize_t fidx_source_read(struct fidx_source *s, void *buf, size_t cap, struct fi
 	return (ssize_t)take;
 }
 
-/* Reads the rest of the decoded stream into whole_own. */
-static int slurp(struct fidx_source *s, struct fidx_err *err)
+/* Whether b[0..n) starts with magic (NULL: anything does). */
+static int starts(const unsigned char *b, size_t n, const char *magic)
 {
-	size_t cap = 1 << 16, n = 0;
+	return !magic || (n >= strlen(magic) && memcmp(b, magic, strlen(magic)) == 0);
+}
+
+/* Reads the rest of the decoded stream into whole_own, once its first
+ * bytes match magic: 0, 1 when they do not, or a negative code. */
+static int slurp(struct fidx_source *s, const char *magic, struct fidx_err *err)
+{
+	size_t cap = 1 << 16, n = 0, want = magic ? strlen(magic) : 0;
 	unsigned char *buf = malloc(cap), *nb;
 	ssize_t got;
 
@@ -371,6 +378,13 @@ static int slurp(struct fidx_source *s, struct fidx_err *err)
 			free(buf);
 			return (int)got;
 		}
+		if (want && (n + (size_t)got >= want || got == 0)) {
+			if (!starts(buf, n + (size_t)got, magic)) {
+				free(buf);
+				return 1;
+			}
+			want = 0;
+		}
 		if (got == 0)
 			break;
 		n += (size_t)got;
@@ -381,18 +395,25 @@ static int slurp(struct fidx_source *s, struct fidx_err *err)
 	return 0;
 }
 
+static int is_compressed(const unsigned char *b, size_t n)
+{
+	return (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) || (n >= 4 && memcmp(b, "\x28\xb5\x2f\xfd", 4) == 0);
+}
+
 /* Sets up random access: in place for a plain regular file whose digest
- * runs beside (a pread never disturbs it), else the whole stream in memory. */
-static int start_ra(struct fidx_source *s, struct fidx_err *err)
+ * runs beside (a pread never disturbs it), else the whole stream in memory.
+ * 0, 1 when the start is not magic, or a negative code. */
+static int start_ra(struct fidx_source *s, const char *magic, struct fidx_err *err)
 {
 	struct stat st;
-	unsigned char m[4];
+	unsigned char m[16];
 	ssize_t got;
 
 	if (s->ra)
 		return 0;
-	if (s->mem && !s->started && !(s->mem_len >= 2 && s->mem[0] == 0x1f && s->mem[1] == 0x8b) &&
-	    !(s->mem_len >= 4 && memcmp(s->mem, "\x28\xb5\x2f\xfd", 4) == 0)) {
+	if (s->mem && !s->started && !is_compressed(s->mem, s->mem_len)) {
+		if (!starts(s->mem, s->mem_len, magic))
+			return 1;
 		s->whole = s->mem;
 		s->whole_n = s->mem_len;
 		s->ra = 2;
@@ -404,20 +425,22 @@ static int start_ra(struct fidx_source *s, struct fidx_err *err)
 		while (got < 0 && errno == EINTR);
 		if (got < 0)
 			return fidx_err_sys(err, FIDX_EIO, errno, "%s: read failed", s->name);
-		if (!(got >= 2 && m[0] == 0x1f && m[1] == 0x8b) &&
-		    !(got == 4 && memcmp(m, "\x28\xb5\x2f\xfd", 4) == 0)) {
+		if (!is_compressed(m, (size_t)got)) {
+			if (!starts(m, (size_t)got, magic))
+				return 1;
 			s->whole_n = (uint64_t)st.st_size;
 			s->ra = 1;
 			return 0;
 		}
 	}
-	return slurp(s, err);
+	return slurp(s, magic, err);
 }
 
-int fidx_source_size(struct fidx_source *s, uint64_t *size, struct fidx_err *err)
+int fidx_source_random(struct fidx_source *s, const char *magic, uint64_t *size,
+                       struct fidx_err *err)
 {
-	int rc = start_ra(s, err);
-	*size = s->whole_n;
+	int rc = start_ra(s, magic, err);
+	*size = rc ? 0 : s->whole_n;
 	return rc;
 }
 
@@ -425,7 +448,7 @@ int fidx_source_pread(struct fidx_source *s, void *buf, size_t n, uint64_t off,
                       struct fidx_err *err)
 {
 	unsigned char *b = buf;
-	int rc = start_ra(s, err);
+	int rc = start_ra(s, NULL, err);
 
 	if (rc)
 		return rc;

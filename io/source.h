@@ -32,12 +32,16 @@ ssize_t fidx_source_read(struct fidx_source *src, void *buf, size_t cap, struct 
 const char *fidx_source_name(const struct fidx_source *src);
 
 /* Random access, for formats read out of order (Parquet keeps its index
- * at its end). fidx_source_size gives the decoded size; fidx_source_pread
- * reads exactly n bytes at off (past the end is FIDX_EINPUT). A plain
+ * at its end). fidx_source_random sets it up and gives the decoded size:
+ * 0, 1 when the contents do not start with magic (a file shorter than it
+ * included; then nothing more is read), or a negative fidx_code. A plain
  * regular file is read in place with pread; anything else (standard input,
- * a pipe, gzip or zstd) is first read whole into memory. Not to be mixed
- * with fidx_source_read; progress then moves with fidx_source_seen. */
-int fidx_source_size(struct fidx_source *src, uint64_t *size, struct fidx_err *err);
+ * a pipe, gzip or zstd) is read whole into memory once its start matches.
+ * fidx_source_pread then reads exactly n bytes at off (past the end is
+ * FIDX_EINPUT). Not to be mixed with fidx_source_read; progress moves with
+ * fidx_source_seen. */
+int fidx_source_random(struct fidx_source *src, const char *magic, uint64_t *size,
+                       struct fidx_err *err);
 int fidx_source_pread(struct fidx_source *src, void *buf, size_t n, uint64_t off,
                       struct fidx_err *err);
 /* Records that the stored bytes up to stored have been consumed. */

@@ -799,7 +799,7 @@ static void test_hub_convert_parquet(void **state)
 	expect_files(t, "other", "train", FILES("other/train/0000.parquet"));
 	expect_files(t, "big", "train", FILES("big/partial-train/0000.parquet"));
 	expect_error(t, NULL, "other", "test", FIDX_EINPUT,
-	             "/other: no data files for split \"test\" (available splits: ", NULL);
+	             "/other: no data files for split \"test\" (available splits: train)", NULL);
 	expect_error(t, NULL, "nosuch", "train", FIDX_EINPUT,
 	             "no config named \"nosuch\" (available configs: big, default, other)", NULL);
 	rm(t, "default/train/0000.parquet");
@@ -809,6 +809,15 @@ static void test_hub_convert_parquet(void **state)
 	             "with --config", NULL);
 	rm(t, "big/partial-train/0000.parquet");
 	expect_files(t, NULL, "train", FILES("other/train/0000.parquet"));
+	/* Only one config, and no such split: split inference decides, as
+	 * datasets would (folders with no split keyword are all "train"). */
+	rm(t, "other/train/0000.parquet");
+	put(t, "emb/shard/0000.parquet", "x");
+	expect_files(t, NULL, "train", FILES("emb/shard/0000.parquet"));
+	expect_error(t, NULL, "emb", "train", FIDX_EINPUT,
+	             "/emb: no data files for split \"train\" (available splits: shard)", NULL);
+	rm(t, "emb/shard/0000.parquet");
+	put(t, "other/train/0000.parquet", "x");
 	/* Another file anywhere: not that layout; split inference decides. */
 	put(t, "other/train/extra.csv", "x");
 	expect_files(t, NULL, "train", FILES("other/train/0000.parquet", "other/train/extra.csv"));

@@ -363,6 +363,74 @@ static void test_columns(void **state)
 	fidx_table_close(t);
 }
 
+/* tests/parquet/hostile: files made by hand (make.py there) to reach one
+ * check each. */
+static int read_hostile(const char *file, const char *id_column, struct fidx_row *first, size_t *rows,
+                        struct fidx_err *err)
+{
+	struct fidx_table_opts o = {id_column, NULL, NULL, FIDX_HEADER_AUTO, 0};
+	struct fidx_table *t;
+	struct fidx_row row;
+	static float vec[8];
+	static char id[32];
+	char path[512];
+	int rc;
+	snprintf(path, sizeof path, "%s/../hostile/%s", FIDX_PARQUET_FIXTURES, file);
+	*rows = 0;
+	memset(err, 0, sizeof *err);
+	if ((rc = fidx_table_open(&t, path, &o, err)) != 0)
+		return rc;
+	while ((rc = fidx_table_next(t, &row, err)) == 1) {
+		if (!(*rows)++) {
+			*first = row;
+			memcpy(vec, row.vec, (row.dim < 8 ? row.dim : 8) * sizeof *vec);
+			first->vec = vec;
+			if (row.id)
+				first->id = strncpy(id, row.id, sizeof id - 1);
+		}
+	}
+	fidx_table_close(t);
+	return rc;
+}
+
+static void expect_hostile(const char *file, const char *want)
+{
+	struct fidx_row row;
+	struct fidx_err err;
+	size_t rows;
+	int rc = read_hostile(file, NULL, &row, &rows, &err);
+	if (rc != FIDX_EINPUT || !strstr(err.msg, want))
+		fail_msg("%s: wanted \"%s\", got %d: %s", file, want, rc, err.msg);
+}
+
+static void test_hostile(void **state)
+{
+	struct fidx_row row;
+	struct fidx_err err;
+	size_t rows;
+	(void)state;
+	/* Refused from its header, not after decoding 2^62 lengths. */
+	expect_hostile("delta-count.parquet", "column \"text\", row group 1, page at byte 25: damaged "
+	               "DELTA_LENGTH_BYTE_ARRAY lengths");
+	/* Stopped at 2^20 values, not grown to 2^26. */
+	expect_hostile("long-list.parquet", "row 1 (row group 1, row 1): the embedding has more than 1048576 values");
+	expect_hostile("field-id.parquet", "damaged Parquet footer (a field has the wrong type or is too deep)");
+	/* Refused before 64 MiB is decompressed for it. */
+	expect_hostile("zstd-bomb.parquet", "column \"c0\", row group 1, page at byte 4: 67108864 bytes for 1 "
+	               "values of 4 bytes");
+	/* Read as they are. */
+	assert_int_equal(read_hostile("converted.parquet", NULL, &row, &rows, &err), 0);
+	assert_int_equal(rows, 3);
+	assert_true(row.vec[0] == 1.0f);
+	assert_int_equal(read_hostile("v2-null-page.parquet", NULL, &row, &rows, &err), 0);
+	assert_int_equal(rows, 1);
+	assert_int_equal(row.text_len, 0);
+	assert_int_equal(read_hostile("uint32.parquet", "id", &row, &rows, &err), 0);
+	assert_int_equal(rows, 1);
+	assert_string_equal(row.id, "3000000000");
+	assert_true(row.vec[0] == 7.0f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +438,7 @@ int main(void)
 		cmocka_unit_test(test_columns),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

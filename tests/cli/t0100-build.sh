@@ -103,7 +103,7 @@ test_expect_success 'missing files are I/O errors; unsupported formats are named
 	test_grep "data.arrow: Arrow files are not supported" err &&
 	: >empty.parquet &&
 	test_expect_code 3 fidx build -o x.fidx empty.parquet 2>err &&
-	test_grep "empty.parquet: not a Parquet file \(0 bytes\)" err
+	test_grep "empty.parquet: not a Parquet file \(it does not start with PAR1\)" err
 '
 
 test_expect_success 'a failed build leaves the previous index byte-identical and no temporary file' '
@@ -173,9 +173,9 @@ test_expect_success '--list-inputs: what a build would refuse is refused, nothin
 	test_grep "missing.csv: No such file or directory" err && test_cmp /dev/null out &&
 	test_expect_code 3 fidx build --list-inputs --split nope hub 2>err &&
 	test_grep "no data files for split \"nope\"" err &&
-	mkdir -p pq/data && : >pq/data/train.parquet &&
-	test_expect_code 3 fidx build --list-inputs pq 2>err &&
-	test_grep "train.parquet: Parquet files are not supported" err &&
+	mkdir -p arrow/data && : >arrow/data/train.arrow &&
+	test_expect_code 3 fidx build --list-inputs arrow 2>err &&
+	test_grep "train.arrow: Arrow files are not supported" err &&
 	test_expect_code 3 fidx build --list-inputs - 2>err &&
 	test_grep "standard input is not a file to list" err &&
 	rows 1 8 15 >"$(printf "two\nlines.csv")" &&

@@ -4,7 +4,7 @@
 // byte choosing the column options (1: --embedding-column embedding, 0: the
 // reader chooses) followed by the file. Also a few of the fixtures from the
 // other writers (dictionaries, BYTE_STREAM_SPLIT, data page v2, DELTA
-// strings, two-level lists).
+// strings, two-level lists), and the hand-made files of ../hostile.
 //   cd tests/parquet/gen && npm ci && node make-fuzz-seeds.mjs
 import { DuckDBInstance } from '@duckdb/node-api';
 import fs from 'fs';
@@ -31,4 +31,10 @@ for (const name of ['pqwasm-list3-float-snappy-pv1-low-intid', 'pqwasm-list3-dou
                     'pqwasm-list3-float-snappy-pv2-low-null-idtext']) {
   const b = fs.readFileSync(`${fixtures}${name}.parquet`);
   fs.writeFileSync(`${out}${name}`, Buffer.concat([Buffer.from([1]), b]));
+}
+// And the hand-made files of ../hostile (make.py), the reader chooses.
+const hostile = new URL('../hostile/', import.meta.url).pathname;
+for (const name of fs.readdirSync(hostile).filter((f) => f.endsWith('.parquet'))) {
+  const b = fs.readFileSync(`${hostile}${name}`);
+  fs.writeFileSync(`${out}hostile-${name.replace('.parquet', '')}`, Buffer.concat([Buffer.from([0]), b]));
 }
