@@ -823,6 +823,47 @@ static const unsigned char *dbp_end(const unsigned char *p, const unsigned char 
 	return p;
 }
 
+/* Takes n values of r that must all be v: 0, or -1 when one is not or the
+ * data ends (r is then left part way). Runs of 1s packed one bit each (the
+ * repetition levels of a list) go a byte at a time. */
+static int rle_take_all(struct rle *r, uint32_t v, uint64_t n)
+{
+	uint32_t x;
+	while (n) {
+		uint64_t k, i;
+		if (r->left == 0 && rle_fill(r))
+			return -1;
+		k = n < r->left ? n : r->left;
+		if (!r->packed) {
+			if (r->val != v)
+				return -1;
+		} else if (r->bw == 1 && v == 1) {
+			for (i = 0; i < k;) {
+				uint64_t bi = r->bi + i;
+				if ((bi & 7) == 0 && k - i >= 8) {
+					if (r->bp[bi >> 3] != 0xff)
+						return -1;
+					i += 8;
+				} else {
+					if (!((r->bp[bi >> 3] >> (bi & 7)) & 1))
+						return -1;
+					i++;
+				}
+			}
+			r->bi += k;
+		} else {
+			for (i = 0; i < k; i++)
+				if (rle_next(r, &x) || x != v)
+					return -1;
+			n -= k;
+			continue;
+		}
+		r->left -= k;
+		n -= k;
+	}
+	return 0;
+}
+
 static int bit_width(int max)
 {
 	int w = 0;
@@ -1770,6 +1811,50 @@ static int wide_row(struct fidx_parquet *p, struct fidx_err *err)
 	return 0;
 }
 
+/* A row of a list column the quick way, when it is plain: PLAIN floats,
+ * the row and the next one's start inside the page, levels saying dim
+ * values and no nulls, every value finite. The row's first value may
+ * already have been read ahead (c->la). Returns 1 when it took the row, 0
+ * when the general reader must (nothing is consumed then). */
+static int quick_list_row(struct fidx_parquet *p, struct cur *c)
+{
+	const struct leaf *lf = c->lf;
+	struct rle rep = c->rep, def = c->def, peek;
+	uint32_t x;
+	size_t i, dim = p->dim, ahead = (size_t)c->have_la, need = dim - ahead;
+
+	if (!p->started || c->enc != E_PLAIN || lf->type != T_FLOAT || lf->max_rep != 1 ||
+	    c->page_left <= (int64_t)need || (uint64_t)(c->ve - c->vp) / 4 < need ||
+	    (ahead && (c->la.rep != 0 || c->la.def != (uint32_t)lf->max_def)))
+		return 0;
+	if ((!ahead && (rle_next(&rep, &x) || x != 0)) || rle_take_all(&rep, 1, dim - 1) ||
+	    (lf->max_def && rle_take_all(&def, (uint32_t)lf->max_def, need)))
+		return 0;
+	peek = rep;
+	if (rle_next(&peek, &x) || x != 0) /* the next row starts right after */
+		return 0;
+	if (ahead)
+		p->vec[0] = (float)number(c, &c->la);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(p->vec + ahead, c->vp, need * sizeof *p->vec);
+#else
+	for (i = 0; i < need; i++) {
+		uint32_t u = le32(c->vp + 4 * i);
+		memcpy(&p->vec[ahead + i], &u, sizeof u);
+	}
+#endif
+	for (i = 0; i < dim; i++)
+		if (!isfinite(p->vec[i]))
+			return 0;
+	c->rep = rep;
+	c->def = def;
+	c->have_la = 0;
+	c->vp += need * 4;
+	c->page_left -= (int64_t)need;
+	c->chunk_left -= (int64_t)need;
+	return 1;
+}
+
 /* The embedding of a list column: values until the next row starts. */
 static int read_list(struct fidx_parquet *p, struct fidx_err *err)
 {
@@ -1779,6 +1864,8 @@ static int read_list(struct fidx_parquet *p, struct fidx_err *err)
 	size_t n = 0;
 	int rc;
 
+	if (quick_list_row(p, c))
+		return 0;
 	if ((rc = must(p, c, &v, err)) != 0)
 		return rc;
 	if (v.rep != 0)
