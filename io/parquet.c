@@ -962,18 +962,24 @@ struct cur {
 	int have_la;
 };
 
+/* An input error: fmt's message, to be prefixed with where. */
+#define INPUT_ERR(err, fmt)                                                  \
+	do {                                                                 \
+		va_list ap_;                                                 \
+		va_start(ap_, fmt);                                          \
+		(err)->code = FIDX_EINPUT;                                   \
+		vsnprintf((err)->msg, sizeof (err)->msg, fmt, ap_);          \
+		va_end(ap_);                                                 \
+	} while (0)
+
 static int page_err(const struct cur *c, struct fidx_err *err, const char *fmt, ...)
 	FIDX_PRINTF(3, 4);
 
 static int page_err(const struct cur *c, struct fidx_err *err, const char *fmt, ...)
 {
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	return fidx_err_set(err, FIDX_EINPUT, "%s: column \"%s\", row group %zu, page at byte %llu: %s",
-	                    c->p->name, c->lf->name, c->p->rg + 1, (unsigned long long)c->page_at, msg);
+	INPUT_ERR(err, fmt);
+	return fidx_err_prefix(err, "%s: column \"%s\", row group %zu, page at byte %llu", c->p->name,
+	                       c->lf->name, c->p->rg + 1, (unsigned long long)c->page_at);
 }
 
 /* Frees a buffer whose contents are no longer needed: pages of a wide
@@ -1727,13 +1733,9 @@ static int row_err(const struct fidx_parquet *p, struct fidx_err *err, const cha
 
 static int row_err(const struct fidx_parquet *p, struct fidx_err *err, const char *fmt, ...)
 {
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	return fidx_err_set(err, FIDX_EINPUT, "%s: row %llu (row group %zu, row %lld): %s", p->name,
-	                    (unsigned long long)p->row, p->rg + 1, (long long)p->rg_row, msg);
+	INPUT_ERR(err, fmt);
+	return fidx_err_prefix(err, "%s: row %llu (row group %zu, row %lld)", p->name,
+	                       (unsigned long long)p->row, p->rg + 1, (long long)p->rg_row);
 }
 
 /* A value that must be there, for the row being read. */
