@@ -1490,6 +1490,14 @@ static int find_field(const struct fidx_parquet *p, const char *name, int *n)
 	return first;
 }
 
+/* Whether leaf i is its top-level field's only leaf (a field's leaves are
+ * consecutive). */
+static int alone(const struct fidx_parquet *p, size_t i)
+{
+	int top = p->leaves[i].top;
+	return (i == 0 || p->leaves[i - 1].top != top) && (i + 1 == p->nleaves || p->leaves[i + 1].top != top);
+}
+
 static void list_fields(const struct fidx_parquet *p, char *buf, size_t cap)
 {
 	size_t i, used = 0;
@@ -1540,8 +1548,8 @@ static int is_id(const struct leaf *l)
 static int select_columns(struct fidx_parquet *p, const char *emb, const char *id,
                           const char *text, struct fidx_err *err)
 {
-	size_t i, nlists = 0;
-	int rc, n, first = -1;
+	size_t i;
+	int rc, n, list = -1;
 	char names[256];
 
 	if ((rc = pick(p, id ? id : "id", "--id-column", !id, is_id, "a string or integer column",
@@ -1553,7 +1561,7 @@ static int select_columns(struct fidx_parquet *p, const char *emb, const char *i
 		return fidx_err_set(err, FIDX_EINPUT, "%s: the id and text columns are the same column", p->name);
 	if (!(p->emb = malloc(p->nleaves * sizeof *p->emb)))
 		return fidx_err_nomem(err);
-	if (emb) {
+	if (emb) { /* named: it must be a list of numbers */
 		const struct leaf *l;
 		int k = find_field(p, emb, &n);
 		if (k < 0) {
@@ -1570,25 +1578,20 @@ static int select_columns(struct fidx_parquet *p, const char *emb, const char *i
 			                    n == 1 && !l->max_rep && is_numeric(l)
 			                        ? " (without --embedding-column, every numeric column is a dimension)"
 			                        : "");
-		p->emb[0] = k;
-		p->nemb = 1;
-		p->list = 1;
-		return 0;
-	}
-	for (i = 0; i < p->nleaves; i++) {
-		const struct leaf *l = &p->leaves[i];
-		if ((int)i == p->id || (int)i == p->text)
-			continue;
-		if (l->max_rep == 1 && is_numeric(l) && find_field(p, l->name, &n) == (int)i && n == 1) {
-			if (nlists++ == 0)
-				first = (int)i;
+		list = k;
+	} else { /* else the only list of numbers, if there is one */
+		for (i = 0; i < p->nleaves; i++) {
+			const struct leaf *l = &p->leaves[i];
+			if ((int)i != p->id && (int)i != p->text && l->max_rep == 1 && is_numeric(l) && alone(p, i)) {
+				if (list >= 0)
+					return fidx_err_set(err, FIDX_EINPUT, "%s: several columns hold lists of numbers: "
+					                    "choose the embedding with --embedding-column", p->name);
+				list = (int)i;
+			}
 		}
 	}
-	if (nlists > 1)
-		return fidx_err_set(err, FIDX_EINPUT, "%s: several columns hold lists of numbers: "
-		                    "choose the embedding with --embedding-column", p->name);
-	if (nlists == 1) {
-		p->emb[0] = first;
+	if (list >= 0) {
+		p->emb[0] = list;
 		p->nemb = 1;
 		p->list = 1;
 		return 0;
@@ -1597,12 +1600,11 @@ static int select_columns(struct fidx_parquet *p, const char *emb, const char *i
 		const struct leaf *l = &p->leaves[i];
 		if ((int)i == p->id || (int)i == p->text)
 			continue;
-		int at = find_field(p, l->name, &n);
-		if (l->max_rep || !is_numeric(l) || at != (int)i || n != 1)
+		if (l->max_rep || !is_numeric(l) || !alone(p, i))
 			return fidx_err_set(err, FIDX_EINPUT, "%s: column \"%s\" (%s) is not a number: name the "
 			                    "embedding with --embedding-column, or this column with --id-column "
 			                    "or --text-column", p->name, l->name,
-			                    l->max_rep ? "a list" : n != 1 ? "a group" : type_name(l->type));
+			                    l->max_rep ? "a list" : !alone(p, i) ? "a group" : type_name(l->type));
 		p->emb[p->nemb++] = (int)i;
 	}
 	if (!p->nemb)
