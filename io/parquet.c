@@ -721,7 +721,6 @@ struct dbp {
 	uint64_t mi, in_mini;        /* the miniblock, and values taken from it */
 	const unsigned char *mp;     /* its bits */
 	unsigned bw;
-	const unsigned char *end;    /* where the values read so far end */
 };
 
 static int dbp_init(struct dbp *d, const unsigned char *p, const unsigned char *e)
@@ -736,7 +735,7 @@ static int dbp_init(struct dbp *d, const unsigned char *p, const unsigned char *
 	    d->nmini == 0 || d->per_block % d->nmini || (d->per_block / d->nmini) % 32)
 		return -1;
 	d->per_mini = d->per_block / d->nmini;
-	d->p = d->end = t.p;
+	d->p = t.p;
 	d->e = e;
 	d->first = d->left > 0;
 	d->in_mini = d->per_mini;
@@ -778,7 +777,7 @@ static int dbp_next(struct dbp *d, uint64_t *v)
 		need = d->left + 1 < d->per_mini ? d->left + 1 : d->per_mini;
 		if ((need * d->bw + 7) / 8 > (uint64_t)(d->e - d->mp))
 			return -1;
-		d->p = d->end = d->mp + d->per_mini * d->bw / 8 > d->e ? d->e : d->mp + d->per_mini * d->bw / 8;
+		d->p = d->mp + d->per_mini * d->bw / 8 > d->e ? d->e : d->mp + d->per_mini * d->bw / 8;
 	}
 	off = d->in_mini++ * d->bw;
 	while (got < d->bw) {
