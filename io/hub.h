@@ -19,7 +19,13 @@
  *     the requested split's patterns are resolved; one that matches
  *     nothing is an error.
  *
- * Without YAML configs, the split's files are inferred from the names of
+ * Without YAML configs, a folder whose data files all follow the layout of
+ * the Hub's refs/convert/parquet branch, CONFIG/SPLIT/NNNN.parquet, has its
+ * first-level folders as configs (config, else "default", else the only
+ * one) and SPLIT (or "partial-" SPLIT) as the split's folder; when config
+ * is NULL and that config has no such split, inference below decides.
+ *
+ * Otherwise the split's files are inferred from the names of
  * all the files under the folder, in this order, the first group with any
  * match deciding:
  *   1. data/{split}-NNNNN-of-NNNNN*.* (five digits each, any split name
