@@ -105,7 +105,7 @@ enum cmd_opt {
 int cmd_common_option(int c, const char *usage, char **argv);
 
 /* The options build and merge share: --level, --no-wait, --wait, --keep
- * (into io/outfile.h's flags and a compression level) and --log-format. */
+ * (into io/core/outfile.h's flags and a compression level) and --log-format. */
 #define CMD_OUT_OPTIONS                                            \
 	{"log-format", required_argument, NULL, CMD_OPT_LOG_FORMAT}, \
 	{"level", required_argument, NULL, CMD_OPT_LEVEL},          \
@@ -170,7 +170,7 @@ void cmd_embed_hooks(struct fidx_embedder_spec *spec);
 /* Whether progress is shown: --progress, or by default when stderr is a
  * terminal (not with -q, --no-progress or --log-format json). */
 int cmd_progress_on(void);
-/* A progress display of rows (io/progress.h), or {NULL} when it is off. */
+/* A progress display of rows (io/core/progress.h), or {NULL} when it is off. */
 struct fidx_progress cmd_rows_progress(void);
 /* Ends a progress line, if one is shown. */
 void cmd_progress_done(void);

@@ -21,7 +21,7 @@ struct fidx_builder_opts {
 	const char *api_url;  /* for the API embedder, else NULL */
 	const char *api_format;
 	int level;            /* compression level, 1..12 */
-	unsigned flags;       /* io/outfile.h's FIDX_OUT_NOWAIT */
+	unsigned flags;       /* io/core/outfile.h's FIDX_OUT_NOWAIT */
 };
 
 struct fidx_builder;

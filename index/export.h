@@ -8,12 +8,12 @@
 
 struct fidx_export_opts {
 	const char *index;
-	/* Each output that is not NULL is written (atomically, io/outfile.h): */
+	/* Each output that is not NULL is written (atomically, io/core/outfile.h): */
 	const char *faiss; /* a FAISS IndexFlatIP (faiss.read_index loads it) */
 	const char *npy;   /* numpy .npy, float32 (count, dim), C order */
 	const char *csv;   /* DataFrame(vectors).to_csv(index=False): header 0..dim-1 */
 	const char *jsonl; /* one {"id": ..., "text": ...} per row, in row order */
-	unsigned flags;    /* io/outfile.h's flags */
+	unsigned flags;    /* io/core/outfile.h's flags */
 };
 
 struct fidx_export_stats {

@@ -9,7 +9,7 @@
  * and decoded on all threads (OpenMP).
  *
  * Writing goes to a temporary file next to the target, published by an
- * atomic rename after the file has been re-read and verified (io/outfile.h).
+ * atomic rename after the file has been re-read and verified (io/core/outfile.h).
  * The level is libdeflate's, 1 (fastest) to 12 (smallest).
  * Reading trusts nothing: every size in the header and table of contents
  * is checked against the file size before anything is allocated, and every
@@ -49,7 +49,7 @@ struct fidx_file_writer;
 
 /* Starts a new file that will replace path on commit. level (1..12) is the
  * vectors' compression level; ids, texts and metadata use at least 6.
- * flags are io/outfile.h's (FIDX_OUT_NOWAIT). */
+ * flags are io/core/outfile.h's (FIDX_OUT_NOWAIT). */
 int fidx_fw_open(struct fidx_file_writer **w, const char *path, uint32_t dim, int level,
                  unsigned flags, struct fidx_err *err);
 /* Appends n rows of dim floats. */

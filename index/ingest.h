@@ -27,7 +27,7 @@ struct fidx_ingest_opts {
 	const char *save_embeddings; /* texts mode: also write the vectors here, as
 	                              DataFrame(embeddings).to_csv(index=False) does */
 	int level;                 /* compression level */
-	unsigned flags;            /* io/outfile.h: FIDX_OUT_NOWAIT, _WAIT(s), _KEEP(n) */
+	unsigned flags;            /* io/core/outfile.h: FIDX_OUT_NOWAIT, _WAIT(s), _KEEP(n) */
 	/* Skip the build when out exists and would come out the same: built
 	 * with the same options (a digest of them is recorded in the index)
 	 * from the same files, each unchanged by size and modification time

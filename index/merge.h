@@ -24,7 +24,7 @@ struct fidx_merge_opts {
 	size_t ninputs;
 	int dedupe;
 	int level;
-	unsigned flags; /* io/outfile.h: FIDX_OUT_NOWAIT, _WAIT(s), _KEEP(n) */
+	unsigned flags; /* io/core/outfile.h: FIDX_OUT_NOWAIT, _WAIT(s), _KEEP(n) */
 	struct fidx_progress progress; /* rows copied, of all the inputs' */
 };
 

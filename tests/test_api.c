@@ -1,4 +1,4 @@
-/* io/api.c: the parts of the embedding APIs that need no network: URLs,
+/* io/embedders/api.c: the parts of the embedding APIs that need no network: URLs,
  * protocols, request bodies, response parsing, error bodies, tokens. */
 #include <stdarg.h>
 #include <stddef.h>

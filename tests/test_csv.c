@@ -1,4 +1,4 @@
-/* io/csv.c: the record reader, on the edge cases of the CSV checklist. */
+/* io/readers/csv.c: the record reader, on the edge cases of the CSV checklist. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

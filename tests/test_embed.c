@@ -1,4 +1,4 @@
-/* io/embed_hash.c: the offline embedder is deterministic, normalized, and
+/* io/embedders/embed_hash.c: the offline embedder is deterministic, normalized, and
  * lexical. */
 #include <stdarg.h>
 #include <stddef.h>

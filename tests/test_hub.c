@@ -1,4 +1,4 @@
-/* Tests for io/yaml.c (the YAML-subset parser) and io/hub.c (resolving a
+/* Tests for io/hub/yaml.c (the YAML-subset parser) and io/hub/hub.c (resolving a
  * Hub-style dataset folder into its data files). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* io/number.c: exact float parsing and shortest formatting. */
+/* io/core/number.c: exact float parsing and shortest formatting. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

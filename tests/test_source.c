@@ -1,4 +1,4 @@
-/* io/source.c and io/sha256.c: plain and gzip input, digests. */
+/* io/core/source.c and io/core/sha256.c: plain and gzip input, digests. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* io/table.c: rows of embeddings from CSV/TSV, with their error messages. */
+/* io/readers/table.c: rows of embeddings from CSV/TSV, with their error messages. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

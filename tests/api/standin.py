@@ -23,7 +23,7 @@ Python 3 standard library only. It serves, on 127.0.0.1:
                       "reset_stats": true, "seed": N}
 
 Vectors come from a bit-exact port of fidx's offline embedder "hash"
-(io/embed_hash.c, model fidx-hash-v1), whatever model is asked for, so a test
+(io/embedders/embed_hash.c, model fidx-hash-v1), whatever model is asked for, so a test
 can compare what a client stored with `fidx build --texts --save-embeddings`.
 Known models: sentence-transformers/all-MiniLM-L6-v2 and fidx/hash (and those
 given with --model); others are 404. A text with no words (empty, or only
@@ -66,7 +66,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # ---------------------------------------------------------------------------
-# The offline embedder, ported from io/embed_hash.c (fidx-hash-v1).
+# The offline embedder, ported from io/embedders/embed_hash.c (fidx-hash-v1).
 # Same features, same hashes, same order of double arithmetic: the float32
 # results are bit-identical to the C code's.
 

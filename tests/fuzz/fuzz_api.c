@@ -1,5 +1,5 @@
-/* libFuzzer target for the embedding APIs' response parsers (io/api.h):
- *   clang -fsanitize=fuzzer,address,undefined -Iio io/api.c io/error.c \
+/* libFuzzer target for the embedding APIs' response parsers (io/embedders/api.h):
+ *   clang -fsanitize=fuzzer,address,undefined -Iio/core -Iio/embedders io/embedders/api.c io/core/error.c \
  *         tests/fuzz/fuzz_api.c -lcjson -lm -o fuzz_api
  *   ./fuzz_api -max_total_time=60 NEW_CORPUS_DIR tests/fuzz/corpus/api
  * The first byte picks the protocol, the expected count of vectors and

@@ -1,6 +1,6 @@
-/* libFuzzer target for the CSV reader (io/csv.c) and the table reader on
- * top of it (io/table.c, with its fast path for plain numeric rows), over
- * an in-memory source (io/source.c: plain or gzip).
+/* libFuzzer target for the CSV reader (io/readers/csv.c) and the table reader on
+ * top of it (io/readers/table.c, with its fast path for plain numeric rows), over
+ * an in-memory source (io/core/source.c: plain or gzip).
  *
  * Input layout: byte 0 picks the delimiter (odd: tab, even: comma; so a
  * seed can start with a literal ',' or '\t'), byte 1 picks the column
@@ -38,7 +38,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define SOURCE_CHUNK (256u << 10) /* io/source.c: RAW_CAP */
+#define SOURCE_CHUNK (256u << 10) /* io/core/source.c: RAW_CAP */
 
 static void check_error(int rc, const struct fidx_err *err)
 {
@@ -252,7 +252,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* Small inputs arrive in one read. With bit 6 of byte 1, pass 1 runs
 	 * again with a long quoted record in front, so that the first read
-	 * (io/source.c hands memory out SOURCE_CHUNK bytes at a time) ends
+	 * (io/core/source.c hands memory out SOURCE_CHUNK bytes at a time) ends
 	 * 1 + (byte 0 >> 1) bytes into the file: its records then straddle two
 	 * reads. (Blank lines would keep the table's view of the file, but cost
 	 * a hundred times more.) */

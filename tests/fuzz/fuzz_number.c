@@ -1,4 +1,4 @@
-/* libFuzzer target for io/number.c: the exact float parser and its 16-byte
+/* libFuzzer target for io/core/number.c: the exact float parser and its 16-byte
  * fast path. The input is one field's bytes. Invariants:
  *   - whatever fidx_parse_float / fidx_parse_float_prefix accept is exactly
  *     what strtof (C locale) gives for the same bytes, bit for bit, and

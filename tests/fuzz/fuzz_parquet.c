@@ -1,5 +1,5 @@
-/* libFuzzer target for the Parquet reader (io/parquet.c), through
- * io/table.h over an in-memory source named "fuzz.parquet".
+/* libFuzzer target for the Parquet reader (io/readers/parquet.c), through
+ * io/readers/table.h over an in-memory source named "fuzz.parquet".
  *
  * Input layout: byte 0 picks the column options by its low two bits (0 none:
  * the reader chooses; 1 --embedding-column embedding; 2 --id-column id and

@@ -1,6 +1,6 @@
-/* libFuzzer target for the row readers beside CSV, through io/table.h over
+/* libFuzzer target for the row readers beside CSV, through io/readers/table.h over
  * an in-memory source (plain, gzip or zstd): numpy .npy, JSON Lines and
- * FAISS flat index files (io/npy.c, io/jsonl.c).
+ * FAISS flat index files (io/readers/npy.c, io/readers/jsonl.c).
  *
  * Input layout: byte 0 picks the format by its low two bits (0 .npy,
  * 1 .jsonl, 2 .faiss, 3 .jsonl with id/text/embedding column names); the

@@ -1,5 +1,5 @@
 /* libFuzzer target for the YAML-subset parser:
- *   clang -fsanitize=fuzzer,address,undefined -Iio io/error.c io/yaml.c \
+ *   clang -fsanitize=fuzzer,address,undefined -Iio/core -Iio/hub io/core/error.c io/hub/yaml.c \
  *         tests/fuzz/fuzz_yaml.c -lcjson -o fuzz_yaml
  *   ./fuzz_yaml -max_total_time=60 NEW_CORPUS_DIR tests/fuzz/corpus/yaml
  * Any input must give either a tree or a clean input error. */

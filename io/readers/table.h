@@ -4,7 +4,7 @@
  * with an id column, a text column and the embedding either as the
  * remaining columns or as one column holding a list "[0.1, -0.2, ...]".
  *
- * Every value is parsed exactly (io/number.h). Errors name the file, the
+ * Every value is parsed exactly (io/core/number.h). Errors name the file, the
  * line and the field: "emb.csv:14:3: expected a number, found \"abc\"".
  * The reader does not normalize: it returns the numbers as written.
  */
@@ -24,7 +24,7 @@ struct fidx_table_opts {
 	const char *text_column;      /* header name, or NULL */
 	const char *embedding_column; /* header name of a list column, or NULL */
 	int header;                   /* enum fidx_header_mode */
-	char delim;                   /* 0: by file name (io/path.h) */
+	char delim;                   /* 0: by file name (io/core/path.h) */
 };
 
 struct fidx_row {

@@ -1,7 +1,7 @@
 /* Embedding APIs over HTTP: the Hugging Face Inference API
  * (feature-extraction), text-embeddings-inference (/embed) and
  * OpenAI-compatible /v1/embeddings. The pieces that do not need a network,
- * exposed for tests and fuzzing; io/embed.h's "api" embedder puts them
+ * exposed for tests and fuzzing; io/embedders/embed.h's "api" embedder puts them
  * together with libcurl. */
 #ifndef FIDX_IO_API_H
 #define FIDX_IO_API_H

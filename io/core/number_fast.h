@@ -1,6 +1,6 @@
-/* The quick paths of io/number.c, shared with io/table.c's row parser so
+/* The quick paths of io/core/number.c, shared with io/readers/table.c's row parser so
  * that they inline into its loop. Private to io/: callers outside use
- * io/number.h. Everything here returns 0 when unsure; the caller then
+ * io/core/number.h. Everything here returns 0 when unsure; the caller then
  * takes the exact general path of fidx_parse_float_prefix. */
 #ifndef FIDX_IO_NUMBER_FAST_H
 #define FIDX_IO_NUMBER_FAST_H

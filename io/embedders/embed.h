@@ -9,10 +9,10 @@
  *           hashing of words and character n-grams. Deterministic, needs
  *           no network and no model weights. It is NOT a neural model: it
  *           matches shared words and word pieces, not meaning.
- *   "api"   a sentence model behind an HTTP API (io/api.h, io/embed_api.c):
+ *   "api"   a sentence model behind an HTTP API (io/embedders/api.h, io/embedders/embed_api.c):
  *           the Hugging Face Inference API, text-embeddings-inference or an
  *           OpenAI-compatible server, with batching, concurrent requests,
- *           retries and an on-disk cache (io/vcache.h).
+ *           retries and an on-disk cache (io/embedders/vcache.h).
  */
 #ifndef FIDX_IO_EMBED_H
 #define FIDX_IO_EMBED_H
@@ -46,7 +46,7 @@ struct fidx_embedder_spec {
 	/* "api" only */
 	const char *url;        /* NULL: the Hugging Face router URL for the model */
 	const char *format;     /* "hf", "tei", "openai"; NULL: from the URL */
-	const char *token_file; /* NULL: the usual places (io/api.h) */
+	const char *token_file; /* NULL: the usual places (io/embedders/api.h) */
 	size_t batch;           /* texts per request; 0: 32 */
 	size_t concurrency;     /* requests in flight; 0: 4 */
 	int retries;            /* retries per batch; 0: 5, -1: none */

@@ -1,4 +1,4 @@
-/* The HTTP client behind io/embed.h's "api" embedder (io/embed_api.c). */
+/* The HTTP client behind io/embedders/embed.h's "api" embedder (io/embedders/embed_api.c). */
 #ifndef FIDX_IO_EMBED_API_H
 #define FIDX_IO_EMBED_API_H
 

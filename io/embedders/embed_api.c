@@ -1,5 +1,5 @@
 /* The "api" embedder: texts to vectors through an HTTP embedding API
- * (io/api.h), with libcurl's multi interface.
+ * (io/embedders/api.h), with libcurl's multi interface.
  *
  * Texts go in batches of `batch`, with up to `concurrency` requests in
  * flight; vectors land in input order whatever order answers come in.
