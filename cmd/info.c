@@ -58,8 +58,7 @@ static int show(const char *path, struct fidx_err *err)
 {
 	struct fidx_file *f = NULL;
 	struct fidx_meta m;
-	char *json = NULL;
-	size_t n, i;
+	size_t i;
 	uint64_t raw = 0;
 	long long lo = 0, hi = 0;
 	int rc, type;
@@ -67,8 +66,7 @@ static int show(const char *path, struct fidx_err *err)
 	memset(&m, 0, sizeof m);
 	if ((rc = fidx_file_open(&f, path, err)) != 0)
 		return rc;
-	if ((rc = fidx_file_read_section(f, FIDX_SEC_META, 16u << 20, &json, &n, err)) != 0 ||
-	    (rc = fidx_meta_parse(path, json, n, &m, err)) != 0)
+	if ((rc = fidx_meta_read(f, &m, err)) != 0)
 		goto out;
 	rc = fidx_file_verify(f, err);
 	if (rc == 0 && m.id_kind == FIDX_IDS_INT && m.count)
@@ -116,7 +114,6 @@ static int show(const char *path, struct fidx_err *err)
 	       raw ? (double)fidx_file_size(f) / (double)raw : 1.0, (unsigned long long)raw);
 	printf("  checksums:   all %s\n", "good");
 out:
-	free(json);
 	fidx_meta_free(&m);
 	fidx_file_close(f);
 	return rc;

@@ -70,23 +70,17 @@ static int write_npy(FILE *f, const struct fidx_index *ix)
 	return 0;
 }
 
-static int write_csv(FILE *f, const struct fidx_index *ix)
+static int write_csv(FILE *f, const struct fidx_index *ix, struct fidx_err *err)
 {
 	uint64_t n = fidx_index_count(ix), r;
-	uint32_t d = fidx_index_dim(ix), j;
-	char num[24];
-	for (j = 0; j < d; j++)
-		fprintf(f, j ? ",%u" : "%u", j);
-	putc('\n', f);
-	for (r = 0; r < n; r++) {
-		const float *v = fidx_index_vector(ix, r);
-		for (j = 0; j < d; j++) {
-			if (j)
-				putc(',', f);
-			fwrite(num, 1, (size_t)fidx_format_float(v[j], num), f);
-		}
-		putc('\n', f);
-	}
+	uint32_t d = fidx_index_dim(ix);
+	char *line = malloc(FIDX_CSV_LINE_MAX((size_t)d));
+	if (!line)
+		return fidx_err_nomem(err);
+	fwrite(line, 1, fidx_format_csv_line(NULL, d, line), f);
+	for (r = 0; r < n; r++)
+		fwrite(line, 1, fidx_format_csv_line(fidx_index_vector(ix, r), d, line), f);
+	free(line);
 	return 0;
 }
 
@@ -173,7 +167,7 @@ int fidx_export(const struct fidx_export_opts *o, struct fidx_export_stats *st, 
 		switch (i) {
 		case FAISS: rc = write_faiss(f, ix, path[i], err); break;
 		case NPY: rc = write_npy(f, ix); break;
-		case CSV: rc = write_csv(f, ix); break;
+		case CSV: rc = write_csv(f, ix, err); break;
 		default: rc = write_jsonl(f, ix); break;
 		}
 		if (rc)

@@ -173,8 +173,6 @@ int fidx_index_load(struct fidx_index **out, const char *path, struct fidx_err *
 {
 	struct fidx_index *ix;
 	struct fidx_file *f = NULL;
-	char *json = NULL;
-	size_t jlen;
 	uint64_t n, i;
 	int rc;
 
@@ -187,15 +185,8 @@ int fidx_index_load(struct fidx_index **out, const char *path, struct fidx_err *
 	if ((rc = fidx_file_open(&f, path, err)) != 0)
 		goto fail;
 	n = fidx_file_count(f);
-	if ((rc = fidx_file_read_section(f, FIDX_SEC_META, 16u << 20, &json, &jlen, err)) != 0 ||
-	    (rc = fidx_meta_parse(path, json, jlen, &ix->meta, err)) != 0)
+	if ((rc = fidx_meta_read(f, &ix->meta, err)) != 0)
 		goto fail;
-	if (ix->meta.dim != fidx_file_dim(f) || ix->meta.count != n ||
-	    (ix->meta.id_kind != FIDX_IDS_IMPLICIT) != (fidx_file_section(f, FIDX_SEC_IDS) != NULL) ||
-	    ix->meta.has_texts != (fidx_file_section(f, FIDX_SEC_TEXTS) != NULL)) {
-		rc = fidx_err_set(err, FIDX_ECORRUPT, "%s: corrupt index: the metadata does not match the sections", path);
-		goto fail;
-	}
 	if (ix->meta.id_kind != FIDX_IDS_IMPLICIT &&
 	    (rc = load_records(f, FIDX_SEC_IDS, n, &ix->ids, err)) != 0)
 		goto fail;
@@ -221,12 +212,10 @@ int fidx_index_load(struct fidx_index **out, const char *path, struct fidx_err *
 	}
 	if (n && (rc = fidx_file_read_vectors(f, ix->x, err)) != 0)
 		goto fail;
-	free(json);
 	fidx_file_close(f);
 	*out = ix;
 	return 0;
 fail:
-	free(json);
 	fidx_file_close(f);
 	fidx_index_free(ix);
 	return rc;

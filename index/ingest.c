@@ -154,20 +154,13 @@ static int open_update(struct run *r, struct fidx_err *err)
 /* Appends one line of the embeddings CSV: the header when vec is NULL. */
 static int csv_line(struct run *r, const float *vec, size_t dim, struct fidx_err *err)
 {
-	char *line = malloc(dim * 24 + 2), num[24];
-	size_t len = 0, i;
+	char *line = malloc(FIDX_CSV_LINE_MAX(dim));
+	size_t len;
 	int rc;
 
 	if (!line)
 		return fidx_err_nomem(err);
-	for (i = 0; i < dim; i++) {
-		int n = vec ? fidx_format_float(vec[i], num) : snprintf(num, sizeof num, "%zu", i);
-		if (i)
-			line[len++] = ',';
-		memcpy(line + len, num, (size_t)n);
-		len += (size_t)n;
-	}
-	line[len++] = '\n';
+	len = fidx_format_csv_line(vec, dim, line);
 	rc = fidx_pwrite_all(r->csv.fd, line, len, r->csv_off, r->o->save_embeddings, err);
 	r->csv_off += len;
 	free(line);
@@ -576,8 +569,8 @@ static int up_to_date(const struct fidx_ingest_opts *o, size_t *nsources, struct
 {
 	struct fidx_file *f = NULL;
 	struct fidx_meta m;
-	char **paths = NULL, *json = NULL, want[65];
-	size_t n = 0, i, len;
+	char **paths = NULL, want[65];
+	size_t n = 0, i;
 	int rc, same = 0;
 
 	memset(&m, 0, sizeof m);
@@ -585,14 +578,10 @@ static int up_to_date(const struct fidx_ingest_opts *o, size_t *nsources, struct
 	if (access(o->out, F_OK) != 0)
 		return 0;
 	/* A target that cannot be read is rebuilt, not trusted. */
-	if (fidx_file_open(&f, o->out, err) != 0 ||
-	    fidx_file_read_section(f, FIDX_SEC_META, 16u << 20, &json, &len, err) != 0 ||
-	    fidx_meta_parse(o->out, json, len, &m, err) != 0) {
-		free(json);
+	if (fidx_file_open(&f, o->out, err) != 0 || fidx_meta_read(f, &m, err) != 0) {
 		fidx_file_close(f);
 		return 0;
 	}
-	free(json);
 	fidx_file_close(f);
 	recipe(o, want);
 	if ((rc = plan_sources(o, PLAN_TEXTS, &paths, &n, err)) < 0) {

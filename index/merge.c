@@ -30,22 +30,9 @@ static int open_inputs(const struct fidx_merge_opts *o, struct input *in, struct
 	int rc;
 
 	for (i = 0; i < o->ninputs; i++) {
-		char *json;
-		size_t n;
-		if ((rc = fidx_file_open(&in[i].f, o->inputs[i], err)) != 0)
+		if ((rc = fidx_file_open(&in[i].f, o->inputs[i], err)) != 0 ||
+		    (rc = fidx_meta_read(in[i].f, &in[i].meta, err)) != 0)
 			return rc;
-		rc = fidx_file_read_section(in[i].f, FIDX_SEC_META, 16u << 20, &json, &n, err);
-		if (rc)
-			return rc;
-		rc = fidx_meta_parse(o->inputs[i], json, n, &in[i].meta, err);
-		free(json);
-		if (rc)
-			return rc;
-		if (in[i].meta.dim != fidx_file_dim(in[i].f) || in[i].meta.count != fidx_file_count(in[i].f) ||
-		    (in[i].meta.id_kind != FIDX_IDS_IMPLICIT) != (fidx_file_section(in[i].f, FIDX_SEC_IDS) != NULL) ||
-		    in[i].meta.has_texts != (fidx_file_section(in[i].f, FIDX_SEC_TEXTS) != NULL))
-			return fidx_err_set(err, FIDX_ECORRUPT, "%s: corrupt index: the metadata does not match the sections",
-			                    o->inputs[i]);
 		if (in[i].meta.count > ROW_MASK || i > (SIZE_MAX >> 1))
 			return fidx_err_set(err, FIDX_EINPUT, "%s: too many rows to merge", o->inputs[i]);
 		in[i].offset = total;

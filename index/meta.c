@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "file.h"
+
 /* cJSON answers NULL both for bad JSON and for a failed allocation; hooks
  * that note failed allocations (per thread) tell the two apart. The hooks
  * are cJSON's process-wide setting, installed once. */
@@ -245,6 +247,29 @@ int fidx_meta_parse(const char *name, const char *json, size_t n, struct fidx_me
 	if (bad) {
 		fidx_meta_free(m);
 		return fidx_err_set(err, FIDX_ECORRUPT, "%s: corrupt index: bad \"%s\" in the metadata", name, bad);
+	}
+	return 0;
+}
+
+int fidx_meta_read(struct fidx_file *f, struct fidx_meta *m, struct fidx_err *err)
+{
+	const char *name = fidx_file_name(f);
+	char *json = NULL;
+	size_t n;
+	int rc;
+
+	memset(m, 0, sizeof *m);
+	if ((rc = fidx_file_read_section(f, FIDX_SEC_META, 16u << 20, &json, &n, err)) != 0)
+		return rc;
+	rc = fidx_meta_parse(name, json, n, m, err);
+	free(json);
+	if (rc)
+		return rc;
+	if (m->dim != fidx_file_dim(f) || m->count != fidx_file_count(f) ||
+	    (m->id_kind != FIDX_IDS_IMPLICIT) != (fidx_file_section(f, FIDX_SEC_IDS) != NULL) ||
+	    m->has_texts != (fidx_file_section(f, FIDX_SEC_TEXTS) != NULL)) {
+		fidx_meta_free(m);
+		return fidx_err_set(err, FIDX_ECORRUPT, "%s: corrupt index: the metadata does not match the sections", name);
 	}
 	return 0;
 }

@@ -56,6 +56,12 @@ int fidx_meta_parse(const char *name, const char *json, size_t n, struct fidx_me
                     struct fidx_err *err);
 void fidx_meta_free(struct fidx_meta *m);
 
+/* Reads, parses and checks the metadata section of an open index file:
+ * the metadata must agree with the file's header and sections (dimension,
+ * count, ids and texts present or not). FIDX_ECORRUPT when it does not. */
+struct fidx_file;
+int fidx_meta_read(struct fidx_file *f, struct fidx_meta *m, struct fidx_err *err);
+
 const char *fidx_id_kind_name(int kind);
 
 #endif

@@ -1,34 +1,6 @@
 #include "jsonout.h"
 
-/* The length of the UTF-8 sequence at s[0..n), or 0 when it is not one
- * (overlong forms, surrogates and values past U+10FFFF included). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len, i;
-	unsigned long v;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, v = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, v = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, v = c & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (v < 0x800 || (v >= 0xd800 && v <= 0xdfff))) || (len == 4 && (v < 0x10000 || v > 0x10ffff)))
-		return 0;
-	return len;
-}
+#include "utf8.h"
 
 void fidx_json_put_string(FILE *f, const char *s, size_t n)
 {
@@ -37,7 +9,8 @@ void fidx_json_put_string(FILE *f, const char *s, size_t n)
 
 	putc('"', f);
 	while (i < n) {
-		size_t len = utf8_len(p + i, n - i);
+		uint32_t cp;
+		size_t len = fidx_utf8_decode(p + i, n - i, &cp);
 		if (!len) {
 			fputs("\\ufffd", f);
 			i++;

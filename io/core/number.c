@@ -245,6 +245,18 @@ int fidx_format_double(double v, char out[32])
 	return len;
 }
 
+size_t fidx_format_csv_line(const float *vec, size_t dim, char *out)
+{
+	size_t len = 0, i;
+	for (i = 0; i < dim; i++) {
+		if (i)
+			out[len++] = ',';
+		len += (size_t)(vec ? fidx_format_float(vec[i], out + len) : snprintf(out + len, 24, "%zu", i));
+	}
+	out[len++] = '\n';
+	return len;
+}
+
 int fidx_format_float(float v, char out[24])
 {
 	return shortest((double)v, 9, 1, out, 24);

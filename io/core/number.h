@@ -51,4 +51,11 @@ int fidx_format_double(double v, char out[32]);
  * length. */
 int fidx_format_float(float v, char out[24]);
 
+/* One line of the CSV pandas writes for DataFrame(embeddings).to_csv(path,
+ * index=False): dim shortest round-trip floats separated by commas, or
+ * with vec NULL the header "0,1,...,dim-1"; then "\n". out must hold
+ * FIDX_CSV_LINE_MAX(dim) bytes. Returns the length. */
+#define FIDX_CSV_LINE_MAX(dim) ((dim) * 24 + 2)
+size_t fidx_format_csv_line(const float *vec, size_t dim, char *out);
+
 #endif

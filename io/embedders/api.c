@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "path.h"
 
 #define MAX_DIM (1u << 20)
@@ -226,8 +227,7 @@ static int read_base64(const char *s, size_t *dim, size_t cap, float *row, size_
 		}
 	}
 	for (i = 0; i < bytes / 4; i++) {
-		uint32_t b = (uint32_t)raw[4 * i] | (uint32_t)raw[4 * i + 1] << 8 |
-		             (uint32_t)raw[4 * i + 2] << 16 | (uint32_t)raw[4 * i + 3] << 24;
+		uint32_t b = fidx_le32(raw + 4 * i);
 		memcpy(&row[i], &b, 4);
 		if (!isfinite(row[i])) {
 			free(raw);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "bytes.h"
 #include "sha256.h"
 
 #define MAGIC "FIDXVEC1"
@@ -109,11 +110,6 @@ static void entry_path(const struct fidx_vcache *c, const char *text, size_t len
 	snprintf(out, cap, "%s/%.2s/%s", c->dir, hex, hex + 2);
 }
 
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 int fidx_vcache_get(struct fidx_vcache *c, const char *text, size_t len, size_t dim, float *vec,
                     size_t *got)
 {
@@ -129,10 +125,10 @@ int fidx_vcache_get(struct fidx_vcache *c, const char *text, size_t len, size_t 
 		return 0;
 	if (fstat(fd, &st) == 0 && st.st_size >= HEAD && read(fd, head, HEAD) == HEAD &&
 	    memcmp(head, MAGIC, 8) == 0) {
-		d = le32(head + 8);
+		d = fidx_le32(head + 8);
 		if (d > 0 && d <= MAX_DIM && (!dim || d == dim) && (uint64_t)st.st_size == HEAD + (uint64_t)d * 4 &&
 		    read(fd, vec, d * 4) == (ssize_t)(d * 4) &&
-		    (uint32_t)crc32(0L, (const Bytef *)vec, (uInt)(d * 4)) == le32(head + 12)) {
+		    (uint32_t)crc32(0L, (const Bytef *)vec, (uInt)(d * 4)) == fidx_le32(head + 12)) {
 			ok = 1;
 			if (got)
 				*got = d;

@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "utf8.h"
 #include "yaml.h"
 
 /* Deepest folder nesting walked below the dataset folder. */
@@ -175,42 +176,11 @@ struct glob {
  * surrogateescape), so that different byte strings never decode alike. */
 static size_t utf8_get(const unsigned char *s, uint32_t *cp)
 {
-	uint32_t c = s[0], min;
-	size_t n, i;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		c &= 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		c &= 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		c &= 0x07;
-		min = 0x10000;
-	} else {
-		*cp = 0xdc00 + s[0];
-		return 1;
-	}
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			*cp = 0xdc00 + s[0];
-			return 1;
-		}
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-		*cp = 0xdc00 + s[0];
-		return 1;
-	}
-	*cp = c;
-	return n;
+	size_t n = fidx_utf8_decode(s, 4, cp);
+	if (n)
+		return n;
+	*cp = 0xdc00 + s[0];
+	return 1;
 }
 
 static void glob_free(struct glob *g)

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
+
 #define MAX_HEADER (1u << 20)
 #define MAX_DIM (1u << 20)
 
@@ -121,12 +123,12 @@ int fidx_npy_open(struct fidx_npy **out, struct fidx_source *src, struct fidx_er
 		goto fail;
 	}
 	if (pre[6] == 1) {
-		hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
+		hlen = fidx_le16(pre + 8);
 		fixed = 10;
 	} else if (pre[6] == 2 || pre[6] == 3) {
 		if ((rc = read_full(r, pre + 10, 2, "the numpy header", err)) != 0)
 			goto fail;
-		hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
+		hlen = fidx_le32(pre + 8);
 		fixed = 12;
 	} else {
 		rc = fidx_err_set(err, FIDX_EINPUT, "%s: numpy format version %u is not known (1 to 3 are)", r->name, pre[6]);

@@ -10,6 +10,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "bytes.h"
+
 /* Parquet's enums (parquet.thrift). */
 enum { T_BOOLEAN, T_INT32, T_INT64, T_INT96, T_FLOAT, T_DOUBLE, T_BYTE_ARRAY, T_FLBA };
 enum { R_REQUIRED, R_OPTIONAL, R_REPEATED };
@@ -621,16 +623,6 @@ static int parse_footer(struct fidx_parquet *p, const unsigned char *b, size_t n
 
 /* ---- pages ------------------------------------------------------------ */
 
-static uint32_t le32(const unsigned char *b)
-{
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static uint64_t le64(const unsigned char *b)
-{
-	return (uint64_t)le32(b) | (uint64_t)le32(b + 4) << 32;
-}
-
 /* The RLE / bit-packed hybrid encoding of levels and dictionary indices. */
 struct rle {
 	const unsigned char *p, *e;
@@ -1066,7 +1058,7 @@ static int levels_v1(struct cur *c, struct rle *r, int max, int enc, const unsig
 		return 0;
 	if (enc != E_RLE)
 		return page_err(c, err, "levels in %s encoding are not supported", enc_name(enc));
-	if (e - *b < 4 || (len = le32(*b)) > (uint64_t)(e - *b - 4))
+	if (e - *b < 4 || (len = fidx_le32(*b)) > (uint64_t)(e - *b - 4))
 		return page_err(c, err, "the levels run past the page");
 	rle_init(r, *b + 4, len, bit_width(max));
 	*b += 4 + len;
@@ -1096,7 +1088,7 @@ static int load_dict(struct cur *c, const struct page_header *h, const unsigned 
 			return fidx_err_nomem(err);
 		for (i = 0, at = 0; i < c->dict_n; i++) {
 			uint32_t len;
-			if (n - at < 4 || (len = le32(c->dict + at)) > n - at - 4)
+			if (n - at < 4 || (len = fidx_le32(c->dict + at)) > n - at - 4)
 				return page_err(c, err, "dictionary value %u runs past the page", i);
 			c->dict_at[i] = at;
 			at += 4 + len;
@@ -1287,7 +1279,7 @@ static int cur_next(struct cur *c, struct val *v, struct fidx_err *err)
 			v->b = c->vp;
 			c->vp += c->width;
 		} else {
-			if (c->ve - c->vp < 4 || (x = le32(c->vp)) > (uint64_t)(c->ve - c->vp - 4))
+			if (c->ve - c->vp < 4 || (x = fidx_le32(c->vp)) > (uint64_t)(c->ve - c->vp - 4))
 				return page_err(c, err, "the values end early");
 			v->s = c->vp + 4;
 			v->len = x;
@@ -1301,7 +1293,7 @@ static int cur_next(struct cur *c, struct val *v, struct fidx_err *err)
 			v->b = c->dict + (size_t)x * (size_t)c->width;
 		} else {
 			v->s = c->dict + c->dict_at[x] + 4;
-			v->len = le32(c->dict + c->dict_at[x]);
+			v->len = fidx_le32(c->dict + c->dict_at[x]);
 		}
 		break;
 	case E_DELTA_BP: {
@@ -1368,17 +1360,17 @@ static double number(const struct cur *c, const struct val *v)
 	double d;
 	switch (c->lf->type) {
 	case T_FLOAT:
-		u = le32(v->b);
+		u = fidx_le32(v->b);
 		memcpy(&f, &u, sizeof f);
 		return f;
 	case T_DOUBLE:
-		w = le64(v->b);
+		w = fidx_le64(v->b);
 		memcpy(&d, &w, sizeof d);
 		return d;
 	case T_INT32:
-		return c->lf->unsign ? (double)le32(v->b) : (double)(int32_t)le32(v->b);
+		return c->lf->unsign ? (double)fidx_le32(v->b) : (double)(int32_t)fidx_le32(v->b);
 	default:
-		return c->lf->unsign ? (double)le64(v->b) : (double)(int64_t)le64(v->b);
+		return c->lf->unsign ? (double)fidx_le64(v->b) : (double)(int64_t)fidx_le64(v->b);
 	}
 }
 
@@ -1664,7 +1656,7 @@ int fidx_parquet_open(struct fidx_parquet **out, struct fidx_source *src, const 
 		                  : "%s: truncated or damaged Parquet file (it does not end with PAR1)", p->name);
 		goto fail;
 	}
-	flen = le32(m);
+	flen = fidx_le32(m);
 	if (flen > p->size - 12) {
 		rc = bad_footer(p, err, "its length is more than the file");
 		goto fail;
@@ -1842,7 +1834,7 @@ static int quick_list_row(struct fidx_parquet *p, struct cur *c)
 	memcpy(p->vec + ahead, c->vp, need * sizeof *p->vec);
 #else
 	for (i = 0; i < need; i++) {
-		uint32_t u = le32(c->vp + 4 * i);
+		uint32_t u = fidx_le32(c->vp + 4 * i);
 		memcpy(&p->vec[ahead + i], &u, sizeof u);
 	}
 #endif
@@ -2012,7 +2004,7 @@ int fidx_parquet_next(struct fidx_parquet *p, struct fidx_row *row, struct fidx_
 			return row_err(p, err, "the id (column \"%s\") is null", c->lf->name);
 		if (c->lf->type == T_INT32 || c->lf->type == T_INT64) {
 			char num[24];
-			uint64_t u = c->lf->type == T_INT32 ? le32(v.b) : le64(v.b);
+			uint64_t u = c->lf->type == T_INT32 ? fidx_le32(v.b) : fidx_le64(v.b);
 			int n = c->lf->unsign ? snprintf(num, sizeof num, "%llu", (unsigned long long)u)
 			        : snprintf(num, sizeof num, "%lld", c->lf->type == T_INT32
 			                   ? (long long)(int32_t)u : (long long)(int64_t)u);
