@@ -44,6 +44,10 @@ int fidx_builder_open(struct fidx_builder **out, const struct fidx_builder_opts 
 		fidx_builder_abort(b);
 		return fidx_err_nomem(err);
 	}
+	if ((rc = fidx_fw_open(&b->w, b->out, 0, b->o.level, b->o.flags, err)) != 0) {
+		fidx_builder_abort(b);
+		return rc;
+	}
 	*out = b;
 	return 0;
 }
@@ -75,12 +79,11 @@ static int shape(struct fidx_builder *b, size_t dim, int has_id, int has_text, c
                  uint64_t line, struct fidx_err *err)
 {
 	int rc;
-	if (!b->w) {
+	if (!b->meta.dim) {
 		if (dim == 0 || dim > FIDX_MAX_DIM)
 			return fidx_err_set(err, FIDX_EINPUT, "%s:%llu: dimension %zu is out of range (1..%u)",
 			                    where, (unsigned long long)line, dim, FIDX_MAX_DIM);
-		rc = fidx_fw_open(&b->w, b->out, (uint32_t)dim, b->o.level, b->o.flags, err);
-		if (rc)
+		if ((rc = fidx_fw_set_dim(b->w, (uint32_t)dim, err)) != 0)
 			return rc;
 		b->meta.dim = (uint32_t)dim;
 		b->row = malloc(dim * sizeof *b->row);

@@ -26,6 +26,9 @@ struct fidx_builder_opts {
 
 struct fidx_builder;
 
+/* Takes the output's lock (io/core/outfile.h) at once: whatever the caller
+ * reads after this (the index an update replaces, say) stays the current
+ * version until commit. */
 int fidx_builder_open(struct fidx_builder **b, const struct fidx_builder_opts *o,
                       struct fidx_err *err);
 

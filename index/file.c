@@ -365,7 +365,7 @@ int fidx_fw_open(struct fidx_file_writer **out, const char *path, uint32_t dim, 
 	int rc;
 
 	*out = NULL;
-	if (dim == 0 || dim > FIDX_MAX_DIM)
+	if (dim > FIDX_MAX_DIM)
 		return fidx_err_set(err, FIDX_EINPUT, "dimension %u is out of range (1..%u)", dim, FIDX_MAX_DIM);
 	w = calloc(1, sizeof *w);
 	if (!w)
@@ -397,6 +397,16 @@ int fidx_fw_open(struct fidx_file_writer **out, const char *path, uint32_t dim, 
 fail:
 	fidx_fw_abort(w);
 	return rc;
+}
+
+int fidx_fw_set_dim(struct fidx_file_writer *w, uint32_t dim, struct fidx_err *err)
+{
+	if (dim == 0 || dim > FIDX_MAX_DIM)
+		return fidx_err_set(err, FIDX_EINPUT, "dimension %u is out of range (1..%u)", dim, FIDX_MAX_DIM);
+	if (w->dim && w->dim != dim)
+		return fidx_err_set(err, FIDX_EINTERNAL, "the dimension of %s was already set", w->out.target);
+	w->dim = dim;
+	return 0;
 }
 
 void fidx_fw_abort(struct fidx_file_writer *w)

@@ -47,11 +47,14 @@ struct fidx_section_info {
 
 struct fidx_file_writer;
 
-/* Starts a new file that will replace path on commit. level (1..12) is the
- * vectors' compression level; ids, texts and metadata use at least 6.
- * flags are io/core/outfile.h's (FIDX_OUT_NOWAIT). */
+/* Starts a new file that will replace path on commit, holding the
+ * target's lock from now on. level (1..12) is the vectors' compression
+ * level; ids, texts and metadata use at least 6. flags are
+ * io/core/outfile.h's (FIDX_OUT_NOWAIT). dim 0: not known yet, set with
+ * fidx_fw_set_dim before the first vectors. */
 int fidx_fw_open(struct fidx_file_writer **w, const char *path, uint32_t dim, int level,
                  unsigned flags, struct fidx_err *err);
+int fidx_fw_set_dim(struct fidx_file_writer *w, uint32_t dim, struct fidx_err *err);
 /* Appends n rows of dim floats. */
 int fidx_fw_vectors(struct fidx_file_writer *w, const float *rows, size_t n, struct fidx_err *err);
 /* Appends one id / one text; either all rows have one or none. */

@@ -167,7 +167,10 @@ int fidx_merge(const struct fidx_merge_opts *o, struct fidx_merge_stats *st, str
 	in = calloc(o->ninputs, sizeof *in);
 	if (!in)
 		return fidx_err_nomem(err);
-	if ((rc = open_inputs(o, in, err)) != 0)
+	/* The output's lock first: an input that is the output (merging a
+	 * nightly increment into the main index) is then read as the version
+	 * this merge replaces, never one another writer is about to replace. */
+	if ((rc = fidx_builder_open(&b, &bo, err)) != 0 || (rc = open_inputs(o, in, err)) != 0)
 		goto out;
 	for (i = 0; i < o->ninputs; i++)
 		explicit_out |= in[i].meta.id_kind != FIDX_IDS_IMPLICIT;
@@ -179,12 +182,14 @@ int fidx_merge(const struct fidx_merge_opts *o, struct fidx_merge_stats *st, str
 		if ((rc = collect_ids(o, in, set, err)) != 0)
 			goto out;
 	}
-	bo.embedder = in[0].meta.embedder;
-	bo.model = in[0].meta.model;
-	bo.api_url = in[0].meta.api_url;
-	bo.api_format = in[0].meta.api_format;
-	if ((rc = fidx_builder_open(&b, &bo, err)) != 0)
-		goto out;
+	{
+		struct fidx_meta *m = fidx_builder_meta(b);
+		if ((rc = fidx_meta_set(&m->embedder, in[0].meta.embedder, err)) != 0 ||
+		    (rc = fidx_meta_set(&m->model, in[0].meta.model, err)) != 0 ||
+		    (rc = fidx_meta_set(&m->api_url, in[0].meta.api_url, err)) != 0 ||
+		    (rc = fidx_meta_set(&m->api_format, in[0].meta.api_format, err)) != 0)
+			goto out;
+	}
 	for (i = 0; rc == 0 && i < o->ninputs; i++)
 		for (j = 0; rc == 0 && j < in[i].meta.nsources; j++) {
 			const struct fidx_meta_source *s = &in[i].meta.sources[j];

@@ -113,6 +113,24 @@ test_expect_success '--update: ids found again are replaced, new ones added, the
 	fidx search --tsv -k 4 --id b u.fidx | cut -f 3 >ids && printf "b\nc\nd\na\n" >want && test_cmp want ids
 '
 
+test_expect_success 'two --update runs at once: the second waits and updates what the first wrote' '
+	printf "id,0,1,2\na,1,0,0\nb,0,1,0\n" >c0.csv &&
+	printf "id,0,1,2\nc,0,0,1\n" >c1.csv &&
+	printf "id,0,1,2\nd,1,1,1\n" >c2.csv &&
+	fidx build -q --id-column id -o c.fidx c0.csv &&
+	mkfifo cfeed &&
+	{ fidx build -q --update --id-column id -o c.fidx - <cfeed & } && first=$! &&
+	exec 8>cfeed &&
+	n=0 && while [ "$(ls -A | grep -c "^\.c\.fidx\.tmp-")" = 0 ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done &&
+	{ fidx build -q --update --id-column id -o c.fidx c2.csv 8>&- & } && second=$! &&
+	sleep 0.3 && kill -0 $second &&
+	cat c1.csv >&8 && exec 8>&- &&
+	wait $first && wait $second &&
+	fidx export -q c.fidx --jsonl c.jsonl &&
+	test "$(grep -c "\"id\"" c.jsonl)" = 4 &&
+	for id in a b c d; do test_grep "\"id\": \"$id\"" c.jsonl || return 1; done
+'
+
 test_expect_success '--update --delete-missing gives what a fresh build gives, byte for byte' '
 	fidx build --update --delete-missing --id-column id -o u.fidx u2.csv 2>err &&
 	test_grep "3 rows from 1 file: 0 added, 0 replaced, 3 unchanged, 1 deleted" err &&
