@@ -32,7 +32,7 @@
 #include "builder.h"
 #include "index.h"
 #include "number.h"
-#include "table.h"
+#include "reader.h"
 
 static double now_ms(void)
 {
@@ -270,29 +270,29 @@ static int cmd_parse(char **argv)
 {
 	int reps = atoi(argv[1]), r;
 	double *t = malloc((size_t)reps * sizeof *t);
-	struct fidx_table_opts o = {NULL, NULL, NULL, FIDX_HEADER_AUTO, 0};
+	struct fidx_reader_opts o = {NULL, NULL, NULL, FIDX_HEADER_AUTO, NULL, NULL};
 	uint64_t rows = 0, bytes = 0;
 	for (r = 0; r < reps; r++) {
-		struct fidx_table *tab;
-		struct fidx_row row;
+		struct fidx_reader *tab;
+		struct fidx_rows rows_;
 		struct fidx_err err = {0};
 		double t0 = now_ms(), sum = 0;
 		int rc;
 		rows = 0;
-		if (fidx_table_open(&tab, argv[0], &o, &err))
+		if (fidx_reader_open(&tab, argv[0], &o, &err))
 			die(argv[0], &err);
-		while ((rc = fidx_table_next(tab, &row, &err)) == 1) {
-			sum += row.vec[0];
-			rows++;
+		while ((rc = fidx_reader_next(tab, &rows_, &err)) == 1) {
+			sum += rows_.vec[0];
+			rows += rows_.n;
 		}
 		if (rc < 0)
 			die(argv[0], &err);
 		{
 			unsigned char d[32];
-			if (fidx_source_digest(fidx_table_source(tab), &bytes, d, &err))
+			if (fidx_source_digest(fidx_reader_source(tab), &bytes, d, &err))
 				die(argv[0], &err);
 		}
-		fidx_table_close(tab);
+		fidx_reader_close(tab);
 		t[r] = (now_ms() - t0) / 1e3;
 		if (sum == 12345.678)
 			printf(" ");

@@ -19,10 +19,11 @@ static const char usage[] =
 	"rows) and writes it atomically: the previous <index>, if any, is replaced only\n"
 	"once the new one is complete and verified.\n"
 	"\n"
-	"Inputs are CSV or TSV files, numpy .npy arrays, JSON Lines (.jsonl) or\n"
-	"Parquet files of embeddings (each optionally .gz or .zst), Hugging Face\n"
-	"Hub-style dataset folders (refs/convert/parquet's included), or - for\n"
-	"standard input (CSV). CSV is read as pandas writes it:\n"
+	"Inputs are CSV or TSV files, numpy .npy arrays, FAISS flat indexes, JSON\n"
+	"Lines or Parquet files of embeddings (each optionally .gz or .zst; the format\n"
+	"is told by the first bytes, then the name), Hugging Face Hub-style dataset\n"
+	"folders (refs/convert/parquet's included), or - for standard input. CSV is\n"
+	"read as pandas writes it:\n"
 	"DataFrame(embeddings).to_csv(path, index=False), or without a header.\n"
 	"Without inputs, the texts of --texts are embedded with --embedder.\n"
 	"\n"
@@ -38,7 +39,8 @@ static const char usage[] =
 	"                             Parquet: its only list column, else the others)\n"
 	"      --header, --no-header  whether the first line names the columns (default:\n"
 	"                             guessed: a header has a non-number, or is 0,1,...)\n"
-	"      --format <csv|tsv>     the input format when the name does not tell\n"
+	"      --format <name>        the input format, when neither its first bytes nor\n"
+	"                             its name tell: " CMD_FORMATS "\n"
 	"      --config <name>        Hub folders: the config (default: the default one)\n"
 	"      --split <name>         Hub folders: the split (default: train)\n"
 	"      --embedder <name>      hash or api. With --texts only: the embedder\n"
@@ -165,20 +167,20 @@ int main(int argc, char **argv)
 	cmd_init("fidx-build");
 	memset(&o, 0, sizeof o);
 	o.level = 1;
-	o.table.header = FIDX_HEADER_AUTO;
+	o.read.header = FIDX_HEADER_AUTO;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:qvh", options, NULL)) != -1) {
 		switch (c) {
 		case 'o': o.out = optarg; break;
 		case OPT_TEXTS: o.texts = optarg; break;
 		case OPT_TEXTS_COLUMN: o.texts_column = optarg; break;
-		case OPT_ID_COLUMN: o.table.id_column = optarg; break;
-		case OPT_TEXT_COLUMN: o.table.text_column = optarg; break;
-		case OPT_EMB_COLUMN: o.table.embedding_column = optarg; break;
-		case OPT_HEADER: o.table.header = FIDX_HEADER_YES; break;
-		case OPT_NO_HEADER: o.table.header = FIDX_HEADER_NO; break;
+		case OPT_ID_COLUMN: o.read.id_column = optarg; break;
+		case OPT_TEXT_COLUMN: o.read.text_column = optarg; break;
+		case OPT_EMB_COLUMN: o.read.embedding_column = optarg; break;
+		case OPT_HEADER: o.read.header = FIDX_HEADER_YES; break;
+		case OPT_NO_HEADER: o.read.header = FIDX_HEADER_NO; break;
 		case OPT_FORMAT:
-			if (cmd_parse_format(optarg, &o.table.delim))
+			if (cmd_parse_format(optarg, &o.read.format))
 				return FIDX_EXIT_USAGE;
 			break;
 		case OPT_CONFIG: o.config = optarg; break;
@@ -210,7 +212,7 @@ int main(int argc, char **argv)
 		return cmd_usage_error("no output: give -o <index>");
 	if (optind == argc && !o.texts)
 		return cmd_usage_error("no input: give input files or folders, or --texts <file>");
-	if (o.texts && o.table.text_column)
+	if (o.texts && o.read.text_column)
 		return cmd_usage_error("--texts and --text-column both give texts: use one");
 	if (o.delete_missing && !o.update)
 		return cmd_usage_error("--delete-missing goes with --update");

@@ -18,6 +18,7 @@
 #include "embed.h"
 #include "number.h"
 #include "outfile.h"
+#include "reader.h"
 
 #ifndef FIDX_FAISS_VERSION
 #define FIDX_FAISS_VERSION "unknown"
@@ -251,9 +252,17 @@ int cmd_common_option(int c, const char *usage, char **argv)
 		omp_set_num_threads((int)n);
 		return CMD_CONTINUE;
 	}
-	case 'h':
-		fputs(usage, stdout);
+	case 'h': {
+		/* The formats' names come from the readers' registry. */
+		const char *at = strstr(usage, CMD_FORMATS);
+		char names[256];
+		fidx_formats_list(NULL, 1, names, sizeof names);
+		if (at)
+			printf("%.*s%s%s", (int)(at - usage), usage, names, at + strlen(CMD_FORMATS));
+		else
+			fputs(usage, stdout);
 		return cmd_finish(FIDX_EXIT_OK);
+	}
 	case CMD_OPT_VERSION:
 		cmd_print_version();
 		return cmd_finish(FIDX_EXIT_OK);
@@ -414,15 +423,13 @@ void cmd_progress_done(void)
 	progress_shown = 0;
 }
 
-int cmd_parse_format(const char *s, char *delim)
+int cmd_parse_format(const char *s, const struct fidx_format **format)
 {
-	if (strcmp(s, "csv") == 0)
-		*delim = ',';
-	else if (strcmp(s, "tsv") == 0)
-		*delim = '\t';
-	else
-		return cmd_usage_error("--format expects csv or tsv, not \"%s\"", s);
-	return 0;
+	char names[256];
+	if ((*format = fidx_format_find(NULL, s)) != NULL && fidx_format_readable(*format))
+		return 0;
+	fidx_formats_list(NULL, 1, names, sizeof names);
+	return cmd_usage_error("--format expects %s, not \"%s\"", names, s);
 }
 
 int cmd_parse_size(const char *opt, const char *s, size_t min, size_t max, size_t *out)

@@ -175,8 +175,13 @@ struct fidx_progress cmd_rows_progress(void);
 /* Ends a progress line, if one is shown. */
 void cmd_progress_done(void);
 
-/* Parses a --format value (csv or tsv) into a delimiter. */
-int cmd_parse_format(const char *s, char *delim);
+/* In a usage text, stands for the names of the formats fidx reads. */
+#define CMD_FORMATS "@FORMATS@"
+
+/* Parses a --format value: the name of a format fidx reads
+ * (io/readers/reader.h). */
+struct fidx_format;
+int cmd_parse_format(const char *s, const struct fidx_format **format);
 
 /* Parses an option's value; on failure prints a usage error and returns -1. */
 int cmd_parse_size(const char *opt, const char *s, size_t min, size_t max, size_t *out);

@@ -9,7 +9,7 @@
 #include "meta.h"
 #include "number.h"
 #include "search.h"
-#include "table.h"
+#include "reader.h"
 #include "texts.h"
 #include "vec.h"
 
@@ -32,9 +32,10 @@ static const char usage[] =
 	"      --tsv                  tab-separated: query, rank, id, score, text\n"
 	"      --fields <list>        the fields of --tsv and --jsonl, in order, from\n"
 	"                             query, rank, index, id, score, text\n"
-	"      --vectors <file>       query vectors from a CSV/TSV file (optionally .gz),\n"
-	"                             - for standard input\n"
-	"      --format <csv|tsv>     the --vectors format when the name does not tell\n"
+	"      --vectors <file>       query vectors from a file of any input format of fidx\n"
+	"                             build (CSV, .npy, ...), - for standard input\n"
+	"      --format <name>        the --vectors format, when neither its first bytes\n"
+	"                             nor its name tell: " CMD_FORMATS "\n"
 	"      --header, --no-header  whether --vectors has a header line (default:\n"
 	"                             guessed)\n"
 	"      --id <id>              search with the stored vector of this item (\"more\n"
@@ -181,34 +182,36 @@ static int read_stdin_queries(struct queries *q, struct fidx_collection *c, stru
 	return rc;
 }
 
-static int read_vectors(struct queries *q, const char *path, const struct fidx_table_opts *to,
+static int read_vectors(struct queries *q, const char *path, const struct fidx_reader_opts *to,
                         struct fidx_err *err)
 {
-	struct fidx_table *t;
-	struct fidx_row row;
+	struct fidx_reader *t;
+	struct fidx_rows rows;
+	const char *name;
 	int rc;
 
-	if ((rc = fidx_table_open(&t, path, to, err)) != 0)
+	if ((rc = fidx_reader_open(&t, path, to, err)) != 0)
 		return rc;
-	while ((rc = fidx_table_next(t, &row, err)) == 1) {
-		char label[64];
-		const char *name = fidx_source_name(fidx_table_source(t));
-		int len;
-		if (row.dim != q->dim) {
-			rc = fidx_err_set(err, FIDX_EINPUT, "%s:%llu: the vector has %zu dimensions, the index has %zu",
-			                  name, (unsigned long long)row.line, row.dim, q->dim);
-			break;
-		}
-		len = snprintf(label, sizeof label, "vector at line %llu", (unsigned long long)row.line);
-		if ((rc = add_query(q, label, (size_t)len, err)) != 0)
-			break;
-		if (fidx_vec_normalize(row.vec, q->vec + (q->n - 1) * q->dim, q->dim)) {
-			rc = fidx_err_set(err, FIDX_EINPUT, "%s:%llu: the vector is all zeros and cannot be normalized",
-			                  name, (unsigned long long)row.line);
-			break;
+	name = fidx_source_name(fidx_reader_source(t));
+	rc = 0;
+	while (rc == 0 && (rc = fidx_reader_next(t, &rows, err)) == 1) {
+		size_t i;
+		for (i = 0, rc = 0; i < rows.n && rc == 0; i++) {
+			char label[64];
+			int len;
+			if (rows.dim != q->dim) {
+				rc = fidx_err_set(err, FIDX_EINPUT, "%s:%llu: the vector has %zu dimensions, the index has %zu",
+				                  name, (unsigned long long)rows.where[i], rows.dim, q->dim);
+				break;
+			}
+			len = snprintf(label, sizeof label, "vector at line %llu", (unsigned long long)rows.where[i]);
+			if ((rc = add_query(q, label, (size_t)len, err)) == 0 &&
+			    fidx_vec_normalize(rows.vec + i * rows.dim, q->vec + (q->n - 1) * q->dim, q->dim))
+				rc = fidx_err_set(err, FIDX_EINPUT, "%s:%llu: the vector is all zeros and cannot be normalized",
+				                  name, (unsigned long long)rows.where[i]);
 		}
 	}
-	fidx_table_close(t);
+	fidx_reader_close(t);
 	return rc;
 }
 
@@ -411,7 +414,7 @@ static void print_results(const struct fidx_collection *c, const struct queries 
 
 int main(int argc, char **argv)
 {
-	struct fidx_table_opts to = {NULL, NULL, NULL, FIDX_HEADER_AUTO, 0};
+	struct fidx_reader_opts to = {NULL, NULL, NULL, FIDX_HEADER_AUTO, NULL, NULL};
 	struct fidx_err err = {0};
 	struct fidx_collection *coll = NULL;
 	struct queries q = {0};
@@ -451,7 +454,7 @@ int main(int argc, char **argv)
 		case OPT_TSV: fmt = TSV; break;
 		case OPT_VECTORS: vectors = optarg; break;
 		case OPT_FORMAT:
-			if (cmd_parse_format(optarg, &to.delim)) {
+			if (cmd_parse_format(optarg, &to.format)) {
 				status = FIDX_EXIT_USAGE;
 				goto out;
 			}

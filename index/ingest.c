@@ -16,7 +16,6 @@
 #include "meta.h"
 #include "number.h"
 #include "outfile.h"
-#include "path.h"
 #include "sha256.h"
 #include "texts.h"
 #include "vec.h"
@@ -206,48 +205,56 @@ static int next_text(struct run *r, const char **p, size_t *len, const char *whe
 
 static int ingest_table(struct run *r, const char *path, struct fidx_err *err)
 {
-	struct fidx_table *t = NULL;
-	struct fidx_row row;
-	uint64_t rows = 0;
+	struct fidx_reader *t = NULL;
+	struct fidx_rows rows;
+	uint64_t nrows = 0;
+	const char *name;
 	int rc;
 
-	if ((rc = fidx_table_open(&t, path, &r->o->table, err)) != 0)
+	if ((rc = fidx_reader_open(&t, path, &r->o->read, err)) != 0)
 		return rc;
-	while ((rc = fidx_table_next(t, &row, err)) == 1) {
-		const char *text = row.text;
-		size_t tlen = row.text_len;
-		const char *name = fidx_source_name(fidx_table_source(t));
-		if (r->texts && (rc = next_text(r, &text, &tlen, name, row.line, err)) != 0)
-			break;
-		rc = add_row(r, row.vec, row.dim, row.id, row.id_len, text, tlen, name, row.line, err);
+	name = fidx_source_name(fidx_reader_source(t));
+	while ((rc = fidx_reader_next(t, &rows, err)) == 1) {
+		size_t i;
+		for (i = 0; i < rows.n; i++) {
+			const char *text = rows.text ? rows.text[i] : NULL;
+			size_t tlen = rows.text ? rows.text_len[i] : 0;
+			if (r->texts && (rc = next_text(r, &text, &tlen, name, rows.where[i], err)) != 0)
+				break;
+			rc = add_row(r, rows.vec + i * rows.dim, rows.dim, rows.id ? rows.id[i] : NULL,
+			             rows.id ? rows.id_len[i] : 0, text, tlen, name, rows.where[i], err);
+			if (rc)
+				break;
+			if (++nrows % FIDX_PROGRESS_EVERY == 0 && r->o->progress.fn)
+				r->o->progress.fn(r->o->progress.ctx, fidx_builder_count(r->b),
+				                  r->bytes_total ? (double)(r->bytes_done + fidx_source_stored(fidx_reader_source(t))) /
+				                                       (double)r->bytes_total
+				                                 : -1);
+		}
 		if (rc)
 			break;
-		if (++rows % FIDX_PROGRESS_EVERY == 0 && r->o->progress.fn)
-			r->o->progress.fn(r->o->progress.ctx, fidx_builder_count(r->b),
-			                  r->bytes_total ? (double)(r->bytes_done + fidx_source_stored(fidx_table_source(t))) /
-			                                       (double)r->bytes_total
-			                                 : -1);
 	}
-	r->bytes_done += fidx_source_stored(fidx_table_source(t));
+	r->bytes_done += fidx_source_stored(fidx_reader_source(t));
 	if (rc == 0) {
-		if (rows == 0)
-			rc = fidx_err_set(err, FIDX_EINPUT, "%s: no rows", fidx_source_name(fidx_table_source(t)));
-		else if ((rc = add_source(r, fidx_table_source(t), rows, err)) == 0)
+		if (nrows == 0)
+			rc = fidx_err_set(err, FIDX_EINPUT, "%s: no rows", name);
+		else if ((rc = add_source(r, fidx_reader_source(t), nrows, err)) == 0)
 			r->st->files++;
 	}
-	fidx_table_close(t);
+	fidx_reader_close(t);
 	return rc;
 }
 
-/* Whether fidx reads path: not a format it knows it does not read and,
- * for a Hub folder's data file (hub: listed by a dataset card, so never
- * sniffed), a name it reads. */
-static int check_format(const char *path, int hub, struct fidx_err *err)
+/* Whether fidx reads path, by its name: not a format it knows it does not
+ * read and, for a Hub folder's data file (hub: listed by a dataset card, so
+ * never sniffed), a format it reads. */
+static int check_format(const struct fidx_ingest_opts *o, const char *path, int hub, struct fidx_err *err)
 {
-	const char *fmt = fidx_path_unsupported(path);
-	if (fmt || (hub && !fidx_path_is_table(path)))
-		return fidx_err_set(err, FIDX_EINPUT, "%s: %s files are not supported (fidx reads .csv, .tsv, .npy, .jsonl and .parquet, optionally .gz or .zst)",
-		                    path, fmt ? fmt : "these");
+	const struct fidx_format *f = fidx_format_by_name(o->read.formats, path);
+	if (f && !fidx_format_readable(f))
+		return fidx_format_refuse(o->read.formats, path, f->title, err);
+	if (hub && !f)
+		return fidx_format_refuse(o->read.formats, path, "these", err);
 	return 0;
 }
 
@@ -262,13 +269,13 @@ static int ingest_path(struct run *r, const char *path, struct fidx_err *err)
 		if ((rc = fidx_hub_resolve(path, r->o->config, r->o->split ? r->o->split : "train", &files, err)) != 0)
 			return rc;
 		for (i = 0; rc == 0 && i < files.n; i++)
-			rc = check_format(files.paths[i], 1, err);
+			rc = check_format(r->o, files.paths[i], 1, err);
 		for (i = 0; rc == 0 && i < files.n; i++)
 			rc = ingest_table(r, files.paths[i], err);
 		fidx_hub_files_free(&files);
 		return rc;
 	}
-	if ((rc = check_format(path, 0, err)) != 0)
+	if ((rc = check_format(r->o, path, 0, err)) != 0)
 		return rc;
 	return ingest_table(r, path, err);
 }
@@ -431,10 +438,10 @@ static void recipe(const struct fidx_ingest_opts *o, char hex[65])
 		recipe_add(&h, "input", o->inputs[i]);
 	recipe_add(&h, "texts", o->texts);
 	recipe_add(&h, "texts-column", o->texts_column);
-	recipe_add(&h, "id-column", o->table.id_column);
-	recipe_add(&h, "text-column", o->table.text_column);
-	recipe_add(&h, "embedding-column", o->table.embedding_column);
-	snprintf(num, sizeof num, "%d %d %d", o->table.header, o->table.delim, o->level);
+	recipe_add(&h, "id-column", o->read.id_column);
+	recipe_add(&h, "text-column", o->read.text_column);
+	recipe_add(&h, "embedding-column", o->read.embedding_column);
+	snprintf(num, sizeof num, "%d %d %d", o->read.header, o->read.format ? o->read.format->name[0] : 0, o->level);
 	recipe_add(&h, "header delim level", num);
 	recipe_add(&h, "config", o->config);
 	recipe_add(&h, "split", o->split);
@@ -522,10 +529,10 @@ static int plan_sources(const struct fidx_ingest_opts *o, int flags, char ***pat
 			list = files.paths;
 			k = files.n;
 			for (j = 0; rc == 0 && (flags & PLAN_CHECK) && j < k; j++)
-				rc = check_format(list[j], 1, err);
+				rc = check_format(o, list[j], 1, err);
 		} else {
 			one[0] = in;
-			if ((flags & PLAN_CHECK) && (rc = check_format(in, 0, err)) == 0 && stat(in, &st) != 0)
+			if ((flags & PLAN_CHECK) && (rc = check_format(o, in, 0, err)) == 0 && stat(in, &st) != 0)
 				rc = fidx_err_sys(err, FIDX_EIO, errno, "%s", in);
 		}
 		for (j = 0; rc == 0 && j < k; j++) {
@@ -625,9 +632,9 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 		return fidx_err_set(err, FIDX_EINPUT, "--save-embeddings works when texts are embedded (--texts without inputs)");
 	if (!o->ninputs && !o->texts)
 		return fidx_err_set(err, FIDX_EINPUT, "nothing to index: give input files or --texts");
-	if (o->texts && o->table.text_column)
+	if (o->texts && o->read.text_column)
 		return fidx_err_set(err, FIDX_EINPUT, "texts come either from --texts or from --text-column, not both");
-	if (!o->ninputs && (o->table.id_column || o->table.text_column || o->table.embedding_column))
+	if (!o->ninputs && (o->read.id_column || o->read.text_column || o->read.embedding_column))
 		return fidx_err_set(err, FIDX_EINPUT, "column options need input files");
 	for (i = 0; i <= o->ninputs; i++) {
 		const char *in = i < o->ninputs ? o->inputs[i] : o->texts;

@@ -10,7 +10,7 @@
 #include "error.h"
 #include "progress.h"
 #include "embed.h"
-#include "table.h"
+#include "reader.h"
 
 struct fidx_ingest_opts {
 	const char *out;
@@ -18,7 +18,7 @@ struct fidx_ingest_opts {
 	size_t ninputs;
 	const char *texts;         /* texts file, or NULL */
 	const char *texts_column;  /* column of a CSV texts file (NULL: "text") */
-	struct fidx_table_opts table;
+	struct fidx_reader_opts read;   /* columns, header, format */
 	const char *config;        /* Hub folders: config name (NULL: the default) */
 	const char *split;         /* Hub folders: split (NULL: "train") */
 	/* With inputs: how their vectors were made (name NULL: unknown).

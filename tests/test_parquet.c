@@ -17,8 +17,7 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "parquet.h"
-#include "table.h"
+#include "rowit.h"
 
 #ifndef FIDX_PARQUET_FIXTURES
 #error "FIDX_PARQUET_FIXTURES must name tests/parquet/fixtures"
@@ -136,8 +135,8 @@ static void check_fixture(const cJSON *fx)
 	const cJSON *textc = cJSON_GetObjectItemCaseSensitive(fx, "text_column");
 	const cJSON *scale = cJSON_GetObjectItemCaseSensitive(fx, "int_scale");
 	long rows = num(fx, "rows"), dim = num(fx, "dim"), r = 0, c, err_row;
-	struct fidx_table_opts o = {NULL, NULL, NULL, FIDX_HEADER_AUTO, 0};
-	struct fidx_table *t;
+	struct fidx_reader_opts o = {NULL, NULL, NULL, FIDX_HEADER_AUTO, NULL, NULL};
+	struct fidx_reader *t;
 	struct fidx_row row;
 	struct fidx_err err;
 	char path[512], want[512];
@@ -150,16 +149,16 @@ static void check_fixture(const cJSON *fx)
 	o.text_column = cJSON_IsString(textc) ? textc->valuestring : NULL;
 	o.embedding_column = strcmp(layout, "wide") != 0 ? "embedding" : NULL;
 	memset(&err, 0, sizeof err);
-	if ((rc = fidx_table_open(&t, path, &o, &err)) != 0)
+	if ((rc = fidx_reader_open(&t, path, &o, &err)) != 0)
 		t = NULL;
-	while (t && (rc = fidx_table_next(t, &row, &err)) == 1) {
+	while (t && (rc = rowit_next(t, &row, &err)) == 1) {
 		char id[32], text[64];
 		if (r >= rows)
 			fail_msg("%s: more than %ld rows", file, rows);
 		if ((size_t)dim != row.dim)
 			fail_msg("%s: row %ld has %zu values, not %ld", file, r, row.dim, dim);
-		if ((long)row.line != r + 1)
-			fail_msg("%s: row %ld numbered %llu", file, r, (unsigned long long)row.line);
+		if ((long)row.where != r + 1)
+			fail_msg("%s: row %ld numbered %llu", file, r, (unsigned long long)row.where);
 		for (c = 0; c < dim; c++) {
 			double want_v = value(set, r, c, dim) * (cJSON_IsNumber(scale) ? scale->valuedouble : 1);
 			if (row.vec[c] != (float)want_v)
@@ -195,7 +194,7 @@ static void check_fixture(const cJSON *fx)
 		if (r != rows)
 			fail_msg("%s: %ld rows, not %ld", file, r, rows);
 	}
-	fidx_table_close(t);
+	rowit_close(t);
 }
 
 /* Every fixture, with exact values, ids, texts and errors. */
@@ -224,17 +223,17 @@ static void test_fixtures(void **state)
  * input error, never anything else. */
 static void read_damaged(const char *name, const unsigned char *b, size_t n, const char *emb)
 {
-	struct fidx_table_opts o = {NULL, NULL, emb, FIDX_HEADER_AUTO, 0};
+	struct fidx_reader_opts o = {NULL, NULL, emb, FIDX_HEADER_AUTO, NULL, NULL};
 	struct fidx_source *src;
-	struct fidx_table *t;
+	struct fidx_reader *t;
 	struct fidx_row row;
 	struct fidx_err err;
 	int rc;
 	assert_int_equal(fidx_source_open_mem(&src, name, b, n, &err), 0);
-	if ((rc = fidx_table_open_source(&t, src, &o, &err)) == 0) {
-		while ((rc = fidx_table_next(t, &row, &err)) == 1)
+	if ((rc = fidx_reader_open_source(&t, src, &o, &err)) == 0) {
+		while ((rc = rowit_next(t, &row, &err)) == 1)
 			;
-		fidx_table_close(t);
+		rowit_close(t);
 	}
 	if (rc != 0 && rc != FIDX_EINPUT)
 		fail_msg("%s: status %d: %s", name, rc, err.msg);
@@ -289,13 +288,14 @@ static void test_damaged(void **state)
 static void expect_open_error(const unsigned char *b, size_t n, const char *want)
 {
 	struct fidx_source *src;
-	struct fidx_parquet *p;
+	struct fidx_reader *r;
+	struct fidx_reader_opts o = {NULL, NULL, NULL, FIDX_HEADER_AUTO, NULL, NULL};
 	struct fidx_err err;
+	o.format = fidx_format_find(NULL, "parquet");
 	assert_int_equal(fidx_source_open_mem(&src, "x.parquet", b, n, &err), 0);
-	assert_int_equal(fidx_parquet_open(&p, src, NULL, NULL, NULL, &err), FIDX_EINPUT);
+	assert_int_equal(fidx_reader_open_source(&r, src, &o, &err), FIDX_EINPUT);
 	if (!strstr(err.msg, want))
 		fail_msg("wanted \"%s\", got: %s", want, err.msg);
-	fidx_source_close(src);
 }
 
 static void test_bad_files(void **state)
@@ -323,44 +323,44 @@ static void test_bad_files(void **state)
  * an option needs, are errors listing what there is. */
 static void test_columns(void **state)
 {
-	struct fidx_table_opts o = {NULL, NULL, NULL, FIDX_HEADER_AUTO, 0};
-	struct fidx_table *t;
-	struct fidx_row row;
+	struct fidx_reader_opts o = {NULL, NULL, NULL, FIDX_HEADER_AUTO, NULL, NULL};
+	struct fidx_reader *t;
+	struct fidx_row row = {0};
 	struct fidx_err err;
 	const char *list = FIDX_PARQUET_FIXTURES "/duckdb-list3-float-snappy-v1-low.parquet";
 	const char *wide = FIDX_PARQUET_FIXTURES "/duckdb-wide-float-snappy-v1-low.parquet";
 	(void)state;
 
 	/* Nothing named: the list column, and id and text by their names. */
-	assert_int_equal(fidx_table_open(&t, list, &o, &err), 0);
-	assert_int_equal(fidx_table_next(t, &row, &err), 1);
+	assert_int_equal(fidx_reader_open(&t, list, &o, &err), 0);
+	assert_int_equal(rowit_next(t, &row, &err), 1);
 	assert_int_equal(row.dim, 8);
 	assert_string_equal(row.id, "doc-0");
 	assert_string_equal(row.text, "text 0 caf\xc3\xa9");
-	fidx_table_close(t);
+	rowit_close(t);
 	o.embedding_column = "nosuch";
-	assert_int_equal(fidx_table_open(&t, list, &o, &err), FIDX_EINPUT);
+	assert_int_equal(fidx_reader_open(&t, list, &o, &err), FIDX_EINPUT);
 	assert_non_null(strstr(err.msg, "no column named \"nosuch\" (given to --embedding-column); it has \"id\", \"text\", \"embedding\""));
 	o.embedding_column = "text";
-	assert_int_equal(fidx_table_open(&t, list, &o, &err), FIDX_EINPUT);
+	assert_int_equal(fidx_reader_open(&t, list, &o, &err), FIDX_EINPUT);
 	assert_non_null(strstr(err.msg, "the embedding column is also the id or text column"));
 	o.embedding_column = NULL;
 	o.id_column = "embedding";
-	assert_int_equal(fidx_table_open(&t, list, &o, &err), FIDX_EINPUT);
+	assert_int_equal(fidx_reader_open(&t, list, &o, &err), FIDX_EINPUT);
 	assert_non_null(strstr(err.msg, "column \"embedding\" (given to --id-column) is not a string or integer column"));
 	/* Wide: every numeric column is a dimension. */
 	o.id_column = NULL;
 	o.embedding_column = "3";
-	assert_int_equal(fidx_table_open(&t, wide, &o, &err), FIDX_EINPUT);
+	assert_int_equal(fidx_reader_open(&t, wide, &o, &err), FIDX_EINPUT);
 	assert_non_null(strstr(err.msg, "is not a list of numbers (without --embedding-column, every numeric column is a dimension)"));
 	o.embedding_column = NULL;
 	o.text_column = "id";
 	o.id_column = "text";
-	assert_int_equal(fidx_table_open(&t, wide, &o, &err), 0);
-	assert_int_equal(fidx_table_next(t, &row, &err), 1);
+	assert_int_equal(fidx_reader_open(&t, wide, &o, &err), 0);
+	assert_int_equal(rowit_next(t, &row, &err), 1);
 	assert_int_equal(row.dim, 8);
 	assert_string_equal(row.id, "text 0 caf\xc3\xa9");
-	fidx_table_close(t);
+	rowit_close(t);
 }
 
 /* tests/parquet/hostile: files made by hand (make.py there) to reach one
@@ -368,8 +368,8 @@ static void test_columns(void **state)
 static int read_hostile(const char *file, const char *id_column, struct fidx_row *first, size_t *rows,
                         struct fidx_err *err)
 {
-	struct fidx_table_opts o = {id_column, NULL, NULL, FIDX_HEADER_AUTO, 0};
-	struct fidx_table *t;
+	struct fidx_reader_opts o = {id_column, NULL, NULL, FIDX_HEADER_AUTO, NULL, NULL};
+	struct fidx_reader *t;
 	struct fidx_row row;
 	static float vec[8];
 	static char id[32];
@@ -378,9 +378,9 @@ static int read_hostile(const char *file, const char *id_column, struct fidx_row
 	snprintf(path, sizeof path, "%s/../hostile/%s", FIDX_PARQUET_FIXTURES, file);
 	*rows = 0;
 	memset(err, 0, sizeof *err);
-	if ((rc = fidx_table_open(&t, path, &o, err)) != 0)
+	if ((rc = fidx_reader_open(&t, path, &o, err)) != 0)
 		return rc;
-	while ((rc = fidx_table_next(t, &row, err)) == 1) {
+	while ((rc = rowit_next(t, &row, err)) == 1) {
 		if (!(*rows)++) {
 			*first = row;
 			memcpy(vec, row.vec, (row.dim < 8 ? row.dim : 8) * sizeof *vec);
@@ -389,7 +389,7 @@ static int read_hostile(const char *file, const char *id_column, struct fidx_row
 				first->id = strncpy(id, row.id, sizeof id - 1);
 		}
 	}
-	fidx_table_close(t);
+	rowit_close(t);
 	return rc;
 }
 

@@ -1,4 +1,4 @@
-/* io/readers/table.c: rows of embeddings from CSV/TSV, with their error messages. */
+/* io/readers/csvrows.c: rows of embeddings from CSV/TSV, with their error messages. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "table.h"
+#include "rowit.h"
 
 struct got {
 	size_t rows, dim;
@@ -17,18 +17,18 @@ struct got {
 	int code;
 };
 
-static void run(const char *name, const char *data, const struct fidx_table_opts *o, struct got *g)
+static void run(const char *name, const char *data, const struct fidx_reader_opts *o, struct got *g)
 {
 	struct fidx_source *src;
-	struct fidx_table *t;
+	struct fidx_reader *t;
 	struct fidx_row row;
 	struct fidx_err err = {0};
 	int rc;
 
 	memset(g, 0, sizeof *g);
 	assert_int_equal(fidx_source_open_mem(&src, name, data, strlen(data), &err), 0);
-	assert_int_equal(fidx_table_open_source(&t, src, o, &err), 0);
-	while ((rc = fidx_table_next(t, &row, &err)) == 1) {
+	assert_int_equal(fidx_reader_open_source(&t, src, o, &err), 0);
+	while ((rc = rowit_next(t, &row, &err)) == 1) {
 		if (g->rows == 0)
 			memcpy(g->first, row.vec, (row.dim < 4 ? row.dim : 4) * sizeof(float));
 		g->dim = row.dim;
@@ -42,10 +42,10 @@ static void run(const char *name, const char *data, const struct fidx_table_opts
 		g->code = rc;
 		snprintf(g->err, sizeof g->err, "%s", err.msg);
 	}
-	fidx_table_close(t);
+	rowit_close(t);
 }
 
-static const struct fidx_table_opts plain = {NULL, NULL, NULL, FIDX_HEADER_AUTO, 0};
+static const struct fidx_reader_opts plain = {NULL, NULL, NULL, FIDX_HEADER_AUTO, NULL, NULL};
 
 static void test_pandas_header(void **state)
 {
@@ -61,7 +61,7 @@ static void test_pandas_header(void **state)
 static void test_no_header(void **state)
 {
 	struct got g;
-	struct fidx_table_opts o = plain;
+	struct fidx_reader_opts o = plain;
 	(void)state;
 	run("e.csv", "0.5,1\n2,3\n", &plain, &g);
 	assert_int_equal(g.rows, 2);
@@ -79,7 +79,7 @@ static void test_no_header(void **state)
 static void test_columns(void **state)
 {
 	struct got g;
-	struct fidx_table_opts o = plain;
+	struct fidx_reader_opts o = plain;
 	(void)state;
 	o.id_column = "id";
 	o.text_column = "text";
@@ -108,7 +108,7 @@ static void test_tsv(void **state)
 	assert_int_equal(g.dim, 2);
 }
 
-static void expect_error(const char *name, const char *data, const struct fidx_table_opts *o,
+static void expect_error(const char *name, const char *data, const struct fidx_reader_opts *o,
                          const char *msg)
 {
 	struct got g;
@@ -121,7 +121,7 @@ static void expect_error(const char *name, const char *data, const struct fidx_t
 
 static void test_errors(void **state)
 {
-	struct fidx_table_opts o = plain;
+	struct fidx_reader_opts o = plain;
 	(void)state;
 	expect_error("e.csv", "0,1,2\n0.1,abc,0.3\n", &plain,
 	             "e.csv:2:2: expected a number, found \"abc\" (not a number)");
@@ -154,7 +154,7 @@ static void test_errors(void **state)
 static void test_named_column_in_error(void **state)
 {
 	struct got g;
-	struct fidx_table_opts o = plain;
+	struct fidx_reader_opts o = plain;
 	(void)state;
 	o.id_column = "id";
 	run("e.csv", "id,x,y\n1,0.5,oops\n", &o, &g);

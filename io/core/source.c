@@ -44,6 +44,9 @@ struct fidx_source {
 	const unsigned char *whole;
 	unsigned char *whole_own;
 	uint64_t whole_n;
+	/* Decoded bytes looked at by fidx_source_peek, handed out first. */
+	unsigned char *peek;
+	size_t peek_pos, peek_len;
 };
 
 /* Reads the whole file with pread (the reader's offset is untouched) and
@@ -312,7 +315,63 @@ static ssize_t read_gzip(struct fidx_source *s, unsigned char *buf, size_t cap, 
 	return (ssize_t)produced;
 }
 
+static ssize_t read_decoded(struct fidx_source *s, void *buf, size_t cap, struct fidx_err *err);
+
 ssize_t fidx_source_read(struct fidx_source *s, void *buf, size_t cap, struct fidx_err *err)
+{
+	if (s->peek_pos < s->peek_len) {
+		size_t take = s->peek_len - s->peek_pos < cap ? s->peek_len - s->peek_pos : cap;
+		memcpy(buf, s->peek + s->peek_pos, take);
+		s->peek_pos += take;
+		return (ssize_t)take;
+	}
+	return read_decoded(s, buf, cap, err);
+}
+
+static int is_compressed(const unsigned char *b, size_t n);
+
+ssize_t fidx_source_peek(struct fidx_source *s, void *buf, size_t cap, struct fidx_err *err)
+{
+	ssize_t got;
+	struct stat st;
+
+	if (s->peek) {
+		size_t n = s->peek_len < cap ? s->peek_len : cap;
+		memcpy(buf, s->peek, n);
+		return (ssize_t)n;
+	}
+	if (s->started || s->ra)
+		return fidx_err_set(err, FIDX_EINTERNAL, "%s: looked at after reading", s->name);
+	if (s->mem && !is_compressed(s->mem, s->mem_len)) {
+		size_t n = s->mem_len < cap ? s->mem_len : cap;
+		memcpy(buf, s->mem, n);
+		return (ssize_t)n;
+	}
+	if (!s->mem && fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		do
+			got = pread(s->fd, buf, cap, 0);
+		while (got < 0 && errno == EINTR);
+		if (got < 0)
+			return fidx_err_sys(err, FIDX_EIO, errno, "%s: read failed", s->name);
+		if (!is_compressed(buf, (size_t)got))
+			return got;
+	}
+	/* Decode the start once, and keep it for the reads to come. */
+	if (!(s->peek = malloc(cap ? cap : 1)))
+		return fidx_err_nomem(err);
+	while (s->peek_len < cap) {
+		got = read_decoded(s, s->peek + s->peek_len, cap - s->peek_len, err);
+		if (got < 0)
+			return got;
+		if (got == 0)
+			break;
+		s->peek_len += (size_t)got;
+	}
+	memcpy(buf, s->peek, s->peek_len);
+	return (ssize_t)s->peek_len;
+}
+
+static ssize_t read_decoded(struct fidx_source *s, void *buf, size_t cap, struct fidx_err *err)
 {
 	int rc;
 	size_t take;
@@ -547,6 +606,7 @@ void fidx_source_close(struct fidx_source *s)
 		close(s->fd);
 	free(s->raw);
 	free(s->whole_own);
+	free(s->peek);
 	free(s->name);
 	free(s);
 }

@@ -28,6 +28,14 @@ int fidx_source_open_mem(struct fidx_source **src, const char *name, const void 
  * or a negative fidx_code with err filled. */
 ssize_t fidx_source_read(struct fidx_source *src, void *buf, size_t cap, struct fidx_err *err);
 
+/* The first decoded bytes, without consuming them: fills buf with up to
+ * cap bytes (fewer only when the stream is shorter) and returns the count,
+ * or a negative fidx_code. A plain regular file or memory is looked at in
+ * place; anything else (a pipe, gzip, zstd) is decoded once and its first
+ * bytes are handed out again by the reads that follow. Call before any
+ * read. */
+ssize_t fidx_source_peek(struct fidx_source *src, void *buf, size_t cap, struct fidx_err *err);
+
 /* The name to use in messages: the path, or "<stdin>". */
 const char *fidx_source_name(const struct fidx_source *src);
 

@@ -1,4 +1,10 @@
-#include "jsonl.h"
+/* JSON Lines of embeddings: one object per line, the vector in a list of
+ * numbers ("embedding" unless told otherwise), with optional "id" (a string
+ * or an integer) and "text" fields, as datasets' to_json(lines=True) and
+ * hand-made exports write them. Blank lines are skipped; errors name the
+ * line and, for JSON syntax, the column. A field named explicitly must be in
+ * every record; "id" and "text" found in the first record must be in all
+ * the others. */
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -6,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reader.h"
+
 #define MAX_LINE (256u << 20)
 #define MAX_DIM (1u << 20)
 
-struct fidx_jsonl {
+struct jsonl {
 	struct fidx_source *src;
 	const char *name;
 	const char *emb_name, *id_name, *text_name;
@@ -22,13 +30,14 @@ struct fidx_jsonl {
 	float *vec;
 	size_t dim;
 	char id_buf[32];
+	struct fidx_rowbuf rows;
 };
 
-int fidx_jsonl_open(struct fidx_jsonl **out, struct fidx_source *src, const char *embedding,
-                    const char *id, const char *text, struct fidx_err *err)
+static int jsonl_open(void **out, struct fidx_source *src, const struct fidx_reader_opts *o,
+                      struct fidx_err *err)
 {
-	struct fidx_jsonl *j = calloc(1, sizeof *j);
-	*out = NULL;
+	const char *embedding = o->embedding_column, *id = o->id_column, *text = o->text_column;
+	struct jsonl *j = calloc(1, sizeof *j);
 	if (!j)
 		return fidx_err_nomem(err);
 	j->src = src;
@@ -43,7 +52,7 @@ int fidx_jsonl_open(struct fidx_jsonl **out, struct fidx_source *src, const char
 }
 
 /* The next line (without its end), or NULL at the end of the file. */
-static int next_line(struct fidx_jsonl *j, char **line, size_t *n, struct fidx_err *err)
+static int next_line(struct jsonl *j, char **line, size_t *n, struct fidx_err *err)
 {
 	for (;;) {
 		char *nl = j->pos < j->len ? memchr(j->buf + j->pos, '\n', j->len - j->pos) : NULL;
@@ -88,7 +97,7 @@ static int next_line(struct fidx_jsonl *j, char **line, size_t *n, struct fidx_e
 }
 
 /* A field that must be there or must not, as the first record decided. */
-static int optional_field(struct fidx_jsonl *j, const char *key, int *mode, const cJSON **v,
+static int optional_field(struct jsonl *j, const char *key, int *mode, const cJSON **v,
                           struct fidx_err *err)
 {
 	*v = cJSON_GetObjectItemCaseSensitive(j->rec, key);
@@ -102,8 +111,9 @@ static int optional_field(struct fidx_jsonl *j, const char *key, int *mode, cons
 	return 0;
 }
 
-int fidx_jsonl_next(struct fidx_jsonl *j, struct fidx_jsonl_row *row, struct fidx_err *err)
+static int next_row(void *state, struct fidx_row *row, struct fidx_err *err)
 {
+	struct jsonl *j = state;
 	const cJSON *e, *v, *idv, *tv;
 	const char *end = NULL;
 	char *line = NULL;
@@ -158,7 +168,7 @@ int fidx_jsonl_next(struct fidx_jsonl *j, struct fidx_jsonl_row *row, struct fid
 	memset(row, 0, sizeof *row);
 	row->vec = j->vec;
 	row->dim = j->dim;
-	row->line = j->line;
+	row->where = j->line;
 	if (idv) {
 		if (cJSON_IsString(idv)) {
 			row->id = idv->valuestring;
@@ -182,12 +192,35 @@ int fidx_jsonl_next(struct fidx_jsonl *j, struct fidx_jsonl_row *row, struct fid
 	return 1;
 }
 
-void fidx_jsonl_close(struct fidx_jsonl *j)
+static int jsonl_next(void *state, struct fidx_rows *rows, struct fidx_err *err)
 {
+	struct jsonl *j = state;
+	return fidx_rowbuf_gather(&j->rows, next_row, j, rows, err);
+}
+
+static void jsonl_close(void *state)
+{
+	struct jsonl *j = state;
 	if (!j)
 		return;
+	fidx_rowbuf_free(&j->rows);
 	cJSON_Delete(j->rec);
 	free(j->buf);
 	free(j->vec);
 	free(j);
 }
+
+/* The first character that is not white space opens an object. */
+static int looks_jsonl(const unsigned char *b, size_t n)
+{
+	size_t i = n >= 3 && memcmp(b, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r'))
+		i++;
+	return i < n && b[i] == '{';
+}
+
+const struct fidx_format fidx_format_jsonl = {
+	.name = "jsonl", .title = "JSON Lines", .suffixes = (const char *const[]){".jsonl", ".ndjson", NULL},
+	.looks_like = looks_jsonl, .flags = FIDX_FORMAT_COLUMNS,
+	.open = jsonl_open, .next = jsonl_next, .close = jsonl_close,
+};

@@ -1,4 +1,14 @@
-#include "npy.h"
+/* Matrices of floats behind a header, read as rows:
+ *   numpy .npy files (format versions 1, 2 and 3): a 2-D array of float32
+ *   or float64, little- or big-endian, in C or Fortran order. C-order arrays
+ *   stream a block of rows at a time; a Fortran-order array is read whole
+ *   first (its rows are not contiguous).
+ *   FAISS flat indexes (faiss.write_index of an IndexFlatIP or IndexFlatL2):
+ *   the index header, then the vectors as float32 rows. Nothing of FAISS
+ *   reads them: they are untrusted input like any other file.
+ * Every size in the header is checked before anything is allocated, and
+ * against the rest (a file must end with its last row); values must be
+ * finite. The row number (from 1) stands for the line in messages. */
 
 #include <ctype.h>
 #include <math.h>
@@ -7,21 +17,45 @@
 #include <string.h>
 
 #include "bytes.h"
+#include "reader.h"
 
 #define MAX_HEADER (1u << 20)
 #define MAX_DIM (1u << 20)
 
-struct fidx_npy {
+struct npy {
 	struct fidx_source *src;
 	const char *name;
 	uint64_t rows, next;
 	size_t dim, size; /* values per row, bytes per value */
 	int big_endian, fortran;
-	unsigned char *buf; /* one row, or the whole array (Fortran order) */
+	unsigned char *buf; /* a block of rows, or the whole array (Fortran order) */
+	float *vec;         /* a block of rows, as floats */
+	uint64_t where[FIDX_ROWS_MAX];
+	int failed; /* an error met after some rows of a block, for the next call */
+	struct fidx_err pending;
 };
 
+static void npy_close(void *state)
+{
+	struct npy *r = state;
+	if (!r)
+		return;
+	free(r->buf);
+	free(r->vec);
+	free(r);
+}
+
+/* The buffers of a block of rows, once the shape is known. */
+static int alloc_block(struct npy *r, struct fidx_err *err)
+{
+	if ((!r->fortran && !(r->buf = malloc(FIDX_ROWS_MAX * r->dim * r->size))) ||
+	    !(r->vec = malloc(FIDX_ROWS_MAX * r->dim * sizeof *r->vec)))
+		return fidx_err_nomem(err);
+	return 0;
+}
+
 /* Reads exactly n bytes; a short file is an error. */
-static int read_full(struct fidx_npy *r, void *buf, size_t n, const char *what, struct fidx_err *err)
+static int read_full(struct npy *r, void *buf, size_t n, const char *what, struct fidx_err *err)
 {
 	size_t got = 0;
 	while (got < n) {
@@ -53,7 +87,7 @@ static const char *field(const char *h, const char *key)
 	return p;
 }
 
-static int parse_header(struct fidx_npy *r, const char *h, struct fidx_err *err)
+static int parse_header(struct npy *r, const char *h, struct fidx_err *err)
 {
 	const char *d = field(h, "descr"), *f = field(h, "fortran_order"), *s = field(h, "shape");
 	unsigned long long n, dim;
@@ -103,15 +137,16 @@ static int parse_header(struct fidx_npy *r, const char *h, struct fidx_err *err)
 	return 0;
 }
 
-int fidx_npy_open(struct fidx_npy **out, struct fidx_source *src, struct fidx_err *err)
+static int npy_open(void **out, struct fidx_source *src, const struct fidx_reader_opts *o,
+                    struct fidx_err *err)
 {
-	struct fidx_npy *r = calloc(1, sizeof *r);
+	struct npy *r = calloc(1, sizeof *r);
 	unsigned char pre[12];
 	size_t hlen, fixed;
 	char *h = NULL;
 	int rc;
 
-	*out = NULL;
+	(void)o;
 	if (!r)
 		return fidx_err_nomem(err);
 	r->src = src;
@@ -164,15 +199,14 @@ int fidx_npy_open(struct fidx_npy **out, struct fidx_source *src, struct fidx_er
 		}
 		if ((rc = read_full(r, r->buf, (size_t)bytes, "the array", err)) != 0)
 			goto fail;
-	} else if (!(r->buf = malloc(r->dim * r->size))) {
-		rc = fidx_err_nomem(err);
-		goto fail;
 	}
+	if ((rc = alloc_block(r, err)) != 0)
+		goto fail;
 	*out = r;
 	return 0;
 fail:
 	free(h);
-	fidx_npy_close(r);
+	npy_close(r);
 	return rc;
 }
 
@@ -184,18 +218,19 @@ static uint64_t le(const unsigned char *p, int n)
 	return v;
 }
 
-int fidx_faiss_flat_open(struct fidx_npy **out, struct fidx_source *src, struct fidx_err *err)
+static int faiss_open(void **out, struct fidx_source *src, const struct fidx_reader_opts *o,
+                      struct fidx_err *err)
 {
 	/* fourcc, d (i32), ntotal (i64), two unused i64, is_trained (1 byte),
 	 * metric_type (i32), then the codes: their count of floats (u64) and
 	 * the floats. */
 	unsigned char h[45];
-	struct fidx_npy *r = calloc(1, sizeof *r);
+	struct npy *r = calloc(1, sizeof *r);
 	uint64_t d, n, count;
 	uint32_t metric;
 	int rc;
 
-	*out = NULL;
+	(void)o;
 	if (!r)
 		return fidx_err_nomem(err);
 	r->src = src;
@@ -227,22 +262,17 @@ int fidx_faiss_flat_open(struct fidx_npy **out, struct fidx_source *src, struct 
 	}
 	r->rows = n;
 	r->dim = (size_t)d;
-	if (!(r->buf = malloc(r->dim * 4))) {
-		rc = fidx_err_nomem(err);
+	if ((rc = alloc_block(r, err)) != 0)
 		goto fail;
-	}
 	*out = r;
 	return 0;
 fail:
-	fidx_npy_close(r);
+	npy_close(r);
 	return rc;
 }
 
-uint64_t fidx_npy_rows(const struct fidx_npy *r) { return r->rows; }
-size_t fidx_npy_dim(const struct fidx_npy *r) { return r->dim; }
-
 /* Value i of the array's bytes p, as a double. */
-static double value(const struct fidx_npy *r, const unsigned char *p)
+static double value(const struct npy *r, const unsigned char *p)
 {
 	unsigned char b[8];
 	size_t k;
@@ -259,54 +289,96 @@ static double value(const struct fidx_npy *r, const unsigned char *p)
 	}
 }
 
-int fidx_npy_next(struct fidx_npy *r, float *row, struct fidx_err *err)
+/* Converts row `at` (its bytes at p) into row. */
+static int convert(struct npy *r, uint64_t at, const unsigned char *p, float *row, struct fidx_err *err)
 {
 	size_t j;
+	if (!r->fortran && !r->big_endian && r->size == 4) {
+		/* The common case, np.save of float32 here: the row as it is. */
+		memcpy(row, p, r->dim * sizeof *row);
+		for (j = 0; j < r->dim && isfinite(row[j]); j++)
+			;
+		if (j == r->dim)
+			return 0;
+	}
+	for (j = 0; j < r->dim; j++) {
+		const unsigned char *v = r->fortran ? r->buf + (j * r->rows + at) * r->size : p + j * r->size;
+		double x = value(r, v);
+		if (!isfinite(x) || fabs(x) > 3.4028234663852886e38)
+			return fidx_err_set(err, FIDX_EINPUT, "%s: row %llu, column %zu: %s", r->name,
+			                    (unsigned long long)at + 1, j + 1,
+			                    isfinite(x) ? "beyond float range" : "not a finite number");
+		row[j] = (float)x;
+	}
+	return 0;
+}
+
+static int npy_next(void *state, struct fidx_rows *rows, struct fidx_err *err)
+{
+	struct npy *r = state;
+	size_t k, i, row_bytes = r->dim * r->size;
 	int rc;
 
+	if (r->failed) {
+		if (err)
+			*err = r->pending;
+		return r->pending.code;
+	}
 	if (r->next == r->rows) {
 		char extra;
-		ssize_t k = fidx_source_read(r->src, &extra, 1, err);
-		if (k < 0)
-			return (int)k;
-		if (k > 0)
+		ssize_t got = fidx_source_read(r->src, &extra, 1, err);
+		if (got < 0)
+			return (int)got;
+		if (got > 0)
 			return fidx_err_set(err, FIDX_EINPUT, "%s: bytes after the last of the %llu rows the header gives",
 			                    r->name, (unsigned long long)r->rows);
 		return 0;
 	}
-	if (!r->fortran && (rc = read_full(r, r->buf, r->dim * r->size, "a row", err)) != 0) {
-		if (rc == FIDX_EINPUT)
-			fidx_err_set(err, rc, "%s: the file ends in row %llu of the %llu the header gives (truncated)",
-			             r->name, (unsigned long long)r->next + 1, (unsigned long long)r->rows);
-		return rc;
-	}
-	if (!r->fortran && !r->big_endian && r->size == 4) {
-		/* The common case, np.save of float32 here: the row as it is. */
-		memcpy(row, r->buf, r->dim * sizeof *row);
-		for (j = 0; j < r->dim && isfinite(row[j]); j++)
-			;
-		if (j == r->dim) {
-			r->next++;
-			return 1;
+	k = r->rows - r->next < FIDX_ROWS_MAX ? (size_t)(r->rows - r->next) : FIDX_ROWS_MAX;
+	for (i = 0; i < k; i++) {
+		/* Row by row, so that a truncated file names its row. */
+		if (!r->fortran && (rc = read_full(r, r->buf + i * row_bytes, row_bytes, "a row", err)) != 0) {
+			if (rc == FIDX_EINPUT)
+				fidx_err_set(err, rc, "%s: the file ends in row %llu of the %llu the header gives (truncated)",
+				             r->name, (unsigned long long)r->next + 1, (unsigned long long)r->rows);
+			break;
 		}
+		if ((rc = convert(r, r->next, r->buf + i * row_bytes, r->vec + i * r->dim, err)) != 0)
+			break;
+		r->where[i] = ++r->next;
 	}
-	for (j = 0; j < r->dim; j++) {
-		const unsigned char *p = r->fortran ? r->buf + (j * r->rows + r->next) * r->size : r->buf + j * r->size;
-		double v = value(r, p);
-		if (!isfinite(v) || fabs(v) > 3.4028234663852886e38)
-			return fidx_err_set(err, FIDX_EINPUT, "%s: row %llu, column %zu: %s", r->name,
-			                    (unsigned long long)r->next + 1, j + 1,
-			                    isfinite(v) ? "beyond float range" : "not a finite number");
-		row[j] = (float)v;
+	if (i < k && i == 0)
+		return rc;
+	if (i < k) {
+		/* Hand over the rows before the bad one; the error comes next. */
+		r->failed = 1;
+		r->pending.code = rc;
+		snprintf(r->pending.msg, sizeof r->pending.msg, "%s", err ? err->msg : "");
 	}
-	r->next++;
+	memset(rows, 0, sizeof *rows);
+	rows->n = i;
+	rows->dim = r->dim;
+	rows->vec = r->vec;
+	rows->where = r->where;
 	return 1;
 }
 
-void fidx_npy_close(struct fidx_npy *r)
+static int npy_magic(const unsigned char *b, size_t n)
 {
-	if (!r)
-		return;
-	free(r->buf);
-	free(r);
+	return n >= 6 && memcmp(b, "\x93NUMPY", 6) == 0;
 }
+
+static int faiss_magic(const unsigned char *b, size_t n)
+{
+	return n >= 4 && (memcmp(b, "IxFI", 4) == 0 || memcmp(b, "IxF2", 4) == 0);
+}
+
+const struct fidx_format fidx_format_npy = {
+	.name = "npy", .title = "numpy .npy", .suffixes = (const char *const[]){".npy", NULL},
+	.magic = npy_magic, .open = npy_open, .next = npy_next, .close = npy_close,
+};
+
+const struct fidx_format fidx_format_faiss = {
+	.name = "faiss", .title = "FAISS flat index", .suffixes = (const char *const[]){".faiss", NULL},
+	.magic = faiss_magic, .open = faiss_open, .next = npy_next, .close = npy_close,
+};

@@ -1,4 +1,24 @@
-#include "parquet.h"
+/* Rows of embeddings from an Apache Parquet file, the Hugging Face Hub's
+ * own dataset format, read by fidx itself (Debian has no Parquet library
+ * for C). Scoped to what embedding datasets hold:
+ *   - the embedding as one list column (list<float>, list<double>, or
+ *     integers; the standard three-level LIST layout, the legacy two-level
+ *     one, or a bare repeated field), or as flat numeric columns, one per
+ *     dimension (pandas' "0".."383");
+ *   - an id column (string or integer) and a text column (string);
+ *   - data pages v1 and v2 and dictionary pages; encodings PLAIN,
+ *     PLAIN_DICTIONARY / RLE_DICTIONARY, BYTE_STREAM_SPLIT, RLE levels;
+ *     codecs UNCOMPRESSED, SNAPPY, GZIP and ZSTD.
+ * Rows stream row group by row group; memory holds one page per column.
+ * The file is untrusted: every size and offset in the footer and the page
+ * headers is checked against the file and against what it must cover
+ * before use; decompression is bounded by what the codec can produce from
+ * the bytes present. A null in an embedding or an id is an error naming
+ * the row (and its row group); a null text is an empty text.
+ *
+ * Columns: --embedding-column unset picks the only list column of numbers, else
+ * every numeric column but the id's and the text's; id and text NULL pick
+ * columns named "id" and "text" when there are such (as JSON Lines does). */
 
 #include <math.h>
 #include <stdarg.h>
@@ -11,6 +31,7 @@
 #include <zstd.h>
 
 #include "bytes.h"
+#include "reader.h"
 
 /* Parquet's enums (parquet.thrift). */
 enum { T_BOOLEAN, T_INT32, T_INT64, T_INT96, T_FLOAT, T_DOUBLE, T_BYTE_ARRAY, T_FLBA };
@@ -319,7 +340,7 @@ struct rowgroup {
 
 struct cur;
 
-struct fidx_parquet {
+struct parquet {
 	struct fidx_source *src;
 	const char *name;
 	uint64_t size;
@@ -356,11 +377,12 @@ struct fidx_parquet {
 	size_t blk_i, blk_n, blk_stop, blk_col;
 	int blk_kind;
 	struct fidx_err blk_err;
+	struct fidx_rowbuf block;
 	char *str[2]; /* the row's id and text, each ending in a NUL */
 	size_t str_cap[2];
 };
 
-static int bad_footer(struct fidx_parquet *p, struct fidx_err *err, const char *what)
+static int bad_footer(struct parquet *p, struct fidx_err *err, const char *what)
 {
 	return fidx_err_set(err, FIDX_EINPUT, "%s: damaged Parquet footer (%s)", p->name, what);
 }
@@ -495,7 +517,7 @@ static const char *parse_rowgroup(struct tc *t, struct rowgroup *rg, size_t nlea
 
 /* Walks the children of elems[*next - 1] (n of them), depth first,
  * collecting the leaves with their levels. */
-static int walk(struct fidx_parquet *p, size_t *next, int n, int depth, int def, int rep,
+static int walk(struct parquet *p, size_t *next, int n, int depth, int def, int rep,
                 int rep_def, long top, struct fidx_err *err)
 {
 	int i;
@@ -539,7 +561,7 @@ static int walk(struct fidx_parquet *p, size_t *next, int n, int depth, int def,
 	return 0;
 }
 
-static int build_leaves(struct fidx_parquet *p, struct fidx_err *err)
+static int build_leaves(struct parquet *p, struct fidx_err *err)
 {
 	size_t next = 1;
 	int rc;
@@ -554,7 +576,7 @@ static int build_leaves(struct fidx_parquet *p, struct fidx_err *err)
 	return 0;
 }
 
-static int parse_footer(struct fidx_parquet *p, const unsigned char *b, size_t n,
+static int parse_footer(struct parquet *p, const unsigned char *b, size_t n,
                         struct fidx_err *err)
 {
 	struct tc t = {b, b + n, 0, 0, 0};
@@ -925,7 +947,7 @@ static void parse_page_header(struct tc *t, struct page_header *h)
 
 /* A column being read, through the pages of one row group's chunk. */
 struct cur {
-	struct fidx_parquet *p;
+	struct parquet *p;
 	const struct leaf *lf;
 	int col;
 	int width; /* bytes of a fixed-size value; 0 for BYTE_ARRAY */
@@ -1425,7 +1447,7 @@ static size_t cur_numbers(struct cur *c, float *out, size_t n, int *stop, struct
 
 static int cur_start(struct cur *c, size_t rg, struct fidx_err *err)
 {
-	struct fidx_parquet *p = c->p;
+	struct parquet *p = c->p;
 	const struct chunk *k = &p->rgs[rg].chunks[c->col];
 	uint64_t data_end = p->data_end;
 	c->page_at = (uint64_t)(k->start < 0 ? 0 : k->start);
@@ -1467,7 +1489,7 @@ static int is_string(const struct leaf *l)
 
 /* The first leaf of the top-level field named name, or -1; *n is its number
  * of leaves. */
-static int find_field(const struct fidx_parquet *p, const char *name, int *n)
+static int find_field(const struct parquet *p, const char *name, int *n)
 {
 	size_t i;
 	int first = -1;
@@ -1483,13 +1505,13 @@ static int find_field(const struct fidx_parquet *p, const char *name, int *n)
 
 /* Whether leaf i is its top-level field's only leaf (a field's leaves are
  * consecutive). */
-static int alone(const struct fidx_parquet *p, size_t i)
+static int alone(const struct parquet *p, size_t i)
 {
 	int top = p->leaves[i].top;
 	return (i == 0 || p->leaves[i - 1].top != top) && (i + 1 == p->nleaves || p->leaves[i + 1].top != top);
 }
 
-static void list_fields(const struct fidx_parquet *p, char *buf, size_t cap)
+static void list_fields(const struct parquet *p, char *buf, size_t cap)
 {
 	size_t i, used = 0;
 	buf[0] = '\0';
@@ -1505,7 +1527,7 @@ static void list_fields(const struct fidx_parquet *p, char *buf, size_t cap)
 
 /* The column named by an option, which must be one flat leaf that ok()
  * accepts; -1 when name is NULL or, for a guessed name, not suitable. */
-static int pick(struct fidx_parquet *p, const char *name, const char *option, int guessed,
+static int pick(struct parquet *p, const char *name, const char *option, int guessed,
                 int (*ok)(const struct leaf *), const char *want, int *out, struct fidx_err *err)
 {
 	int n, i;
@@ -1536,7 +1558,7 @@ static int is_id(const struct leaf *l)
 	return is_string(l) || l->type == T_INT32 || l->type == T_INT64;
 }
 
-static int select_columns(struct fidx_parquet *p, const char *emb, const char *id,
+static int select_columns(struct parquet *p, const char *emb, const char *id,
                           const char *text, struct fidx_err *err)
 {
 	size_t i;
@@ -1624,17 +1646,19 @@ static int fixed_width(const struct leaf *l)
 	}
 }
 
-int fidx_parquet_open(struct fidx_parquet **out, struct fidx_source *src, const char *emb,
-                      const char *id, const char *text, struct fidx_err *err)
+static void parquet_close(void *state);
+
+static int parquet_open(void **out, struct fidx_source *src, const struct fidx_reader_opts *o,
+                        struct fidx_err *err)
 {
-	struct fidx_parquet *p = calloc(1, sizeof *p);
+	const char *emb = o->embedding_column, *id = o->id_column, *text = o->text_column;
+	struct parquet *p = calloc(1, sizeof *p);
 	unsigned char m[8], *footer = NULL;
 	uint32_t flen;
 	int64_t sum = 0;
 	size_t i;
 	int rc;
 
-	*out = NULL;
 	if (!p)
 		return fidx_err_nomem(err);
 	p->src = src;
@@ -1717,14 +1741,14 @@ int fidx_parquet_open(struct fidx_parquet **out, struct fidx_source *src, const 
 	return 0;
 fail:
 	free(footer);
-	fidx_parquet_close(p);
+	parquet_close(p);
 	return rc;
 }
 
-static int row_err(const struct fidx_parquet *p, struct fidx_err *err, const char *fmt, ...)
+static int row_err(const struct parquet *p, struct fidx_err *err, const char *fmt, ...)
 	FIDX_PRINTF(3, 4);
 
-static int row_err(const struct fidx_parquet *p, struct fidx_err *err, const char *fmt, ...)
+static int row_err(const struct parquet *p, struct fidx_err *err, const char *fmt, ...)
 {
 	INPUT_ERR(err, fmt);
 	return fidx_err_prefix(err, "%s: row %llu (row group %zu, row %lld)", p->name,
@@ -1732,7 +1756,7 @@ static int row_err(const struct fidx_parquet *p, struct fidx_err *err, const cha
 }
 
 /* A value that must be there, for the row being read. */
-static int must(struct fidx_parquet *p, struct cur *c, struct val *v, struct fidx_err *err)
+static int must(struct parquet *p, struct cur *c, struct val *v, struct fidx_err *err)
 {
 	int rc = cur_next(c, v, err);
 	if (rc == 0)
@@ -1741,7 +1765,7 @@ static int must(struct fidx_parquet *p, struct cur *c, struct val *v, struct fid
 	return rc < 0 ? rc : 0;
 }
 
-static int store(struct fidx_parquet *p, size_t at, double x, const char *col, struct fidx_err *err)
+static int store(struct parquet *p, size_t at, double x, const char *col, struct fidx_err *err)
 {
 	float f = (float)x;
 	if (!isfinite(f))
@@ -1751,7 +1775,7 @@ static int store(struct fidx_parquet *p, size_t at, double x, const char *col, s
 }
 
 /* Decodes the next rows of every dimension of a wide file. */
-static void fill_block(struct fidx_parquet *p, struct fidx_err *err)
+static void fill_block(struct parquet *p, struct fidx_err *err)
 {
 	int64_t left = p->rgs[p->rg].rows - (p->rg_row - 1);
 	size_t n = left < BLOCK ? (size_t)left : BLOCK, upto = n, j;
@@ -1776,7 +1800,7 @@ static void fill_block(struct fidx_parquet *p, struct fidx_err *err)
 }
 
 /* The next row of a wide file, from the block. */
-static int wide_row(struct fidx_parquet *p, struct fidx_err *err)
+static int wide_row(struct parquet *p, struct fidx_err *err)
 {
 	size_t i, j;
 	if (p->blk_i == p->blk_n)
@@ -1811,7 +1835,7 @@ static int wide_row(struct fidx_parquet *p, struct fidx_err *err)
  * values and no nulls, every value finite. The row's first value may
  * already have been read ahead (c->la). Returns 1 when it took the row, 0
  * when the general reader must (nothing is consumed then). */
-static int quick_list_row(struct fidx_parquet *p, struct cur *c)
+static int quick_list_row(struct parquet *p, struct cur *c)
 {
 	const struct leaf *lf = c->lf;
 	struct rle rep = c->rep, def = c->def, peek;
@@ -1851,7 +1875,7 @@ static int quick_list_row(struct fidx_parquet *p, struct cur *c)
 }
 
 /* The embedding of a list column: values until the next row starts. */
-static int read_list(struct fidx_parquet *p, struct fidx_err *err)
+static int read_list(struct parquet *p, struct fidx_err *err)
 {
 	struct cur *c = &p->cur[0];
 	const struct leaf *lf = c->lf;
@@ -1908,7 +1932,7 @@ static int read_list(struct fidx_parquet *p, struct fidx_err *err)
 
 /* Moves to the next row group with rows: 1, 0 after the last, or a negative
  * fidx_code. The one finished must have no values left over. */
-static int next_rowgroup(struct fidx_parquet *p, struct fidx_err *err)
+static int next_rowgroup(struct parquet *p, struct fidx_err *err)
 {
 	size_t i;
 	int rc;
@@ -1951,7 +1975,7 @@ static int next_rowgroup(struct fidx_parquet *p, struct fidx_err *err)
 
 /* Copies an id (slot 0) or a text (1) out of its page, ending it in a NUL
  * as the other readers do; one holding a NUL byte is an error. */
-static int keep(struct fidx_parquet *p, int slot, const void *s, size_t n, const char *what,
+static int keep(struct parquet *p, int slot, const void *s, size_t n, const char *what,
                 const char **out, size_t *len, struct fidx_err *err)
 {
 	if (n && memchr(s, '\0', n))
@@ -1966,8 +1990,9 @@ static int keep(struct fidx_parquet *p, int slot, const void *s, size_t n, const
 	return 0;
 }
 
-int fidx_parquet_next(struct fidx_parquet *p, struct fidx_row *row, struct fidx_err *err)
+static int next_row(void *state, struct fidx_row *row, struct fidx_err *err)
 {
+	struct parquet *p = state;
 	struct val v;
 	size_t i;
 	int rc;
@@ -1994,7 +2019,7 @@ int fidx_parquet_next(struct fidx_parquet *p, struct fidx_row *row, struct fidx_
 	memset(row, 0, sizeof *row);
 	row->vec = p->vec;
 	row->dim = p->dim;
-	row->line = p->row;
+	row->where = p->row;
 	i = p->nemb;
 	if (p->id >= 0) {
 		struct cur *c = &p->cur[i++];
@@ -2030,11 +2055,19 @@ int fidx_parquet_next(struct fidx_parquet *p, struct fidx_row *row, struct fidx_
 	return 1;
 }
 
-void fidx_parquet_close(struct fidx_parquet *p)
+static int parquet_next(void *state, struct fidx_rows *rows, struct fidx_err *err)
 {
+	struct parquet *p = state;
+	return fidx_rowbuf_gather(&p->block, next_row, p, rows, err);
+}
+
+static void parquet_close(void *state)
+{
+	struct parquet *p = state;
 	size_t i;
 	if (!p)
 		return;
+	fidx_rowbuf_free(&p->block);
 	for (i = 0; p->cur && i < p->ncur; i++) {
 		free(p->cur[i].dict);
 		free(p->cur[i].dict_at);
@@ -2057,3 +2090,14 @@ void fidx_parquet_close(struct fidx_parquet *p)
 	free(p->str[1]);
 	free(p);
 }
+
+static int parquet_magic(const unsigned char *b, size_t n)
+{
+	return n >= 4 && memcmp(b, "PAR1", 4) == 0;
+}
+
+const struct fidx_format fidx_format_parquet = {
+	.name = "parquet", .title = "Parquet", .suffixes = (const char *const[]){".parquet", NULL},
+	.magic = parquet_magic, .flags = FIDX_FORMAT_COLUMNS,
+	.open = parquet_open, .next = parquet_next, .close = parquet_close,
+};

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "csv.h"
-#include "path.h"
+#include "reader.h"
 
 #define MAX_LINE (64u << 20)
 
@@ -26,18 +26,25 @@ int fidx_texts_open(struct fidx_texts **out, const char *path, const char *colum
 	struct fidx_texts *t = calloc(1, sizeof *t);
 	int rc;
 
+	const struct fidx_format *f = strcmp(path, "-") != 0 ? fidx_format_by_name(NULL, path) : NULL;
+
 	*out = NULL;
 	if (!t)
 		return fidx_err_nomem(err);
 	t->line = 1;
+	if (f && strcmp(f->name, "csv") != 0 && strcmp(f->name, "tsv") != 0) {
+		rc = fidx_err_set(err, FIDX_EINPUT, "%s: texts are read from text files (one per line), CSV or TSV, "
+		                  "not from %s files", path, f->title);
+		goto fail;
+	}
 	if ((rc = fidx_source_open(&t->src, path, err)) != 0)
 		goto fail;
-	if (strcmp(path, "-") != 0 && fidx_path_is_table(path)) {
+	if (f) {
 		struct fidx_csv_record r;
 		size_t i;
 		if (!column)
 			column = "text";
-		if ((rc = fidx_csv_open(&t->csv, t->src, fidx_path_delim(path), err)) != 0)
+		if ((rc = fidx_csv_open(&t->csv, t->src, f->name[0] == 't' ? '\t' : ',', err)) != 0)
 			goto fail;
 		rc = fidx_csv_next(t->csv, &r, err);
 		if (rc < 0)

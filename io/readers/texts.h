@@ -1,6 +1,7 @@
 /* Texts, one per item: a plain text file with one text per line (\n or
  * \r\n line ends), or a CSV/TSV file (by name: .csv, .tsv, .tab, possibly
- * .gz) from which one named column is taken. Standard input is "-" (plain
+ * .gz) from which one named column is taken. A file named as another
+ * format's (.parquet, .npy, ...) is refused. Standard input is "-" (plain
  * lines). */
 #ifndef FIDX_IO_TEXTS_H
 #define FIDX_IO_TEXTS_H

@@ -13,36 +13,41 @@ static void check_error(int rc, const struct fidx_err *err)
 		abort();
 }
 
-void fuzz_check_table(const char *name, const struct fidx_table_opts *o, const uint8_t *data,
+void fuzz_check_table(const char *name, const struct fidx_reader_opts *o, const uint8_t *data,
                       size_t size)
 {
 	struct fidx_source *src;
-	struct fidx_table *t;
-	struct fidx_row row;
+	struct fidx_reader *t;
+	struct fidx_rows rows;
 	struct fidx_err err;
-	size_t dim = 0, i;
+	size_t dim = 0, i, r;
 	uint64_t prev = 0;
 	int rc;
 
 	memset(&err, 0, sizeof err);
 	if (fidx_source_open_mem(&src, name, data, size, &err) != 0)
 		return;
-	if ((rc = fidx_table_open_source(&t, src, o, &err)) != 0) {
+	if ((rc = fidx_reader_open_source(&t, src, o, &err)) != 0) {
 		check_error(rc, &err);
 		return;
 	}
-	while ((rc = fidx_table_next(t, &row, &err)) == 1) {
-		if (!row.dim || row.dim > (1u << 20) || (dim && row.dim != dim) || row.line <= prev)
+	while ((rc = fidx_reader_next(t, &rows, &err)) == 1) {
+		if (!rows.n || rows.n > FIDX_ROWS_MAX || !rows.dim || rows.dim > (1u << 20) || (dim && rows.dim != dim))
 			abort();
-		dim = row.dim;
-		prev = row.line;
-		for (i = 0; i < row.dim; i++)
-			if (!isfinite(row.vec[i]))
+		dim = rows.dim;
+		for (r = 0; r < rows.n; r++) {
+			if (rows.where[r] <= prev)
 				abort();
-		if ((row.id && strlen(row.id) != row.id_len) || (row.text && strlen(row.text) != row.text_len))
-			abort();
+			prev = rows.where[r];
+			for (i = 0; i < rows.dim; i++)
+				if (!isfinite(rows.vec[r * rows.dim + i]))
+					abort();
+			if ((rows.id && strlen(rows.id[r]) != rows.id_len[r]) ||
+			    (rows.text && strlen(rows.text[r]) != rows.text_len[r]))
+				abort();
+		}
 	}
 	if (rc < 0)
 		check_error(rc, &err);
-	fidx_table_close(t);
+	fidx_reader_close(t);
 }

@@ -1,5 +1,5 @@
-/* libFuzzer target for the CSV reader (io/readers/csv.c) and the table reader on
- * top of it (io/readers/table.c, with its fast path for plain numeric rows), over
+/* libFuzzer target for the CSV reader (io/readers/csv.c) and the CSV rows reader
+ * on top of it (io/readers/csvrows.c, with its fast path for plain numeric rows), over
  * an in-memory source (io/core/source.c: plain or gzip).
  *
  * Input layout: byte 0 picks the delimiter (odd: tab, even: comma; so a
@@ -12,12 +12,12 @@
  * Passes:
  *   1. fidx_csv_next over every record (and, with bit 6 of byte 1, again
  *      with the file across two reads of the source);
- *   2. fidx_table_next with default options (header guessed), its rows
+ *   2. fidx_reader_next with default options (header guessed), its rows
  *      checked against a second, independent reading with fidx_csv_next
  *      and fidx_parse_float (so the fast path must agree with the general
  *      one), and every value against strtof (fields longer than the
  *      number target's inputs get there through gzip);
- *   3. fidx_table_next with id/text/embedding column names, when byte 1
+ *   3. fidx_reader_next with id/text/embedding column names, when byte 1
  *      asks for them.
  * Invariants: an error return carries its code and a non-empty message;
  * records have at least one NUL-terminated field; rows have dim > 0, one
@@ -34,7 +34,7 @@
 #include "error.h"
 #include "number.h"
 #include "source.h"
-#include "table.h"
+#include "reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -140,31 +140,31 @@ static float c_strtof(const char *s)
 	return v;
 }
 
-static void check_row_against(struct ref *rf, const struct fidx_row *row)
+static void check_row_against(struct ref *rf, const float *vec, size_t dim, uint64_t line)
 {
 	struct fidx_csv_record r;
 	size_t i;
 
-	if (!ref_next(rf, &r, row->line) || r.line != row->line || r.n != row->dim)
+	if (!ref_next(rf, &r, line) || r.line != line || r.n != dim)
 		abort();
 	for (i = 0; i < r.n; i++) {
 		float v;
 		if (fidx_parse_float(r.f[i].p, r.f[i].len, &v) != FIDX_NUM_OK ||
-		    bits(v) != bits(row->vec[i]) || bits(v) != bits(c_strtof(r.f[i].p)))
+		    bits(v) != bits(vec[i]) || bits(v) != bits(c_strtof(r.f[i].p)))
 			abort();
 	}
 }
 
-static void table_pass(const uint8_t *data, size_t size, const struct fidx_table_opts *o,
+static void table_pass(const uint8_t *data, size_t size, const struct fidx_reader_opts *o, char delim,
                        int reference)
 {
 	struct fidx_err err;
 	struct fidx_source *src = NULL;
-	struct fidx_table *t = NULL;
-	struct fidx_row row;
+	struct fidx_reader *t = NULL;
+	struct fidx_rows block;
 	struct ref rf;
 	uint64_t prev = 0, rows = 0;
-	size_t dim = 0, i;
+	size_t dim = 0, i, b;
 	int rc;
 
 	memset(&err, 0, sizeof err);
@@ -174,31 +174,37 @@ static void table_pass(const uint8_t *data, size_t size, const struct fidx_table
 		return;
 	}
 	/* Owns src from here on, whatever it returns. */
-	if ((rc = fidx_table_open_source(&t, src, o, &err)) != 0) {
+	if ((rc = fidx_reader_open_source(&t, src, o, &err)) != 0) {
 		check_error(rc, &err);
 		return;
 	}
 	if (reference) {
 		struct fidx_err rerr;
 		if (fidx_source_open_mem(&rf.src, "ref.csv", data, size, &rerr) != 0 ||
-		    fidx_csv_open(&rf.csv, rf.src, o->delim, &rerr) != 0)
+		    fidx_csv_open(&rf.csv, rf.src, delim, &rerr) != 0)
 			reference = 0;
 	}
-	while ((rc = fidx_table_next(t, &row, &err)) == 1) {
-		if (!row.vec || row.dim == 0 || (dim && row.dim != dim) || row.line <= prev)
+	while ((rc = fidx_reader_next(t, &block, &err)) == 1) {
+		if (!block.vec || block.n == 0 || block.n > FIDX_ROWS_MAX || block.dim == 0 || (dim && block.dim != dim))
 			abort();
-		dim = row.dim;
-		prev = row.line;
-		for (i = 0; i < row.dim; i++)
-			if (!isfinite(row.vec[i]))
+		dim = block.dim;
+		if (!o->id_column != !block.id || !o->text_column != !block.text)
+			abort();
+		for (b = 0; b < block.n; b++) {
+			const float *vec = block.vec + b * block.dim;
+			if (block.where[b] <= prev)
 				abort();
-		if (!o->id_column != !row.id || !o->text_column != !row.text)
-			abort();
-		if ((row.id && row.id[row.id_len] != '\0') || (row.text && row.text[row.text_len] != '\0'))
-			abort();
-		if (reference)
-			check_row_against(&rf, &row);
-		rows++;
+			prev = block.where[b];
+			for (i = 0; i < block.dim; i++)
+				if (!isfinite(vec[i]))
+					abort();
+			if ((block.id && block.id[b][block.id_len[b]] != '\0') ||
+			    (block.text && block.text[b][block.text_len[b]] != '\0'))
+				abort();
+			if (reference)
+				check_row_against(&rf, vec, block.dim, block.where[b]);
+			rows++;
+		}
 	}
 	if (rc != 0) {
 		check_error(rc, &err);
@@ -210,12 +216,12 @@ static void table_pass(const uint8_t *data, size_t size, const struct fidx_table
 	}
 	fidx_csv_close(rf.csv);
 	fidx_source_close(rf.src);
-	fidx_table_close(t);
+	fidx_reader_close(t);
 }
 
 /* Column options for pass 3, from byte 1: bits 0-2 the names (0: no
  * pass), bits 3-4 the header mode (0: yes, 1: no, else guessed). */
-static int named_opts(unsigned char sel, char delim, struct fidx_table_opts *o)
+static int named_opts(unsigned char sel, char delim, struct fidx_reader_opts *o)
 {
 	static const char *const names[8][3] = {
 		/* id, text, embedding */
@@ -232,7 +238,7 @@ static int named_opts(unsigned char sel, char delim, struct fidx_table_opts *o)
 	static const int modes[4] = {FIDX_HEADER_YES, FIDX_HEADER_NO, FIDX_HEADER_AUTO, FIDX_HEADER_AUTO};
 
 	memset(o, 0, sizeof *o);
-	o->delim = delim;
+	o->format = fidx_format_find(NULL, delim == '\t' ? "tsv" : "csv");
 	o->id_column = names[sel & 7][0];
 	o->text_column = names[sel & 7][1];
 	o->embedding_column = names[sel & 7][2];
@@ -244,7 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char delim = size > 0 && (data[0] & 1) ? '\t' : ',';
 	unsigned char sel = size > 1 ? data[1] : 0;
-	struct fidx_table_opts o;
+	struct fidx_reader_opts o;
 	const uint8_t *body = data + (size < 2 ? size : 2);
 	size_t n = size < 2 ? 0 : size - 2;
 
@@ -271,10 +277,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&o, 0, sizeof o);
 	o.header = FIDX_HEADER_AUTO;
-	o.delim = delim;
-	table_pass(body, n, &o, 1);
+	o.format = fidx_format_find(NULL, delim == '\t' ? "tsv" : "csv");
+	table_pass(body, n, &o, delim, 1);
 
 	if (named_opts(sel, delim, &o))
-		table_pass(body, n, &o, 0);
+		table_pass(body, n, &o, delim, 0);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* libFuzzer target for the Parquet reader (io/readers/parquet.c), through
- * io/readers/table.h over an in-memory source named "fuzz.parquet".
+ * io/readers/reader.h over an in-memory source named "fuzz.parquet".
  *
  * Input layout: byte 0 picks the column options by its low two bits (0 none:
  * the reader chooses; 1 --embedding-column embedding; 2 --id-column id and
@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fidx_table_opts o = {NULL, NULL, NULL, FIDX_HEADER_AUTO, 0};
+	struct fidx_reader_opts o = {NULL, NULL, NULL, FIDX_HEADER_AUTO, NULL, NULL};
 
 	if (size < 1)
 		return 0;

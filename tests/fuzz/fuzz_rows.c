@@ -1,4 +1,4 @@
-/* libFuzzer target for the row readers beside CSV, through io/readers/table.h over
+/* libFuzzer target for the row readers beside CSV, through io/readers/reader.h over
  * an in-memory source (plain, gzip or zstd): numpy .npy, JSON Lines and
  * FAISS flat index files (io/readers/npy.c, io/readers/jsonl.c).
  *
@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const names[] = {"fuzz.npy", "fuzz.jsonl", "fuzz.faiss", "fuzz.jsonl"};
-	struct fidx_table_opts o = {NULL, NULL, NULL, FIDX_HEADER_AUTO, 0};
+	struct fidx_reader_opts o = {NULL, NULL, NULL, FIDX_HEADER_AUTO, NULL, NULL};
 	int kind;
 
 	if (size < 1)

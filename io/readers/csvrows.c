@@ -1,5 +1,10 @@
-#include "table.h"
-
+/* CSV and TSV rows of embeddings, as pandas writes them:
+ * DataFrame(embeddings).to_csv(path, index=False) (header "0,1,...,D-1",
+ * one row per item), header-less numeric files, and files with an id column,
+ * a text column and the embedding either as the remaining columns or as one
+ * column holding a list "[0.1, -0.2, ...]". Every value is parsed exactly
+ * (io/core/number.h); errors name the file, the line and the field:
+ * "emb.csv:14:3: expected a number, found \"abc\"". */
 #include <stdio.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -8,21 +13,15 @@
 #include <string.h>
 
 #include "csv.h"
-#include "jsonl.h"
-#include "npy.h"
 #include "number.h"
-#include "parquet.h"
 #include "number_fast.h"
-#include "path.h"
+#include "reader.h"
 
-struct fidx_table {
+struct csvrows {
 	struct fidx_source *src;
 	struct fidx_csv *csv;
-	struct fidx_npy *npy; /* a .npy file instead of CSV */
-	struct fidx_jsonl *jsonl; /* or a JSON Lines file */
-	struct fidx_parquet *parquet; /* or a Parquet file */
-	uint64_t npy_row;
-	struct fidx_table_opts o;
+	struct fidx_reader_opts o;
+	char delim;
 	int started;
 	size_t ncols;        /* fields per record, once known */
 	long id_col, text_col, emb_col; /* -1 when absent */
@@ -33,97 +32,56 @@ struct fidx_table {
 	int have_pending;
 	int fast; /* every column is a number: rows may take the fast path */
 	uint32_t *ends; /* field ends of a row, for the fast path */
+	struct fidx_rowbuf rows;
 };
 
-int fidx_table_open_source(struct fidx_table **out, struct fidx_source *src,
-                           const struct fidx_table_opts *o, struct fidx_err *err)
+static void csv_close(void *state)
 {
-	struct fidx_table *t = calloc(1, sizeof *t);
-	int rc;
-
-	*out = NULL;
-	if (!t) {
-		fidx_source_close(src);
-		return fidx_err_nomem(err);
-	}
-	t->src = src;
-	t->o = *o;
-	if (!t->o.delim)
-		t->o.delim = fidx_path_delim(fidx_source_name(src));
-	t->id_col = t->text_col = t->emb_col = -1;
-	if (fidx_path_is_jsonl(fidx_source_name(src))) {
-		rc = fidx_jsonl_open(&t->jsonl, src, o->embedding_column, o->id_column, o->text_column, err);
-		if (rc) {
-			fidx_table_close(t);
-			return rc;
-		}
-		*out = t;
-		return 0;
-	}
-	if (fidx_path_is_parquet(fidx_source_name(src))) {
-		rc = fidx_parquet_open(&t->parquet, src, o->embedding_column, o->id_column, o->text_column, err);
-		if (rc) {
-			fidx_table_close(t);
-			return rc;
-		}
-		*out = t;
-		return 0;
-	}
-	if (fidx_path_is_npy(fidx_source_name(src)) || fidx_has_suffix(fidx_source_name(src), ".faiss")) {
-		if (o->id_column || o->text_column || o->embedding_column)
-			rc = fidx_err_set(err, FIDX_EINPUT, "%s holds only vectors: it has no columns "
-			                  "for --id-column, --text-column or --embedding-column", fidx_source_name(src));
-		else if ((rc = (fidx_path_is_npy(fidx_source_name(src)) ? fidx_npy_open : fidx_faiss_flat_open)(&t->npy, src, err)) == 0 &&
-		         !(t->vec = malloc(fidx_npy_dim(t->npy) * sizeof *t->vec)))
-			rc = fidx_err_nomem(err);
-		if (rc) {
-			fidx_table_close(t);
-			return rc;
-		}
-		*out = t;
-		return 0;
-	}
-	rc = fidx_csv_open(&t->csv, src, t->o.delim, err);
-	if (rc) {
-		fidx_table_close(t);
-		return rc;
-	}
-	*out = t;
-	return 0;
-}
-
-int fidx_table_open(struct fidx_table **out, const char *path, const struct fidx_table_opts *o,
-                    struct fidx_err *err)
-{
-	struct fidx_source *src;
-	int rc = fidx_source_open(&src, path, err);
-	if (rc)
-		return rc;
-	return fidx_table_open_source(out, src, o, err);
-}
-
-struct fidx_source *fidx_table_source(struct fidx_table *t)
-{
-	return t->src;
-}
-
-void fidx_table_close(struct fidx_table *t)
-{
+	struct csvrows *t = state;
 	size_t i;
 	if (!t)
 		return;
 	fidx_csv_close(t->csv);
-	fidx_npy_close(t->npy);
-	fidx_jsonl_close(t->jsonl);
-	fidx_parquet_close(t->parquet);
-	fidx_source_close(t->src);
 	if (t->names)
 		for (i = 0; i < t->ncols; i++)
 			free(t->names[i]);
 	free(t->names);
 	free(t->vec);
 	free(t->ends);
+	fidx_rowbuf_free(&t->rows);
 	free(t);
+}
+
+static int open_delim(void **state, struct fidx_source *src, const struct fidx_reader_opts *o, char delim,
+                      struct fidx_err *err)
+{
+	struct csvrows *t = calloc(1, sizeof *t);
+	int rc;
+
+	if (!t)
+		return fidx_err_nomem(err);
+	t->src = src;
+	t->o = *o;
+	t->delim = delim;
+	t->id_col = t->text_col = t->emb_col = -1;
+	if ((rc = fidx_csv_open(&t->csv, src, delim, err)) != 0) {
+		csv_close(t);
+		return rc;
+	}
+	*state = t;
+	return 0;
+}
+
+static int csv_open(void **state, struct fidx_source *src, const struct fidx_reader_opts *o,
+                    struct fidx_err *err)
+{
+	return open_delim(state, src, o, ',', err);
+}
+
+static int tsv_open(void **state, struct fidx_source *src, const struct fidx_reader_opts *o,
+                    struct fidx_err *err)
+{
+	return open_delim(state, src, o, '\t', err);
 }
 
 static int is_number(const struct fidx_csv_field *f)
@@ -147,7 +105,7 @@ static int is_pandas_default_header(const struct fidx_csv_record *r)
 	return 1;
 }
 
-static long find_column(struct fidx_table *t, const char *name, const char *option,
+static long find_column(struct csvrows *t, const char *name, const char *option,
                         struct fidx_err *err)
 {
 	size_t i;
@@ -160,7 +118,7 @@ static long find_column(struct fidx_table *t, const char *name, const char *opti
 
 /* Reads the first record and settles the layout: header or not, which
  * columns hold the id, the text and the embedding, and the dimension. */
-static int start(struct fidx_table *t, struct fidx_err *err)
+static int start(struct csvrows *t, struct fidx_err *err)
 {
 	struct fidx_csv_record r;
 	int header = t->o.header, rc;
@@ -314,7 +272,7 @@ static long fast_row(const char *p, size_t n, int eof, char delim, float *vec, s
 	return line_end;
 }
 
-static int number_error(struct fidx_table *t, uint64_t line, size_t col, const char *p, size_t len,
+static int number_error(struct csvrows *t, uint64_t line, size_t col, const char *p, size_t len,
                         int status, const char *where, struct fidx_err *err)
 {
 	char q[96];
@@ -329,7 +287,7 @@ static int number_error(struct fidx_table *t, uint64_t line, size_t col, const c
 
 /* Parses "[a, b, c]" (commas and/or spaces between values) into t->vec,
  * fixing the dimension on the first row. */
-static int parse_list(struct fidx_table *t, const struct fidx_csv_field *f, uint64_t line,
+static int parse_list(struct csvrows *t, const struct fidx_csv_field *f, uint64_t line,
                       size_t col, struct fidx_err *err)
 {
 	const char *p = f->p, *e = f->p + f->len;
@@ -395,37 +353,13 @@ static int parse_list(struct fidx_table *t, const struct fidx_csv_field *f, uint
 	return 0;
 }
 
-int fidx_table_next(struct fidx_table *t, struct fidx_row *row, struct fidx_err *err)
+static int next_row(void *state, struct fidx_row *row, struct fidx_err *err)
 {
+	struct csvrows *t = state;
 	struct fidx_csv_record r;
 	size_t i, k;
 	int rc;
 
-	if (t->parquet)
-		return fidx_parquet_next(t->parquet, row, err);
-	if (t->jsonl) {
-		struct fidx_jsonl_row jr;
-		if ((rc = fidx_jsonl_next(t->jsonl, &jr, err)) != 1)
-			return rc;
-		row->vec = jr.vec;
-		row->dim = jr.dim;
-		row->id = jr.id;
-		row->id_len = jr.id_len;
-		row->text = jr.text;
-		row->text_len = jr.text_len;
-		row->line = jr.line;
-		return 1;
-	}
-	if (t->npy) {
-		/* The row number stands for the line in messages. */
-		if ((rc = fidx_npy_next(t->npy, t->vec, err)) != 1)
-			return rc;
-		memset(row, 0, sizeof *row);
-		row->vec = t->vec;
-		row->dim = fidx_npy_dim(t->npy);
-		row->line = ++t->npy_row;
-		return 1;
-	}
 	if (!t->started) {
 		rc = start(t, err);
 		if (rc <= 0)
@@ -446,13 +380,13 @@ int fidx_table_next(struct fidx_table *t, struct fidx_row *row, struct fidx_err 
 				return rc;
 			if (!n)
 				break;
-			used = fast_row(p, n, eof, t->o.delim, t->vec, t->dim, t->ends);
+			used = fast_row(p, n, eof, t->delim, t->vec, t->dim, t->ends);
 			if (used > 0) {
 				fidx_csv_skip(t->csv, (size_t)used, 1);
 				memset(row, 0, sizeof *row);
 				row->vec = t->vec;
 				row->dim = t->dim;
-				row->line = line;
+				row->where = line;
 				return 1;
 			}
 			if (used == 0 || eof)
@@ -495,7 +429,7 @@ int fidx_table_next(struct fidx_table *t, struct fidx_row *row, struct fidx_err 
 	}
 	row->vec = t->vec;
 	row->dim = t->dim;
-	row->line = r.line;
+	row->where = r.line;
 	if (t->id_col >= 0) {
 		row->id = r.f[t->id_col].p;
 		row->id_len = r.f[t->id_col].len;
@@ -506,3 +440,36 @@ int fidx_table_next(struct fidx_table *t, struct fidx_row *row, struct fidx_err 
 	}
 	return 1;
 }
+
+static int csv_next(void *state, struct fidx_rows *rows, struct fidx_err *err)
+{
+	struct csvrows *t = state;
+	return fidx_rowbuf_gather(&t->rows, next_row, t, rows, err);
+}
+
+/* The first line has tabs and no commas, and does not open JSON. */
+static int looks_tsv(const unsigned char *b, size_t n)
+{
+	size_t i;
+	int tab = 0;
+	if (n && (b[0] == '{' || b[0] == '['))
+		return 0;
+	for (i = 0; i < n && b[i] != '\n' && b[i] != '\r'; i++) {
+		if (b[i] == ',')
+			return 0;
+		tab |= b[i] == '\t';
+	}
+	return tab;
+}
+
+const struct fidx_format fidx_format_csv = {
+	.name = "csv", .title = "CSV", .suffixes = (const char *const[]){".csv", NULL},
+	.flags = FIDX_FORMAT_COLUMNS | FIDX_FORMAT_FALLBACK,
+	.open = csv_open, .next = csv_next, .close = csv_close,
+};
+
+const struct fidx_format fidx_format_tsv = {
+	.name = "tsv", .title = "TSV", .suffixes = (const char *const[]){".tsv", ".tab", NULL},
+	.looks_like = looks_tsv, .flags = FIDX_FORMAT_COLUMNS,
+	.open = tsv_open, .next = csv_next, .close = csv_close,
+};
