@@ -9,6 +9,7 @@
 #include "outfile.h"
 #include "embed.h"
 #include "ingest.h"
+#include "plan.h"
 
 static const char usage[] =
 	"usage: fidx build -o <index> [<options>] <input>...\n"
@@ -115,22 +116,22 @@ static const struct option options[] = {
 static int list_inputs(const struct fidx_ingest_opts *o)
 {
 	struct fidx_err err = {0};
-	char **paths;
-	size_t n, i;
+	struct fidx_plan plan;
+	size_t i;
 	int status = FIDX_EXIT_OK;
 
-	if (fidx_ingest_inputs(o, &paths, &n, &err))
+	if (fidx_ingest_plan(o, &plan, &err))
 		return cmd_finish(cmd_fail(&err));
-	for (i = 0; i < n && status == FIDX_EXIT_OK; i++)
-		if (strchr(paths[i], '\n')) {
+	for (i = 0; i < plan.n && status == FIDX_EXIT_OK; i++)
+		if (strchr(plan.files[i].path, '\n')) {
 			char q[256];
-			fidx_err_quote(q, sizeof q, paths[i], strlen(paths[i]));
+			fidx_err_quote(q, sizeof q, plan.files[i].path, strlen(plan.files[i].path));
 			cmd_error("\"%s\": a file name with a line break cannot be listed one per line", q);
 			status = FIDX_EXIT_INPUT;
 		}
-	for (i = 0; i < n && status == FIDX_EXIT_OK; i++)
-		printf("%s\n", paths[i]);
-	fidx_ingest_inputs_free(paths, n);
+	for (i = 0; i < plan.n && status == FIDX_EXIT_OK; i++)
+		printf("%s\n", plan.files[i].path);
+	fidx_plan_free(&plan);
 	return cmd_finish(status);
 }
 

@@ -11,11 +11,11 @@
 #include "builder.h"
 #include "embed.h"
 #include "file.h"
-#include "hub.h"
 #include "index.h"
 #include "meta.h"
 #include "number.h"
 #include "outfile.h"
+#include "plan.h"
 #include "sha256.h"
 #include "texts.h"
 #include "vec.h"
@@ -39,6 +39,7 @@ struct run {
 	size_t norm_dim;
 	/* progress: the inputs' bytes in all, and those of the files done */
 	uint64_t bytes_total, bytes_done;
+	const struct fidx_plan *plan;
 };
 
 /* --update: sorts a new row as added, replaced or unchanged against the
@@ -203,15 +204,17 @@ static int next_text(struct run *r, const char **p, size_t *len, const char *whe
 	return 0;
 }
 
-static int ingest_table(struct run *r, const char *path, struct fidx_err *err)
+static int ingest_file(struct run *r, const struct fidx_plan_file *f, struct fidx_err *err)
 {
+	struct fidx_reader_opts ro = r->o->read;
 	struct fidx_reader *t = NULL;
 	struct fidx_rows rows;
 	uint64_t nrows = 0;
 	const char *name;
 	int rc;
 
-	if ((rc = fidx_reader_open(&t, path, &r->o->read, err)) != 0)
+	ro.format = f->format;
+	if ((rc = fidx_reader_open(&t, f->path, &ro, err)) != 0)
 		return rc;
 	name = fidx_source_name(fidx_reader_source(t));
 	while ((rc = fidx_reader_next(t, &rows, err)) == 1) {
@@ -243,41 +246,6 @@ static int ingest_table(struct run *r, const char *path, struct fidx_err *err)
 	}
 	fidx_reader_close(t);
 	return rc;
-}
-
-/* Whether fidx reads path, by its name: not a format it knows it does not
- * read and, for a Hub folder's data file (hub: listed by a dataset card, so
- * never sniffed), a format it reads. */
-static int check_format(const struct fidx_ingest_opts *o, const char *path, int hub, struct fidx_err *err)
-{
-	const struct fidx_format *f = fidx_format_by_name(o->read.formats, path);
-	if (f && !fidx_format_readable(f))
-		return fidx_format_refuse(o->read.formats, path, f->title, err);
-	if (hub && !f)
-		return fidx_format_refuse(o->read.formats, path, "these", err);
-	return 0;
-}
-
-static int ingest_path(struct run *r, const char *path, struct fidx_err *err)
-{
-	struct stat st;
-	int rc;
-
-	if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		struct fidx_hub_files files;
-		size_t i;
-		if ((rc = fidx_hub_resolve(path, r->o->config, r->o->split ? r->o->split : "train", &files, err)) != 0)
-			return rc;
-		for (i = 0; rc == 0 && i < files.n; i++)
-			rc = check_format(r->o, files.paths[i], 1, err);
-		for (i = 0; rc == 0 && i < files.n; i++)
-			rc = ingest_table(r, files.paths[i], err);
-		fidx_hub_files_free(&files);
-		return rc;
-	}
-	if ((rc = check_format(r->o, path, 0, err)) != 0)
-		return rc;
-	return ingest_table(r, path, err);
 }
 
 /* Texts read ahead and embedded together, so that the API embedder keeps
@@ -456,12 +424,12 @@ static void recipe(const struct fidx_ingest_opts *o, char hex[65])
 	fidx_sha256_hex(d, hex);
 }
 
-/* Whether path still holds what source s recorded: the same size and
- * time (a stat), or else the same SHA-256 (read at disk speed, never
- * parsed). */
-static int source_same(const char *path, const struct fidx_meta_source *s)
+/* Whether a planned file still holds what source s recorded: the same
+ * size and time (a stat), or else the same SHA-256 (read at disk speed,
+ * never parsed). */
+static int source_same(const struct fidx_plan_file *f, const struct fidx_meta_source *s)
 {
-	struct stat st;
+	const char *path = f->path;
 	struct fidx_sha256 h;
 	unsigned char d[32], buf[1 << 16];
 	uint64_t bytes = 0;
@@ -469,10 +437,9 @@ static int source_same(const char *path, const struct fidx_meta_source *s)
 	char hex[65];
 	int fd;
 
-	if (strcmp(path, s->path) != 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size != s->bytes || !s->sha256[0])
+	if (strcmp(path, s->path) != 0 || f->size != s->bytes || !s->sha256[0])
 		return 0;
-	if (s->mtime_s && st.st_mtim.tv_sec == s->mtime_s && st.st_mtim.tv_nsec == s->mtime_ns)
+	if (s->mtime_s && f->mtime_s == s->mtime_s && f->mtime_ns == s->mtime_ns)
 		return 1;
 	/* The digest covers the stored bytes, as when the index was built. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
@@ -489,118 +456,49 @@ static int source_same(const char *path, const struct fidx_meta_source *s)
 	return got == 0 && bytes == s->bytes && strcmp(hex, s->sha256) == 0;
 }
 
-void fidx_ingest_inputs_free(char **paths, size_t n)
+int fidx_ingest_plan(const struct fidx_ingest_opts *o, struct fidx_plan *p, struct fidx_err *err)
 {
 	size_t i;
-	for (i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
-}
-
-#define PLAN_TEXTS 1 /* --texts too, after the inputs */
-#define PLAN_CHECK 2 /* each file as the build would take it: it exists, fidx reads it */
-
-/* The files a build of o reads, in order: each input (a Hub folder's data
- * files), then with PLAN_TEXTS --texts. Returns 0, 1 when it cannot be
- * known ahead (standard input; an error with PLAN_CHECK), or a negative
- * code. */
-static int plan_sources(const struct fidx_ingest_opts *o, int flags, char ***paths, size_t *n,
-                        struct fidx_err *err)
-{
-	size_t i, j, cap = 0;
-	int rc = 0;
-
-	*paths = NULL;
-	*n = 0;
-	for (i = 0; rc == 0 && i <= o->ninputs; i++) {
-		const char *in = i < o->ninputs ? o->inputs[i] : (flags & PLAN_TEXTS) ? o->texts : NULL;
-		struct fidx_hub_files files = {0};
-		struct stat st;
-		const char *one[1];
-		char **list = (char **)one;
-		size_t k = 1;
-		if (!in)
-			continue;
-		if (strcmp(in, "-") == 0) {
-			rc = (flags & PLAN_CHECK) ? fidx_err_set(err, FIDX_EINPUT, "-: standard input is not a file to list") : 1;
-		} else if (i < o->ninputs && stat(in, &st) == 0 && S_ISDIR(st.st_mode)) {
-			if ((rc = fidx_hub_resolve(in, o->config, o->split ? o->split : "train", &files, err)) != 0)
-				break;
-			list = files.paths;
-			k = files.n;
-			for (j = 0; rc == 0 && (flags & PLAN_CHECK) && j < k; j++)
-				rc = check_format(o, list[j], 1, err);
-		} else {
-			one[0] = in;
-			if ((flags & PLAN_CHECK) && (rc = check_format(o, in, 0, err)) == 0 && stat(in, &st) != 0)
-				rc = fidx_err_sys(err, FIDX_EIO, errno, "%s", in);
-		}
-		for (j = 0; rc == 0 && j < k; j++) {
-			if (*n == cap) {
-				char **np = realloc(*paths, (cap = cap ? 2 * cap : 8) * sizeof *np);
-				if (!np) {
-					rc = fidx_err_nomem(err);
-					break;
-				}
-				*paths = np;
-			}
-			if (!((*paths)[*n] = strdup(list[j])))
-				rc = fidx_err_nomem(err);
-			else
-				(*n)++;
-		}
-		if (list != (char **)one)
-			fidx_hub_files_free(&files);
-	}
-	if (rc) {
-		fidx_ingest_inputs_free(*paths, *n);
-		*paths = NULL;
-		*n = 0;
-	}
-	return rc;
-}
-
-int fidx_ingest_inputs(const struct fidx_ingest_opts *o, char ***paths, size_t *n, struct fidx_err *err)
-{
+	int rc;
 	if (!o->ninputs) {
-		*paths = NULL;
-		*n = 0;
+		memset(p, 0, sizeof *p);
 		return fidx_err_set(err, FIDX_EINPUT, "no inputs to list");
 	}
-	return plan_sources(o, PLAN_CHECK, paths, n, err);
+	if ((rc = fidx_plan_make(o->inputs, o->ninputs, NULL, o->config, o->split, &o->read, p, err)) != 0)
+		return rc;
+	for (i = 0; i < p->n; i++)
+		if (strcmp(p->files[i].path, "-") == 0) {
+			fidx_plan_free(p);
+			return fidx_err_set(err, FIDX_EINPUT, "-: standard input is not a file to list");
+		}
+	return 0;
 }
 
-/* 1 when o->out exists and a build of o would give it again (same recipe,
- * same sources), else 0, or a negative code. */
-static int up_to_date(const struct fidx_ingest_opts *o, size_t *nsources, struct fidx_err *err)
+/* 1 when o->out exists and a build of the plan would give it again (same
+ * recipe, same sources), else 0. */
+static int up_to_date(const struct fidx_ingest_opts *o, const struct fidx_plan *plan, size_t *nsources)
 {
 	struct fidx_file *f = NULL;
 	struct fidx_meta m;
-	char **paths = NULL, want[65];
-	size_t n = 0, i;
-	int rc, same = 0;
+	char want[65];
+	size_t i;
+	int same = 0;
 
-	memset(&m, 0, sizeof m);
 	*nsources = 0;
-	if (access(o->out, F_OK) != 0)
+	if (plan->stdin_used || access(o->out, F_OK) != 0)
 		return 0;
 	/* A target that cannot be read is rebuilt, not trusted. */
-	if (fidx_file_open(&f, o->out, err) != 0 || fidx_meta_read(f, &m, err) != 0) {
+	if (fidx_file_open(&f, o->out, NULL) != 0 || fidx_meta_read(f, &m, NULL) != 0) {
 		fidx_file_close(f);
 		return 0;
 	}
 	fidx_file_close(f);
 	recipe(o, want);
-	if ((rc = plan_sources(o, PLAN_TEXTS, &paths, &n, err)) < 0) {
-		fidx_meta_free(&m);
-		return rc;
-	}
-	if (rc == 0 && m.recipe && strcmp(m.recipe, want) == 0 && n == m.nsources) {
+	if (m.recipe && strcmp(m.recipe, want) == 0 && plan->n == m.nsources) {
 		same = 1;
-		for (i = 0; same && i < n; i++)
-			same = source_same(paths[i], &m.sources[i]);
+		for (i = 0; same && i < plan->n; i++)
+			same = source_same(&plan->files[i], &m.sources[i]);
 	}
-	fidx_ingest_inputs_free(paths, n);
 	*nsources = m.nsources;
 	fidx_meta_free(&m);
 	return same;
@@ -609,6 +507,7 @@ static int up_to_date(const struct fidx_ingest_opts *o, size_t *nsources, struct
 int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
                 struct fidx_err *err)
 {
+	struct fidx_plan plan;
 	struct fidx_builder_opts bo = {o->out, NULL, NULL, NULL, NULL, o->level, o->flags};
 	struct run r;
 	struct fidx_embedder_spec spec = o->embed;
@@ -617,13 +516,6 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 	int rc;
 
 	memset(st, 0, sizeof *st);
-	if (o->if_changed && (rc = up_to_date(o, &i, err)) != 0) {
-		if (rc == 1) {
-			st->skipped = 1;
-			st->files = i;
-		}
-		return rc == 1 ? 0 : rc;
-	}
 	memset(&r, 0, sizeof r);
 	r.o = o;
 	r.st = st;
@@ -636,21 +528,36 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 		return fidx_err_set(err, FIDX_EINPUT, "texts come either from --texts or from --text-column, not both");
 	if (!o->ninputs && (o->read.id_column || o->read.text_column || o->read.embedding_column))
 		return fidx_err_set(err, FIDX_EINPUT, "column options need input files");
-	for (i = 0; i <= o->ninputs; i++) {
-		const char *in = i < o->ninputs ? o->inputs[i] : o->texts;
-		if (in && same_file(in, o->out))
+	if ((rc = fidx_plan_make(o->inputs, o->ninputs, o->texts, o->config, o->split, &o->read, &plan, err)) != 0)
+		return rc;
+	for (i = 0; i < plan.n; i++)
+		if (same_file(plan.files[i].path, o->out)) {
+			fidx_plan_free(&plan);
 			return fidx_err_set(err, FIDX_EINPUT, "%s is an input: fidx does not write over its inputs", o->out);
+		}
+	if (o->if_changed && up_to_date(o, &plan, &i)) {
+		st->skipped = 1;
+		st->files = i;
+		fidx_plan_free(&plan);
+		return 0;
 	}
+	for (i = 0; i < plan.ninputs; i++)
+		r.bytes_total += plan.files[i].size;
+	r.plan = &plan;
 	if (!o->ninputs && !spec.name)
 		spec.name = FIDX_HASH_EMBEDDER;
 	if (!o->ninputs && spec.progress && strcmp(o->texts, "-") != 0 &&
-	    (rc = count_texts(o, &spec.expected, err)) != 0)
+	    (rc = count_texts(o, &spec.expected, err)) != 0) {
+		fidx_plan_free(&plan);
 		return rc;
+	}
 	if (spec.name) {
 		/* Validates the spec and settles the model, URL and protocol,
 		 * whether it embeds (texts) or only says how vectors were made. */
-		if ((rc = fidx_embedder_open(&e, &spec, err)) != 0)
+		if ((rc = fidx_embedder_open(&e, &spec, err)) != 0) {
+			fidx_plan_free(&plan);
 			return rc;
+		}
 		bo.embedder = fidx_embedder_name(e);
 		bo.model = fidx_embedder_model(e);
 		bo.api_url = fidx_embedder_url(e);
@@ -666,6 +573,7 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 	}
 	if (rc) {
 		fidx_embedder_close(e);
+		fidx_plan_free(&plan);
 		return rc;
 	}
 	if (o->texts && (rc = fidx_texts_open(&r.texts, o->texts, o->texts_column, err)) != 0)
@@ -673,18 +581,6 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 	if (o->save_embeddings &&
 	    (rc = fidx_outfile_open(&r.csv, o->save_embeddings, o->flags & ~FIDX_OUT_KEEP(127), err)) != 0)
 		goto fail;
-	if (o->progress.fn && o->ninputs) {
-		/* The bytes to read, for the share done. */
-		char **paths;
-		size_t n, k;
-		struct stat sb;
-		if (plan_sources(o, 0, &paths, &n, err) == 0) {
-			for (k = 0; k < n; k++)
-				if (stat(paths[k], &sb) == 0)
-					r.bytes_total += (uint64_t)sb.st_size;
-			fidx_ingest_inputs_free(paths, n);
-		}
-	}
 	/* The builder holds the target's lock: the index read here is the one
 	 * this build replaces. */
 	if (o->update && (rc = open_update(&r, err)) != 0)
@@ -694,8 +590,8 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 		if (e && fidx_embedder_stats(e))
 			st->api = *fidx_embedder_stats(e);
 	} else {
-		for (i = 0; rc == 0 && i < o->ninputs; i++)
-			rc = ingest_path(&r, o->inputs[i], err);
+		for (i = 0; rc == 0 && i < plan.ninputs; i++)
+			rc = ingest_file(&r, &plan.files[i], err);
 		if (rc == 0 && e && fidx_embedder_dim(e) && fidx_embedder_dim(e) != fidx_builder_meta(r.b)->dim)
 			rc = fidx_err_set(err, FIDX_EINPUT, "the inputs have %u dimensions, the %s embedder gives %zu",
 			                  fidx_builder_meta(r.b)->dim, fidx_embedder_name(e), fidx_embedder_dim(e));
@@ -729,6 +625,7 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 	update_free(&r);
 	rc = fidx_builder_commit(r.b, err);
 	fidx_embedder_close(e);
+	fidx_plan_free(&plan);
 	if (rc) {
 		st->rows = 0;
 		fidx_outfile_abort(&r.csv);
@@ -743,5 +640,6 @@ fail:
 	fidx_builder_abort(r.b);
 	fidx_embedder_close(e);
 	fidx_outfile_abort(&r.csv);
+	fidx_plan_free(&plan);
 	return rc;
 }

@@ -55,16 +55,10 @@ struct fidx_ingest_stats {
 int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
                 struct fidx_err *err);
 
-/* The data files the inputs of o resolve to, in the order a build of o
- * reads them: each input file as given, each Hub folder's data files (for
- * o->config and o->split), checked as the build checks them: each exists
- * (else FIDX_EIO) and has a format fidx reads (else FIDX_EINPUT). Not
- * o->texts. Returns 0 with *paths holding *n strings, freed with
- * fidx_ingest_inputs_free, or a negative code: FIDX_EINPUT also for no
- * inputs, standard input ("-": no file to list) and a folder that does not
- * resolve; FIDX_ENOMEM. */
-int fidx_ingest_inputs(const struct fidx_ingest_opts *o, char ***paths, size_t *n,
-                       struct fidx_err *err);
-void fidx_ingest_inputs_free(char **paths, size_t n);
+/* The plan of o's inputs (index/plan.h), without o->texts, for
+ * --list-inputs: FIDX_EINPUT also for no inputs and for standard input ("-":
+ * no file to list). Free with fidx_plan_free. */
+struct fidx_plan;
+int fidx_ingest_plan(const struct fidx_ingest_opts *o, struct fidx_plan *p, struct fidx_err *err);
 
 #endif

@@ -1,22 +1,16 @@
 #include "hub.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "path.h"
 #include "utf8.h"
 #include "yaml.h"
 
-/* Deepest folder nesting walked below the dataset folder. */
-#define HUB_MAX_DEPTH 128
 /* Most of README.md read while looking for the end of the front matter. */
 #define HUB_README_MAX (64u << 20)
 /* Longest glob pattern accepted, in bytes. */
@@ -56,13 +50,6 @@ static char *join2(const char *a, const char *sep, const char *b)
 	return s;
 }
 
-/* a + "/" + b, without doubling a slash that ends a. */
-static char *path_join(const char *a, const char *b)
-{
-	size_t la = strlen(a);
-	return join2(a, la && a[la - 1] == '/' ? "" : "/", b);
-}
-
 static const char *base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -87,6 +74,28 @@ static int list_add(struct hub_list *l, char *rel)
 		if (strcmp(base_name(rel), ignored_names[i]) == 0)
 			l->v[l->n].ignored = 1;
 	l->n++;
+	return 0;
+}
+
+/* A source's listing of dir, as a list (the paths are taken over). */
+static int list_files(const struct fidx_hub_source *src, const char *dir, struct hub_list *list,
+                      struct fidx_err *err)
+{
+	char **paths;
+	size_t n, i;
+	int rc = src->list(src->ctx, dir, &paths, &n, err);
+	if (rc)
+		return rc;
+	for (i = 0; i < n; i++)
+		if (list_add(list, paths[i]) < 0)
+			break;
+	if (i < n) {
+		for (; i < n; i++)
+			free(paths[i]);
+		free(paths);
+		return fidx_err_nomem(err);
+	}
+	free(paths);
 	return 0;
 }
 
@@ -373,202 +382,7 @@ static int glob_match(const struct glob *g, const char *path)
 	return a[g->n];
 }
 
-/* ---- walking the folder ---- */
-
-/* Whether the real path p is root or under it. */
-static int inside(const char *p, const char *root)
-{
-	size_t n = strlen(root);
-	return strncmp(p, root, n) == 0 && (p[n] == '/' || p[n] == '\0' || (n == 1 && root[0] == '/'));
-}
-
-/* A link to a regular file is listed when it stays inside the folder (root,
- * a real path); one that leaves it is refused: the folder is what the user
- * chose to index, and a dataset from elsewhere must not reach further. */
-static int check_link(const char *cabs, const char *root, struct fidx_err *err)
-{
-	char *real = realpath(cabs, NULL);
-	int rc = 0;
-	if (!real)
-		return errno == ENOENT ? 1 : fidx_err_sys(err, FIDX_EIO, errno, "%s", cabs);
-	if (!inside(real, root))
-		rc = fidx_err_set(err, FIDX_EINPUT,
-		                  "%s is a symbolic link to %s, outside the dataset folder: refused", cabs, real);
-	free(real);
-	return rc;
-}
-
-static int walk(const char *abs, const char *rel, const char *root, int depth, struct hub_list *list,
-                struct fidx_err *err)
-{
-	DIR *d = opendir(abs);
-	int rc = 0;
-
-	if (!d)
-		return fidx_err_sys(err, FIDX_EIO, errno, "%s", abs);
-	for (;;) {
-		struct dirent *de;
-		struct stat st;
-		char *cabs, *crel;
-		const char *name;
-
-		errno = 0;
-		de = readdir(d);
-		if (!de) {
-			if (errno)
-				rc = fidx_err_sys(err, FIDX_EIO, errno, "%s", abs);
-			break;
-		}
-		name = de->d_name;
-		if (name[0] == '.') /* hidden, "." and ".." */
-			continue;
-		cabs = path_join(abs, name);
-		crel = rel ? join2(rel, "/", name) : join2(name, "", "");
-		if (!cabs || !crel) {
-			free(cabs);
-			free(crel);
-			rc = fidx_err_nomem(err);
-			break;
-		}
-		if (lstat(cabs, &st) != 0) {
-			if (errno != ENOENT) /* gone since readdir: skip */
-				rc = fidx_err_sys(err, FIDX_EIO, errno, "%s", cabs);
-		} else if (S_ISDIR(st.st_mode)) {
-			if (strncmp(name, "__", 2) != 0) {
-				if (depth + 1 > HUB_MAX_DEPTH)
-					rc = fidx_err_set(err, FIDX_EINPUT,
-					                  "%s: folders nested deeper than %d levels", cabs,
-					                  HUB_MAX_DEPTH);
-				else
-					rc = walk(cabs, crel, root, depth + 1, list, err);
-			}
-		} else if (S_ISREG(st.st_mode) ||
-		           (S_ISLNK(st.st_mode) && stat(cabs, &st) == 0 && S_ISREG(st.st_mode) &&
-		            (rc = check_link(cabs, root, err)) == 0)) {
-			if (list_add(list, crel) < 0)
-				rc = fidx_err_nomem(err);
-			else
-				crel = NULL;
-		}
-		if (rc == 1) /* the link's target went away: skip it */
-			rc = 0;
-		free(cabs);
-		free(crel);
-		if (rc)
-			break;
-	}
-	closedir(d);
-	return rc;
-}
-
-static int cmp_entry(const void *a, const void *b)
-{
-	return strcmp(((const struct hub_entry *)a)->rel, ((const struct hub_entry *)b)->rel);
-}
-
-/* Lists the files under base (an existing folder), sorted. */
-static int list_files(const char *base, struct hub_list *list, struct fidx_err *err)
-{
-	char *root = realpath(base, NULL);
-	int rc = root ? walk(base, NULL, root, 0, list, err) : fidx_err_sys(err, FIDX_EIO, errno, "%s", base);
-
-	free(root);
-	if (rc) {
-		list_free(list);
-		return rc;
-	}
-	if (list->n > 1)
-		qsort(list->v, list->n, sizeof *list->v, cmp_entry);
-	return 0;
-}
-
-/* Checks that path is an existing folder. */
-static int check_folder(const char *path, struct fidx_err *err)
-{
-	struct stat st;
-
-	if (stat(path, &st) != 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return fidx_err_set(err, FIDX_EINPUT, "%s: no such folder", path);
-		return fidx_err_sys(err, FIDX_EIO, errno, "%s", path);
-	}
-	if (!S_ISDIR(st.st_mode))
-		return fidx_err_set(err, FIDX_EINPUT, "%s: not a folder", path);
-	return 0;
-}
-
 /* ---- README.md front matter ---- */
-
-/* Reads up to HUB_README_MAX bytes of path; *data is NULL when there is
- * no such file. *full is cleared when the file is longer. */
-static int read_readme(const char *path, char **data, size_t *n, int *full, struct fidx_err *err)
-{
-	struct stat st;
-	size_t cap = 64 * 1024, len = 0;
-	char *buf;
-	int fd;
-
-	*data = NULL;
-	*n = 0;
-	*full = 1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return fidx_err_sys(err, FIDX_EIO, errno, "%s", path);
-	}
-	if (fstat(fd, &st) != 0) {
-		int e = errno;
-		close(fd);
-		return fidx_err_sys(err, FIDX_EIO, e, "%s", path);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return 0;
-	}
-	buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return fidx_err_nomem(err);
-	}
-	for (;;) {
-		ssize_t got;
-		if (len == cap) {
-			char *nb;
-			if (cap >= HUB_README_MAX) {
-				char c;
-				got = read(fd, &c, 1);
-				if (got > 0)
-					*full = 0;
-				break;
-			}
-			cap *= 2;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return fidx_err_nomem(err);
-			}
-			buf = nb;
-		}
-		got = read(fd, buf + len, cap - len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			int e = errno;
-			free(buf);
-			close(fd);
-			return fidx_err_sys(err, FIDX_EIO, e, "%s", path);
-		}
-		if (got == 0)
-			break;
-		len += (size_t)got;
-	}
-	close(fd);
-	*data = buf;
-	*n = len;
-	return 0;
-}
 
 static int is_blank_line(const char *s, size_t len)
 {
@@ -685,8 +499,9 @@ static int configs_yaml(const char *readme, const char *s, size_t n, int full, c
 /* ---- resolution ---- */
 
 struct hub {
-	const char *folder; /* without trailing slashes */
-	char *readme;       /* folder/README.md */
+	const struct fidx_hub_source *src;
+	const char *folder; /* the source's name, for messages */
+	char *readme;       /* folder/README.md, for messages */
 	struct fidx_err *err;
 };
 
@@ -1244,14 +1059,14 @@ static int make_paths(struct hub *h, const char *dir, const struct hub_list *lis
 
 	if (!idx->n)
 		return 0;
-	prefix = dir[0] ? path_join(h->folder, dir) : join2(h->folder, "", "");
+	prefix = join2(dir, "", "");
 	out->paths = calloc(idx->n, sizeof *out->paths);
 	if (!prefix || !out->paths) {
 		free(prefix);
 		return fidx_err_nomem(h->err);
 	}
 	for (i = 0; i < idx->n; i++) {
-		char *p = path_join(prefix, list->v[idx->v[i]].rel);
+		char *p = prefix[0] ? fidx_path_join(prefix, list->v[idx->v[i]].rel) : join2(list->v[idx->v[i]].rel, "", "");
 		if (!p) {
 			free(prefix);
 			return fidx_err_nomem(h->err);
@@ -1393,12 +1208,12 @@ static int resolve_config(struct hub *h, const cJSON *cfg, const char *split,
 	} else if (!(dir = join2("", "", ""))) {
 		return fidx_err_nomem(h->err);
 	}
-	base = dir[0] ? path_join(h->folder, dir) : join2(h->folder, "", "");
+	base = dir[0] ? fidx_path_join(h->folder, dir) : join2(h->folder, "", "");
 	if (!base) {
 		free(dir);
 		return fidx_err_nomem(h->err);
 	}
-	if ((rc = check_folder(base, h->err)) || (rc = list_files(base, &list, h->err)))
+	if ((rc = list_files(h->src, dir, &list, h->err)))
 		goto done;
 	if (!df || cJSON_IsNull(df)) {
 		rc = infer(h, base, &list, split, &idx);
@@ -1440,7 +1255,7 @@ static int load_configs(struct hub *h, cJSON **root, const cJSON **configs)
 
 	*root = NULL;
 	*configs = NULL;
-	if ((rc = read_readme(h->readme, &data, &n, &full, h->err)) || !data)
+	if ((rc = h->src->card(h->src->ctx, HUB_README_MAX, &data, &n, &full, h->err)) || !data)
 		return rc;
 	rc = configs_yaml(h->readme, data, n, full, &yaml, &ylen, h->err);
 	free(data);
@@ -1460,12 +1275,10 @@ static int load_configs(struct hub *h, cJSON **root, const cJSON **configs)
 	return 0;
 }
 
-int fidx_hub_resolve(const char *folder, const char *config, const char *split,
-                     struct fidx_hub_files *out, struct fidx_err *err)
+int fidx_hub_choose(const struct fidx_hub_source *src, const char *config, const char *split,
+                    struct fidx_hub_files *out, struct fidx_err *err)
 {
 	struct hub h;
-	char *clean;
-	size_t len;
 	cJSON *root = NULL;
 	const cJSON *configs, *cfg;
 	int rc;
@@ -1474,20 +1287,12 @@ int fidx_hub_resolve(const char *folder, const char *config, const char *split,
 	out->n = 0;
 	if (!split)
 		split = "train";
-	if (!(clean = join2(folder, "", "")))
-		return fidx_err_nomem(err);
-	len = strlen(clean);
-	while (len > 1 && clean[len - 1] == '/')
-		clean[--len] = '\0';
 	memset(&h, 0, sizeof h);
-	h.folder = clean;
+	h.src = src;
+	h.folder = src->name;
 	h.err = err;
-	if ((rc = check_folder(clean, err)))
-		goto done;
-	if (!(h.readme = path_join(clean, "README.md"))) {
-		rc = fidx_err_nomem(err);
-		goto done;
-	}
+	if (!(h.readme = fidx_path_join(src->name, "README.md")))
+		return fidx_err_nomem(err);
 	if ((rc = load_configs(&h, &root, &configs)))
 		goto done;
 	if (configs) {
@@ -1497,15 +1302,15 @@ int fidx_hub_resolve(const char *folder, const char *config, const char *split,
 		struct hub_list list = { 0 };
 		struct hub_idx idx = { 0 };
 		char q[128];
-		if (!(rc = list_files(clean, &list, err)) &&
+		if (!(rc = list_files(src, "", &list, err)) &&
 		    (rc = convert_layout(&h, &list, config, split, &idx)) == 0) {
 			if (config && strcmp(config, "default") != 0)
 				rc = fidx_err_set(err, FIDX_EINPUT,
 				                  "%s: no config named \"%s\" (the README.md defines no configs: the "
 				                  "only config is \"default\")",
-				                  clean, quote(q, sizeof q, config));
+				                  src->name, quote(q, sizeof q, config));
 			else
-				rc = infer(&h, clean, &list, split, &idx);
+				rc = infer(&h, src->name, &list, split, &idx);
 		}
 		if (rc >= 0)
 			rc = make_paths(&h, "", &list, &idx, out);
@@ -1517,7 +1322,32 @@ done:
 		fidx_hub_files_free(out);
 	cJSON_Delete(root);
 	free(h.readme);
-	free(clean);
+	return rc;
+}
+
+int fidx_hub_resolve(const char *folder, const char *config, const char *split,
+                     struct fidx_hub_files *out, struct fidx_err *err)
+{
+	struct fidx_hub_source src;
+	size_t i;
+	int rc;
+
+	out->paths = NULL;
+	out->n = 0;
+	if ((rc = fidx_hub_folder_open(&src, folder, err)) != 0)
+		return rc;
+	rc = fidx_hub_choose(&src, config, split, out, err);
+	for (i = 0; rc == 0 && i < out->n; i++) {
+		char *p = fidx_path_join(src.name, out->paths[i]);
+		if (!p) {
+			rc = fidx_err_nomem(err);
+			fidx_hub_files_free(out);
+			break;
+		}
+		free(out->paths[i]);
+		out->paths[i] = p;
+	}
+	src.close(src.ctx);
 	return rc;
 }
 

@@ -1,5 +1,8 @@
-/* Resolving a Hugging Face Hub-style dataset folder into its data files,
- * the way datasets.load_dataset(folder) picks them.
+/* Choosing a Hugging Face Hub dataset's data files for a config and a
+ * split, the way datasets.load_dataset picks them, from its card
+ * (README.md) and its files. Where the files live is a source's business
+ * (struct fidx_hub_source: a folder here, a Hub repo elsewhere); the choice
+ * itself (fidx_hub_choose) only asks the source for listings and the card.
  *
  * With a "configs" list in the YAML front matter of README.md (only that
  * top-level key is read; the rest of the front matter may hold any YAML):
@@ -56,17 +59,43 @@
 #include "error.h"
 
 struct fidx_hub_files {
-	char **paths; /* folder + "/" + path relative to the folder */
+	char **paths;
 	size_t n;
 };
 
-/* Fills out with the data files of split (NULL: "train") in config (NULL:
- * the default config) of the dataset folder. Trailing slashes of folder
- * are dropped in the paths. Returns 0, or a negative fidx_code with err
- * filled and out empty: FIDX_EINPUT for a missing folder, bad YAML ("...
- * /README.md:LINE: ..."), an unknown config or split (the message lists
- * the available ones), a pattern matching no file or no data files;
- * FIDX_EIO when reading the folder fails; FIDX_ENOMEM. */
+/* Where a dataset's files are. */
+struct fidx_hub_source {
+	const char *name; /* the dataset's root in messages: a folder, or an hf:// URL */
+	void *ctx;
+	/* The files under dir ("": the root; no trailing slash), as paths
+	 * relative to dir, sorted bytewise: hidden files and folders, folders
+	 * named "__*" and what is not a file skipped at every level. A dir that
+	 * is not a folder is FIDX_EINPUT "<name>/<dir>: no such folder". The
+	 * caller frees the paths and the array. */
+	int (*list)(void *ctx, const char *dir, char ***paths, size_t *n, struct fidx_err *err);
+	/* README.md's first max bytes, *full cleared when it is longer; *text
+	 * NULL when there is none. The caller frees *text. */
+	int (*card)(void *ctx, size_t max, char **text, size_t *len, int *full, struct fidx_err *err);
+	void (*close)(void *ctx);
+};
+
+/* A folder on this machine as a source (io/hub/folder.c): links to files
+ * inside it are followed, links leaving it are refused, links to folders
+ * are not followed. FIDX_EINPUT when folder is not one. Close with
+ * s->close(s->ctx). */
+int fidx_hub_folder_open(struct fidx_hub_source *s, const char *folder, struct fidx_err *err);
+
+/* Fills out with the data files, as paths relative to the source's root,
+ * of split (NULL: "train") in config (NULL: the default config). Returns
+ * 0, or a negative fidx_code with err filled and out empty: FIDX_EINPUT for
+ * bad YAML ("<name>/README.md:LINE: ..."), an unknown config or split (the
+ * message lists the available ones), a pattern matching no file or no data
+ * files; FIDX_EIO when listing fails; FIDX_ENOMEM. The card is read once. */
+int fidx_hub_choose(const struct fidx_hub_source *src, const char *config, const char *split,
+                    struct fidx_hub_files *out, struct fidx_err *err);
+
+/* fidx_hub_choose over a folder, the paths joined to the folder (trailing
+ * slashes of folder dropped). */
 int fidx_hub_resolve(const char *folder, const char *config, const char *split,
                      struct fidx_hub_files *out, struct fidx_err *err);
 
