@@ -1,5 +1,5 @@
 /* The "api" embedder: texts to vectors through an HTTP embedding API
- * (io/embedders/api.h), with libcurl's multi interface.
+ * (io/embedders/api.h), with several requests in flight (io/http/http.h).
  *
  * Texts go in batches of `batch`, with up to `concurrency` requests in
  * flight; vectors land in input order whatever order answers come in.
@@ -17,12 +17,7 @@
  * one fails the job, naming the batch. The token is read from the
  * environment or a file, sent only in the Authorization header, and never
  * appears in a message, a log line or the command line. */
-/* No type-checking wrappers: the functions are called through pointers. */
-#define CURL_DISABLE_TYPECHECK
-#include <curl/curl.h>
-#include <dlfcn.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +30,7 @@
 #include "api.h"
 #include "embed.h"
 #include "embed_api.h"
+#include "http.h"
 #include "vcache.h"
 #include "vec.h"
 
@@ -51,23 +47,16 @@ struct batch {
 };
 
 struct request {
-	CURL *h;
+	int busy;
 	struct batch *b;
 	char *body;
-	char *resp;
-	size_t len, cap;
-	int too_big;
-	struct curl_slist *headers;
-	char curl_error[CURL_ERROR_SIZE];
 	double started;
-	double retry_after;
-	int retry_after_ms;
 };
 
 struct fidx_api_client {
 	char *url, *model;
 	int format;
-	char *auth; /* "Authorization: Bearer ..." or NULL */
+	char *token; /* or NULL */
 	size_t batch, concurrency;
 	int retries;
 	double timeout;
@@ -76,100 +65,13 @@ struct fidx_api_client {
 	unsigned long long seed;
 	struct fidx_api_stats stats;
 	double t0; /* when the first text was asked for: --timeout counts from there */
-	CURLM *multi; /* one for the client's life: its connections are reused */
+	struct fidx_http *http; /* one for the client's life: its connections are reused */
 };
 
 static double now_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return fidx_http_now();
 }
-
-/* libcurl is loaded when the first API client opens, not when a fidx
- * program starts: linked in, it and the TLS, HTTP/2, LDAP and Kerberos
- * libraries it pulls cost every run of every program about 3 ms of dynamic
- * loading (measured: an empty program 0.7 ms, the same linked with libcurl
- * 3.7 ms), which is most of a whole `fidx search`. */
-static struct {
-	CURLcode (*global_init)(long);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	CURLcode (*easy_perform)(CURL *);
-	void (*easy_cleanup)(CURL *);
-	const char *(*easy_strerror)(CURLcode);
-	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-	void (*slist_free_all)(struct curl_slist *);
-	CURLM *(*multi_init)(void);
-	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
-	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
-	CURLMcode (*multi_perform)(CURLM *, int *);
-	CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd[], unsigned int, int, int *);
-	CURLMsg *(*multi_info_read)(CURLM *, int *);
-	CURLMcode (*multi_cleanup)(CURLM *);
-} lc;
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static int curl_ok;
-static char curl_problem[300];
-
-static void init_curl(void)
-{
-	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-	const char *missing = NULL;
-
-	if (!h) {
-		snprintf(curl_problem, sizeof curl_problem, "the API embedder needs libcurl: %s", dlerror());
-		return;
-	}
-#define SYM(field, name)                                         \
-	if (!missing && !(*(void **)&lc.field = dlsym(h, name))) \
-		missing = name;
-	SYM(global_init, "curl_global_init")
-	SYM(easy_init, "curl_easy_init")
-	SYM(easy_setopt, "curl_easy_setopt")
-	SYM(easy_getinfo, "curl_easy_getinfo")
-	SYM(easy_perform, "curl_easy_perform")
-	SYM(easy_cleanup, "curl_easy_cleanup")
-	SYM(easy_strerror, "curl_easy_strerror")
-	SYM(slist_append, "curl_slist_append")
-	SYM(slist_free_all, "curl_slist_free_all")
-	SYM(multi_init, "curl_multi_init")
-	SYM(multi_add_handle, "curl_multi_add_handle")
-	SYM(multi_remove_handle, "curl_multi_remove_handle")
-	SYM(multi_perform, "curl_multi_perform")
-	SYM(multi_poll, "curl_multi_poll")
-	SYM(multi_info_read, "curl_multi_info_read")
-	SYM(multi_cleanup, "curl_multi_cleanup")
-#undef SYM
-	if (missing)
-		snprintf(curl_problem, sizeof curl_problem, "libcurl.so.4 has no %s: it is older than 7.66", missing);
-	else if (lc.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		snprintf(curl_problem, sizeof curl_problem, "libcurl failed to initialise");
-	else
-		curl_ok = 1;
-}
-
-/* curl.h defines these two as macros of themselves (an argument count
- * check); the calls below go through the loaded library instead. */
-#undef curl_easy_setopt
-#undef curl_easy_getinfo
-#define curl_easy_init (*lc.easy_init)
-#define curl_easy_setopt (*lc.easy_setopt)
-#define curl_easy_getinfo (*lc.easy_getinfo)
-#define curl_easy_perform (*lc.easy_perform)
-#define curl_easy_cleanup (*lc.easy_cleanup)
-#define curl_easy_strerror (*lc.easy_strerror)
-#define curl_slist_append (*lc.slist_append)
-#define curl_slist_free_all (*lc.slist_free_all)
-#define curl_multi_init (*lc.multi_init)
-#define curl_multi_add_handle (*lc.multi_add_handle)
-#define curl_multi_remove_handle (*lc.multi_remove_handle)
-#define curl_multi_perform (*lc.multi_perform)
-#define curl_multi_poll (*lc.multi_poll)
-#define curl_multi_info_read (*lc.multi_info_read)
-#define curl_multi_cleanup (*lc.multi_cleanup)
 
 static void logf_(const struct fidx_api_client *c, const char *fmt, ...) FIDX_PRINTF(2, 3);
 static void logf_(const struct fidx_api_client *c, const char *fmt, ...)
@@ -199,45 +101,42 @@ static int has_userinfo(const char *url)
 	return memchr(auth, '@', end) != NULL;
 }
 
-static void request_free(struct request *r);
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud);
+/* Seconds a transfer may move less than a byte a second: 30. Test builds
+ * may shorten it (FIDX_TEST_LOW_SPEED), so that a test sees the limit trip
+ * in seconds. */
+static long low_speed_time(void)
+{
+#ifdef FIDX_TEST_HOOKS
+	const char *v = getenv("FIDX_TEST_LOW_SPEED");
+	if (v && atol(v) > 0)
+		return atol(v);
+#endif
+	return 30;
+}
 
 /* The model a TEI server runs: GET <base>/info's model_id; NULL when the
  * server does not say (or cannot be asked). */
 static char *tei_model(const struct fidx_api_client *c)
 {
-	struct request r;
+	struct fidx_http_req req;
+	struct fidx_http_resp resp;
 	size_t ulen = strlen(c->url);
 	char *url = malloc(ulen + 8), *model = NULL;
-	long status = 0;
-	memset(&r, 0, sizeof r);
+
 	if (!url)
 		return NULL;
 	memcpy(url, c->url, ulen + 1);
 	if (ulen >= 6 && strcmp(url + ulen - 6, "/embed") == 0)
 		url[ulen - 6] = '\0';
 	strcat(url, "/info");
-	r.h = curl_easy_init();
-	if (c->auth)
-		r.headers = curl_slist_append(NULL, c->auth);
-	if (r.h && (r.headers || !c->auth)) {
-		curl_easy_setopt(r.h, CURLOPT_URL, url);
-		curl_easy_setopt(r.h, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(r.h, CURLOPT_FOLLOWLOCATION, 0L);
-		curl_easy_setopt(r.h, CURLOPT_HTTPHEADER, r.headers);
-		curl_easy_setopt(r.h, CURLOPT_WRITEFUNCTION, on_data);
-		curl_easy_setopt(r.h, CURLOPT_WRITEDATA, &r);
-		curl_easy_setopt(r.h, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(r.h, CURLOPT_USERAGENT, "fidx/" FIDX_VERSION);
-		curl_easy_setopt(r.h, CURLOPT_CONNECTTIMEOUT, 10L);
-		curl_easy_setopt(r.h, CURLOPT_TIMEOUT, 20L);
-		if (curl_easy_perform(r.h) == CURLE_OK &&
-		    curl_easy_getinfo(r.h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200 && r.resp)
-			model = fidx_api_info_model(r.resp, r.len);
-	}
+	memset(&req, 0, sizeof req);
+	req.url = url;
+	req.token = c->token;
+	req.timeout = 20;
+	if (fidx_http_do(c->http, &req, NULL, &resp, NULL) == 0 && resp.status == 200 && resp.body)
+		model = fidx_api_info_model(resp.body, resp.len);
+	fidx_http_resp_free(&resp);
 	free(url);
-	request_free(&r);
 	return model;
 }
 
@@ -277,9 +176,6 @@ int fidx_api_client_open(struct fidx_api_client **out, const struct fidx_embedde
 	int rc;
 
 	*out = NULL;
-	pthread_once(&curl_once, init_curl);
-	if (!curl_ok)
-		return fidx_err_set(err, FIDX_EINTERNAL, "%s", curl_problem);
 	c = calloc(1, sizeof *c);
 	if (!c)
 		return fidx_err_nomem(err);
@@ -314,9 +210,15 @@ int fidx_api_client_open(struct fidx_api_client **out, const struct fidx_embedde
 		fidx_api_client_close(c);
 		return rc;
 	}
-	if (!(c->multi = curl_multi_init())) {
-		fidx_api_client_close(c);
-		return fidx_err_nomem(err);
+	{
+		struct fidx_http_opts ho = {0};
+		ho.stall_time = low_speed_time();
+		ho.log = spec->log;
+		ho.ctx = spec->ctx;
+		if ((rc = fidx_http_open(&c->http, &ho, err)) != 0) {
+			fidx_api_client_close(c);
+			return rc;
+		}
 	}
 	c->batch = spec->batch ? spec->batch : 32;
 	c->concurrency = spec->concurrency ? spec->concurrency : 4;
@@ -328,16 +230,9 @@ int fidx_api_client_open(struct fidx_api_client **out, const struct fidx_embedde
 		return rc;
 	}
 	if (token) {
-		size_t need = strlen(token) + 32;
 		/* Keep the token out of core dumps and /proc/<pid>/mem readers. */
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-		if (!(c->auth = malloc(need))) {
-			fidx_api_token_free(token);
-			fidx_api_client_close(c);
-			return fidx_err_nomem(err);
-		}
-		snprintf(c->auth, need, "Authorization: Bearer %s", token);
-		fidx_api_token_free(token);
+		c->token = token;
 	}
 	if ((rc = settle_model(c, spec, err)) != 0) {
 		fidx_api_client_close(c);
@@ -356,13 +251,9 @@ void fidx_api_client_close(struct fidx_api_client *c)
 {
 	if (!c)
 		return;
-	if (c->auth) {
-		explicit_bzero(c->auth, strlen(c->auth));
-		free(c->auth);
-	}
+	fidx_api_token_free(c->token);
 	fidx_vcache_close(c->cache);
-	if (c->multi)
-		curl_multi_cleanup(c->multi);
+	fidx_http_close(c->http);
 	free(c->url);
 	free(c->model);
 	free(c);
@@ -374,132 +265,42 @@ const char *fidx_api_client_model(const struct fidx_api_client *c) { return c->m
 int fidx_api_client_format(const struct fidx_api_client *c) { return c->format; }
 const struct fidx_api_stats *fidx_api_client_stats(const struct fidx_api_client *c) { return &c->stats; }
 
-static size_t on_data(char *p, size_t size, size_t n, void *ud)
-{
-	struct request *r = ud;
-	size_t len = size * n;
-	if (r->len + len > MAX_RESPONSE) {
-		r->too_big = 1;
-		return 0; /* aborts the transfer */
-	}
-	if (r->len + len + 1 > r->cap) {
-		size_t ncap = r->cap ? r->cap : 65536;
-		char *nr;
-		while (ncap < r->len + len + 1)
-			ncap *= 2;
-		if (!(nr = realloc(r->resp, ncap)))
-			return 0;
-		r->resp = nr;
-		r->cap = ncap;
-	}
-	memcpy(r->resp + r->len, p, len);
-	r->len += len;
-	r->resp[r->len] = '\0';
-	return len;
-}
-
-/* A header's value as a number of seconds, or -1 (an HTTP date, say). */
-static double header_seconds(const char *p, size_t len, size_t name_len, double scale)
-{
-	char buf[64], *end;
-	size_t k = len - name_len < sizeof buf - 1 ? len - name_len : sizeof buf - 1;
-	double v;
-	memcpy(buf, p + name_len, k);
-	buf[k] = '\0';
-	v = strtod(buf, &end);
-	return end != buf && v >= 0 && isfinite(v) ? v * scale : -1;
-}
-
-/* Retry-After: <seconds>, or OpenAI's retry-after-ms, which wins. */
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
-{
-	struct request *r = ud;
-	size_t len = size * n;
-	double v;
-	if (len > 15 && strncasecmp(p, "retry-after-ms:", 15) == 0) {
-		if ((v = header_seconds(p, len, 15, 0.001)) >= 0) {
-			r->retry_after = v;
-			r->retry_after_ms = 1;
-		}
-	} else if (len > 12 && strncasecmp(p, "retry-after:", 12) == 0 && !r->retry_after_ms) {
-		if ((v = header_seconds(p, len, 12, 1)) >= 0)
-			r->retry_after = v;
-	}
-	return len;
-}
-
 static void request_free(struct request *r)
 {
-	if (r->h)
-		curl_easy_cleanup(r->h);
-	curl_slist_free_all(r->headers);
 	if (r->body) {
 		explicit_bzero(r->body, strlen(r->body));
 		free(r->body);
 	}
-	free(r->resp);
 	memset(r, 0, sizeof *r);
 }
 
-/* Seconds a transfer may move less than a byte a second: 30. Test builds
- * may shorten it (FIDX_TEST_LOW_SPEED), so that a test sees the limit trip
- * in seconds. */
-static long low_speed_time(void)
+static int start(struct fidx_api_client *c, struct request *r, struct batch *b, const char *const *texts,
+                 const size_t *lens, struct fidx_err *err)
 {
-#ifdef FIDX_TEST_HOOKS
-	const char *v = getenv("FIDX_TEST_LOW_SPEED");
-	if (v && atol(v) > 0)
-		return atol(v);
-#endif
-	return 30;
-}
+	static const char *const headers[] = {"Content-Type: application/json", "Accept: application/json", NULL};
+	struct fidx_http_req req;
+	int rc;
 
-static int start(struct fidx_api_client *c, CURLM *m, struct request *r, struct batch *b,
-                 const char *const *texts, const size_t *lens, struct fidx_err *err)
-{
 	memset(r, 0, sizeof *r);
 	r->b = b;
-	r->retry_after = -1;
-	r->body = fidx_api_request(c->format, c->model, texts + b->first, lens + b->first, b->count);
-	r->h = curl_easy_init();
-	r->headers = curl_slist_append(NULL, "Content-Type: application/json");
-	if (r->headers)
-		r->headers = curl_slist_append(r->headers, "Accept: application/json");
-	/* No "Expect: 100-continue" on large bodies: it costs a round trip per
-	 * request, or a second's stall with servers that never answer it. */
-	if (r->headers)
-		r->headers = curl_slist_append(r->headers, "Expect:");
-	if (r->headers && c->auth)
-		r->headers = curl_slist_append(r->headers, c->auth);
-	if (!r->body || !r->h || !r->headers) {
-		request_free(r);
+	if (!(r->body = fidx_api_request(c->format, c->model, texts + b->first, lens + b->first, b->count)))
 		return fidx_err_nomem(err);
-	}
-	curl_easy_setopt(r->h, CURLOPT_URL, c->url);
-	curl_easy_setopt(r->h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(r->h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(r->h, CURLOPT_POSTFIELDS, r->body);
-	curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, r->headers);
-	curl_easy_setopt(r->h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(r->h, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(r->h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(r->h, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(r->h, CURLOPT_ERRORBUFFER, r->curl_error);
-	curl_easy_setopt(r->h, CURLOPT_PRIVATE, r);
-	curl_easy_setopt(r->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(r->h, CURLOPT_USERAGENT, "fidx/" FIDX_VERSION);
-	/* Connect within 10 s; drop a transfer that moves less than 1 byte/s
-	 * for 30 s, or takes longer than two minutes. */
-	curl_easy_setopt(r->h, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(r->h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(r->h, CURLOPT_LOW_SPEED_TIME, low_speed_time());
-	curl_easy_setopt(r->h, CURLOPT_TIMEOUT, 120L);
-	curl_easy_setopt(r->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)MAX_RESPONSE);
-	r->started = now_s();
-	if (curl_multi_add_handle(m, r->h) != CURLM_OK) {
+	memset(&req, 0, sizeof req);
+	req.url = c->url;
+	req.headers = headers;
+	req.token = c->token;
+	req.body = r->body;
+	req.body_len = strlen(r->body);
+	req.user = r;
+	/* Each request is cut after two minutes; a stall, after the client's
+	 * stall time. */
+	req.timeout = 120;
+	if ((rc = fidx_http_start(c->http, &req, err)) != 0) {
 		request_free(r);
-		return fidx_err_set(err, FIDX_EINTERNAL, "libcurl refused a request");
+		return rc;
 	}
+	r->busy = 1;
+	r->started = now_s();
 	c->stats.requests++;
 	return 0;
 }
@@ -532,7 +333,6 @@ static void put_back(struct batch **queue, struct batch *b)
 int fidx_api_client_embed(struct fidx_api_client *c, const char *const *texts, const size_t *lens,
                           size_t n, size_t *dim, float *out, size_t *bad, struct fidx_err *err)
 {
-	CURLM *m = c->multi;
 	struct request *slots = NULL;
 	struct batch *queue = NULL, *b;
 	size_t *miss = NULL, nmiss = 0, i, active = 0, done = 0;
@@ -584,8 +384,9 @@ int fidx_api_client_embed(struct fidx_api_client *c, const char *const *texts, c
 		goto out;
 	}
 	while (done < nmiss && !rc) {
-		int still, msgs;
-		CURLMsg *msg;
+		struct fidx_http_resp resp;
+		void *user;
+		int got, first = 1;
 		double now = now_s(), wake = 0.25;
 		if (now > deadline) {
 			rc = fidx_err_set(err, FIDX_EAPI, "%s: gave up after %.0f s (--timeout) with %zu texts embedded",
@@ -595,7 +396,7 @@ int fidx_api_client_embed(struct fidx_api_client *c, const char *const *texts, c
 		/* Start what may start. */
 		for (i = 0; i < c->concurrency && queue; i++) {
 			struct batch **p = &queue;
-			if (slots[i].h)
+			if (slots[i].busy)
 				continue;
 			while (*p && (*p)->not_before > now)
 				p = &(*p)->next;
@@ -603,7 +404,7 @@ int fidx_api_client_embed(struct fidx_api_client *c, const char *const *texts, c
 				break;
 			b = *p;
 			*p = b->next;
-			if ((rc = start(c, m, &slots[i], b, mtexts, mlens, err)) != 0) {
+			if ((rc = start(c, &slots[i], b, mtexts, mlens, err)) != 0) {
 				free(b);
 				break;
 			}
@@ -614,44 +415,39 @@ int fidx_api_client_embed(struct fidx_api_client *c, const char *const *texts, c
 		for (b = queue; b; b = b->next)
 			if (b->not_before > now && b->not_before - now < wake)
 				wake = b->not_before - now;
-		/* Wait for sockets (or libcurl's own timers, or the next batch
-		 * due), then move transfers on and handle every one that ended
-		 * before waiting again: a finished transfer must not sit behind a
-		 * poll with its slot empty. */
-		curl_multi_poll(m, NULL, 0, (int)(wake * 1000) + 1, NULL);
-		curl_multi_perform(m, &still);
-		while (!rc && (msg = curl_multi_info_read(m, &msgs)) != NULL) {
-			struct request *r;
-			long status = 0;
+		/* Wait for an answer (or the next batch due), then handle every
+		 * one that ended before waiting again: a finished request must not
+		 * sit behind a wait with its slot empty. */
+		while (!rc && (got = fidx_http_wait(c->http, first ? (int)(wake * 1000) + 1 : 0, &user, &resp, err)) != 0) {
+			struct request *r = user;
+			long status = resp.status;
+			const char *body = resp.body ? resp.body : "";
 			char name[96], what[300];
 			double wait = -1;
 			int retry = 0, loading = 0;
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-			curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
+			first = 0;
+			if (got < 0) {
+				rc = got;
+				break;
+			}
 			b = r->b;
 			if (bad)
 				*bad = miss[b->first]; /* kept only if this answer fails the job */
 			batch_name(b, name, sizeof name);
-			if (msg->data.result != CURLE_OK) {
-				if (r->too_big) {
+			if (resp.failure != FIDX_HTTP_OK) {
+				if (resp.failure == FIDX_HTTP_TOO_BIG) {
 					rc = fidx_err_set(err, FIDX_EAPI, "%s: %s: the response is larger than %u MB",
 					                  c->url, name, MAX_RESPONSE >> 20);
-				} else if (msg->data.result == CURLE_UNSUPPORTED_PROTOCOL ||
-				           msg->data.result == CURLE_URL_MALFORMAT ||
-				           msg->data.result == CURLE_PEER_FAILED_VERIFICATION ||
-				           msg->data.result == CURLE_SSL_CACERT_BADFILE) {
-					rc = fidx_err_set(err, FIDX_EAPI, "%s: %s", c->url,
-					                  r->curl_error[0] ? r->curl_error : curl_easy_strerror(msg->data.result));
+				} else if (resp.failure == FIDX_HTTP_BAD_URL || resp.failure == FIDX_HTTP_TLS) {
+					rc = fidx_err_set(err, FIDX_EAPI, "%s: %s", c->url, resp.error);
 				} else {
 					retry = 1;
-					snprintf(what, sizeof what, "%s", r->curl_error[0] ? r->curl_error : curl_easy_strerror(msg->data.result));
+					snprintf(what, sizeof what, "%s", resp.error);
 				}
 			} else if (status == 200) {
 				float *vecs = NULL;
 				size_t d = *dim, k;
-				if ((rc = fidx_api_parse(c->format, r->resp ? r->resp : "", r->len, b->count, &d,
+				if ((rc = fidx_api_parse(c->format, body, resp.len, b->count, &d,
 				                         FIDX_EMBED_MAX_DIM, &vecs, err)) != 0) {
 					fidx_err_prefix(err, "%s: %s", c->url, name);
 				} else if (!*dim) {
@@ -684,20 +480,21 @@ int fidx_api_client_embed(struct fidx_api_client *c, const char *const *texts, c
 					b = NULL;
 				}
 			} else {
-				fidx_api_error_message(r->resp ? r->resp : "", r->len, what, sizeof what);
-				if (status == 503 && (wait = fidx_api_estimated_time(r->resp ? r->resp : "", r->len)) >= 0) {
+				fidx_api_error_message(body, resp.len, what, sizeof what);
+				if (status == 503 && (wait = fidx_api_estimated_time(body, resp.len)) >= 0) {
 					/* The model is loading: wait as long as it says, at
 					 * least a second, at most MAX_WAIT, then ask again. */
 					retry = loading = 1;
 					wait = wait < 1 ? 1 : wait > MAX_WAIT ? MAX_WAIT : wait;
 				} else if (status == 429 || status == 408 || status >= 500) {
+					double asked = fidx_http_retry_after(&resp);
 					retry = 1;
-					if (r->retry_after >= 0) {
-						if (r->retry_after > MAX_WAIT)
+					if (asked >= 0) {
+						if (asked > MAX_WAIT)
 							rc = fidx_err_set(err, FIDX_EAPI,
 							                  "%s: %s: HTTP %ld, and the server asks to wait %.0f s (more than %.0f s): %s",
-							                  c->url, name, status, r->retry_after, MAX_WAIT, what);
-						wait = r->retry_after;
+							                  c->url, name, status, asked, MAX_WAIT, what);
+						wait = asked;
 					}
 				} else if (status == 413 && b->count > 1) {
 					/* Too large a batch: split it in two and go on. */
@@ -722,11 +519,12 @@ int fidx_api_client_embed(struct fidx_api_client *c, const char *const *texts, c
 					                  "feature-extraction (the default of --api-url) (%s)",
 					                  c->url, FIDX_API_ROUTER, what);
 				} else if (status >= 300 && status < 400) {
-					char *loc = NULL;
-					curl_easy_getinfo(r->h, CURLINFO_REDIRECT_URL, &loc);
+					char loc[1024];
 					rc = fidx_err_set(err, FIDX_EAPI, "%s: HTTP %ld: the server redirects to %s; "
 					                  "fidx does not follow redirects: give that URL with --api-url",
-					                  c->url, status, loc ? loc : "another address");
+					                  c->url, status,
+					                  fidx_http_header(&resp, -1, "Location", loc, sizeof loc) > 0 ? loc
+					                                                                               : "another address");
 				} else {
 					rc = fidx_err_set(err, FIDX_EAPI, "%s: %s: HTTP %ld: %s%s", c->url, name, status, what,
 					                  status == 401 || status == 403
@@ -770,7 +568,7 @@ int fidx_api_client_embed(struct fidx_api_client *c, const char *const *texts, c
 			if (!rc && bad)
 				*bad = SIZE_MAX;
 			free(b);
-			curl_multi_remove_handle(m, r->h);
+			fidx_http_resp_free(&resp);
 			request_free(r);
 			active--;
 		}
@@ -783,10 +581,11 @@ int fidx_api_client_embed(struct fidx_api_client *c, const char *const *texts, c
 	}
 out:
 	if (slots) {
+		/* Requests still in flight (after a failure) are dropped. */
+		fidx_http_cancel(c->http);
 		for (i = 0; i < c->concurrency; i++) {
-			if (slots[i].h) {
+			if (slots[i].busy) {
 				free(slots[i].b);
-				curl_multi_remove_handle(m, slots[i].h);
 				request_free(&slots[i]);
 			}
 		}
