@@ -123,14 +123,14 @@ static int list_inputs(const struct fidx_ingest_opts *o)
 	if (fidx_ingest_plan(o, &plan, &err))
 		return cmd_finish(cmd_fail(&err));
 	for (i = 0; i < plan.n && status == FIDX_EXIT_OK; i++)
-		if (strchr(plan.files[i].path, '\n')) {
+		if (strchr(plan.files[i].name, '\n')) {
 			char q[256];
-			fidx_err_quote(q, sizeof q, plan.files[i].path, strlen(plan.files[i].path));
+			fidx_err_quote(q, sizeof q, plan.files[i].name, strlen(plan.files[i].name));
 			cmd_error("\"%s\": a file name with a line break cannot be listed one per line", q);
 			status = FIDX_EXIT_INPUT;
 		}
 	for (i = 0; i < plan.n && status == FIDX_EXIT_OK; i++)
-		printf("%s\n", plan.files[i].path);
+		printf("%s\n", plan.files[i].name);
 	fidx_plan_free(&plan);
 	return cmd_finish(status);
 }

@@ -168,7 +168,8 @@ static int csv_line(struct run *r, const float *vec, size_t dim, struct fidx_err
 }
 
 /* Records a source file in the index's metadata. */
-static int add_source(struct run *r, struct fidx_source *src, uint64_t rows, struct fidx_err *err)
+static int add_source(struct run *r, struct fidx_source *src, const char *name, uint64_t rows,
+                      struct fidx_err *err)
 {
 	unsigned char d[32];
 	uint64_t bytes;
@@ -178,7 +179,7 @@ static int add_source(struct run *r, struct fidx_source *src, uint64_t rows, str
 	if (rc)
 		return rc;
 	fidx_sha256_hex(d, hex);
-	if ((rc = fidx_meta_add_source(m, fidx_source_name(src), bytes, hex, rows, err)) != 0)
+	if ((rc = fidx_meta_add_source(m, name ? name : fidx_source_name(src), bytes, hex, rows, err)) != 0)
 		return rc;
 	/* The time lets --if-changed trust a stat; reproducible builds
 	 * (SOURCE_DATE_EPOCH) leave it out, and digest instead. */
@@ -241,7 +242,7 @@ static int ingest_file(struct run *r, const struct fidx_plan_file *f, struct fid
 	if (rc == 0) {
 		if (nrows == 0)
 			rc = fidx_err_set(err, FIDX_EINPUT, "%s: no rows", name);
-		else if ((rc = add_source(r, fidx_reader_source(t), nrows, err)) == 0)
+		else if ((rc = add_source(r, fidx_reader_source(t), strcmp(f->path, "-") ? f->name : NULL, nrows, err)) == 0)
 			r->st->files++;
 	}
 	fidx_reader_close(t);
@@ -437,7 +438,7 @@ static int source_same(const struct fidx_plan_file *f, const struct fidx_meta_so
 	char hex[65];
 	int fd;
 
-	if (strcmp(path, s->path) != 0 || f->size != s->bytes || !s->sha256[0])
+	if (strcmp(f->name, s->path) != 0 || f->size != s->bytes || !s->sha256[0])
 		return 0;
 	if (s->mtime_s && f->mtime_s == s->mtime_s && f->mtime_ns == s->mtime_ns)
 		return 1;
@@ -612,7 +613,7 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 				goto fail;
 			}
 		}
-		if ((rc = add_source(&r, fidx_texts_source(r.texts), r.texts_seen, err)) != 0)
+		if ((rc = add_source(&r, fidx_texts_source(r.texts), NULL, r.texts_seen, err)) != 0)
 			goto fail;
 		st->files++;
 	}

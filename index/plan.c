@@ -41,8 +41,10 @@ static int add(struct fidx_plan *p, size_t *cap, const char *path, int kind,
 	}
 	f = &p->files[p->n];
 	memset(f, 0, sizeof *f);
-	if (!(f->path = strdup(path)))
+	if (!(f->path = strdup(path)) || !(f->name = strdup(path))) {
+		free(f->path);
 		return fidx_err_nomem(err);
+	}
 	p->n++;
 	f->dataset = kind == DATASET;
 	if (strcmp(path, "-") == 0) {
@@ -97,8 +99,10 @@ int fidx_plan_make(const char *const *inputs, size_t ninputs, const char *texts,
 void fidx_plan_free(struct fidx_plan *p)
 {
 	size_t i;
-	for (i = 0; i < p->n; i++)
+	for (i = 0; i < p->n; i++) {
 		free(p->files[i].path);
+		free(p->files[i].name);
+	}
 	free(p->files);
 	memset(p, 0, sizeof *p);
 }

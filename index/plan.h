@@ -15,6 +15,7 @@
 
 struct fidx_plan_file {
 	char *path;                       /* to open; "-" for standard input */
+	char *name;                       /* to record and show: the path, or where it came from */
 	const struct fidx_format *format; /* the format to read it as; NULL: told by its bytes */
 	uint64_t size;                    /* bytes as stored; 0 for standard input */
 	int64_t mtime_s;                  /* its modification time when planned */
