@@ -134,8 +134,10 @@ static void log_end(int code)
 
 static void vmsg(const char *kind, const char *fmt, va_list ap)
 {
-	char buf[2 * FIDX_ERR_MAX];
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	char raw[2 * FIDX_ERR_MAX], buf[2 * FIDX_ERR_MAX];
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	/* Settings a library names, as options of the command line. */
+	fidx_err_render(raw, buf, sizeof buf, NULL);
 	if (run_log) {
 		/* Errors and warnings go in the summary line; notes are in its
 		 * fields already. */
@@ -209,11 +211,12 @@ int cmd_fail(const struct fidx_err *err)
 
 int cmd_usage_error(const char *fmt, ...)
 {
-	char buf[FIDX_ERR_MAX];
+	char raw[FIDX_ERR_MAX], buf[FIDX_ERR_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
+	fidx_err_render(raw, buf, sizeof buf, NULL);
 	fflush(stdout);
 	fprintf(stderr, "%s: error: %s (see '%s --help')\n", prog_name, buf, prog_name);
 	return FIDX_EXIT_USAGE;
@@ -361,9 +364,11 @@ static void on_progress(void *ctx, const struct fidx_embed_progress *p)
 
 static void on_log(void *ctx, const char *line)
 {
+	char buf[2 * FIDX_ERR_MAX];
 	(void)ctx;
+	fidx_err_render(line, buf, sizeof buf, NULL);
 	cmd_progress_done();
-	fprintf(stderr, "%s: %s\n", prog_name, line);
+	fprintf(stderr, "%s: %s\n", prog_name, buf);
 }
 
 int cmd_progress_on(void)

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "common.h"
-#include "jsonout.h"
 #include "meta.h"
 #include "number.h"
+#include "results.h"
 #include "search.h"
 #include "reader.h"
 #include "texts.h"
@@ -78,7 +78,6 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-enum format { TABLE, JSON, JSONL, TSV };
 
 /* The queries: a label each (for the table) and their vectors. */
 struct queries {
@@ -137,7 +136,7 @@ static int add_texts(struct queries *q, struct fidx_collection *c, char **texts,
 	if (rc == 0) {
 		rc = fidx_collection_embed(c, &api_opts, (const char *const *)texts, lens, n,
 		                           q->vec + first * q->dim, err);
-		if (rc == FIDX_EINPUT && strstr(err->msg, "no words"))
+		if (rc == FIDX_EINPUT && err->detail == FIDX_DETAIL_NO_WORDS)
 			fidx_err_set(err, rc, "a query has no words to embed (it is empty or only punctuation)");
 	}
 	free(lens);
@@ -235,183 +234,6 @@ static int add_id_query(struct queries *q, struct fidx_collection *c, const char
 	return 0;
 }
 
-/* Writes a text on one line: control characters become spaces. */
-static void put_text_line(const char *s, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++)
-		putchar((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i]);
-}
-
-static void put_tsv_field(const char *s, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++) {
-		switch (s[i]) {
-		case '\t': fputs("\\t", stdout); break;
-		case '\n': fputs("\\n", stdout); break;
-		case '\r': fputs("\\r", stdout); break;
-		case '\\': fputs("\\\\", stdout); break;
-		default: putchar(s[i]);
-		}
-	}
-}
-
-static void put_json_string(const char *s, size_t n)
-{
-	fidx_json_put_string(stdout, s, n);
-}
-
-static void put_id(const struct fidx_collection *c, const struct fidx_result *r, int json)
-{
-	char buf[24];
-	size_t len;
-	const char *id = fidx_collection_id(c, r->index, r->row, buf, &len);
-	if (json && fidx_collection_id_kind(c) == FIDX_IDS_STRING)
-		put_json_string(id, len);
-	else if (json)
-		printf("%lld", (long long)fidx_collection_id_int(c, r->index, r->row));
-	else
-		fwrite(id, 1, len, stdout);
-}
-
-/* The fields of --tsv and --jsonl lines (--fields). */
-enum field { F_QUERY, F_RANK, F_INDEX, F_ID, F_SCORE, F_TEXT };
-static const char *const field_names[] = {"query", "rank", "index", "id", "score", "text"};
-static const char *const json_keys[] = {"query", "rank", "index", "corpus_id", "score", "text"};
-static enum field fields[16];
-static size_t nfields;
-
-/* --fields: names separated by commas. */
-static int parse_fields(const char *s)
-{
-	nfields = 0;
-	while (*s) {
-		size_t n = strcspn(s, ","), k;
-		for (k = 0; k < sizeof field_names / sizeof *field_names; k++)
-			if ((strlen(field_names[k]) == n && !strncmp(s, field_names[k], n)) ||
-			    (k == F_ID && n == 9 && !strncmp(s, "corpus_id", 9)))
-				break;
-		if (k == sizeof field_names / sizeof *field_names || nfields == sizeof fields / sizeof *fields)
-			return cmd_usage_error("--fields: \"%.*s\" is not one of query, rank, index, id, score, text",
-			                       (int)n, s);
-		fields[nfields++] = (enum field)k;
-		s += n;
-		if (*s == ',')
-			s++;
-	}
-	return nfields ? 0 : cmd_usage_error("--fields: no field named");
-}
-
-/* One hit as a TSV line or a JSON object, with the fields chosen. */
-static void put_hit(const struct fidx_collection *c, const struct fidx_result *r, size_t q, size_t rank,
-                    enum format fmt, int keep_apart, char **paths)
-{
-	size_t k, tlen;
-	const char *text = fidx_index_text(fidx_collection_index(c, r->index), r->row, &tlen);
-	char num[32];
-	int first = 1;
-
-	if (fmt == JSONL)
-		putchar('{');
-	for (k = 0; k < nfields; k++) {
-		enum field f = fields[k];
-		if (fmt == JSONL && ((f == F_TEXT && !text) || (f == F_INDEX && !keep_apart)))
-			continue;
-		if (!first)
-			fputs(fmt == JSONL ? ", " : "\t", stdout);
-		first = 0;
-		if (fmt == JSONL)
-			printf("\"%s\": ", json_keys[f]);
-		switch (f) {
-		case F_QUERY: printf("%zu", fmt == JSONL ? q : q + 1); break;
-		case F_RANK: printf("%zu", rank + 1); break;
-		case F_INDEX:
-			if (fmt == JSONL)
-				printf("%zu", r->index);
-			else if (keep_apart)
-				fputs(paths[r->index], stdout);
-			break;
-		case F_ID: put_id(c, r, fmt == JSONL); break;
-		case F_SCORE:
-			fidx_format_double(r->score, num);
-			fputs(num, stdout);
-			break;
-		case F_TEXT:
-			if (fmt == JSONL)
-				put_json_string(text, tlen);
-			else if (text)
-				put_tsv_field(text, tlen);
-			break;
-		}
-	}
-	fputs(fmt == JSONL ? "}\n" : "\n", stdout);
-}
-
-static void print_results(const struct fidx_collection *c, const struct queries *q,
-                          const struct fidx_result *res, const size_t *counts, size_t k,
-                          enum format fmt, int keep_apart, char **paths)
-{
-	size_t i, j;
-	char num[32];
-
-	if (fmt == JSON)
-		putchar('[');
-	for (i = 0; i < q->n; i++) {
-		const struct fidx_result *r = res + i * k;
-		size_t idw = 2;
-		if (fmt == JSON) {
-			printf(i ? ",\n [" : "[");
-			for (j = 0; j < counts[i]; j++) {
-				fidx_format_double(r[j].score, num);
-				printf(j ? ", {\"corpus_id\": " : "{\"corpus_id\": ");
-				put_id(c, &r[j], 1);
-				printf(", \"score\": %s", num);
-				if (keep_apart)
-					printf(", \"index\": %zu", r[j].index);
-				putchar('}');
-			}
-			putchar(']');
-			continue;
-		}
-		if (fmt == JSONL || fmt == TSV) {
-			for (j = 0; j < counts[i]; j++)
-				put_hit(c, &r[j], i, j, fmt, keep_apart, paths);
-			continue;
-		}
-		for (j = 0; j < counts[i]; j++) {
-			char buf[24];
-			size_t len;
-			fidx_collection_id(c, r[j].index, r[j].row, buf, &len);
-			if (len > idw)
-				idw = len;
-		}
-		if (i)
-			putchar('\n');
-		printf("query: ");
-		put_text_line(q->label[i], strlen(q->label[i]));
-		printf("\n%4s  %-*s  %6s  %s\n", "rank", (int)idw, "id", "score", keep_apart ? "index  text" : "text");
-		for (j = 0; j < counts[i]; j++) {
-			char buf[24];
-			size_t len, tlen;
-			const char *id = fidx_collection_id(c, r[j].index, r[j].row, buf, &len);
-			const char *text = fidx_index_text(fidx_collection_index(c, r[j].index), r[j].row, &tlen);
-			printf("%4zu  ", j + 1);
-			put_text_line(id, len);
-			printf("%*s  %6.4f  ", (int)(idw - len), "", r[j].score);
-			if (keep_apart)
-				printf("%-5zu  ", r[j].index);
-			if (text)
-				put_text_line(text, tlen);
-			putchar('\n');
-		}
-		if (!counts[i])
-			printf("(no hits)\n");
-	}
-	if (fmt == JSON)
-		printf("]\n");
-}
-
 int main(int argc, char **argv)
 {
 	struct fidx_reader_opts to = {NULL, NULL, NULL, FIDX_HEADER_AUTO, NULL, NULL};
@@ -423,7 +245,7 @@ int main(int argc, char **argv)
 	char **paths = NULL, **ids = NULL, **texts;
 	const char *vectors = NULL;
 	float min_score = -2.0f;
-	enum format fmt = TABLE;
+	struct fidx_results_style style = {0};
 	int keep_apart = 0, c, rc = 0, ntexts, status = FIDX_EXIT_OK;
 	uint64_t total = 0;
 
@@ -443,15 +265,15 @@ int main(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case OPT_JSON: fmt = JSON; break;
-		case OPT_JSONL: fmt = JSONL; break;
+		case OPT_JSON: style.format = FIDX_RESULTS_JSON; break;
+		case OPT_JSONL: style.format = FIDX_RESULTS_JSONL; break;
 		case OPT_FIELDS:
-			if (parse_fields(optarg)) {
-				status = FIDX_EXIT_USAGE;
+			if (fidx_results_fields(&style, optarg, &err)) {
+				status = cmd_usage_error("--fields: %s", err.msg);
 				goto out;
 			}
 			break;
-		case OPT_TSV: fmt = TSV; break;
+		case OPT_TSV: style.format = FIDX_RESULTS_TSV; break;
 		case OPT_VECTORS: vectors = optarg; break;
 		case OPT_FORMAT:
 			if (cmd_parse_format(optarg, &to.format)) {
@@ -489,18 +311,12 @@ int main(int argc, char **argv)
 	}
 	if (keep_apart && nidx < 2)
 		cmd_warn("--keep-apart has no effect with one index");
-	if (nfields && fmt != TSV && fmt != JSONL) {
+	if (style.nfields && style.format != FIDX_RESULTS_TSV && style.format != FIDX_RESULTS_JSONL) {
 		status = cmd_usage_error("--fields goes with --tsv or --jsonl");
 		goto out;
 	}
-	if (!nfields) {
-		static const enum field tsv[] = {F_QUERY, F_RANK, F_INDEX, F_ID, F_SCORE, F_TEXT};
-		static const enum field jsonl[] = {F_QUERY, F_RANK, F_ID, F_SCORE, F_INDEX, F_TEXT};
-		size_t f;
-		for (f = 0; f < 6; f++)
-			if (fmt == JSONL || tsv[f] != F_INDEX || keep_apart)
-				fields[nfields++] = fmt == JSONL ? jsonl[f] : tsv[f];
-	}
+	style.keep_apart = keep_apart && nidx > 1;
+	style.index_names = (const char *const *)paths;
 	texts = argv + optind;
 	ntexts = argc - optind;
 	cmd_embed_hooks(&api_opts);
@@ -540,7 +356,7 @@ int main(int argc, char **argv)
 	}
 	cmd_verbose("%zu quer%s, %llu items in %zu index%s", q.n, q.n == 1 ? "y" : "ies",
 	            (unsigned long long)total, nidx, nidx == 1 ? "" : "es");
-	print_results(coll, &q, res, counts, k, fmt, keep_apart && nidx > 1, paths);
+	fidx_results_write(stdout, &style, coll, q.label, q.n, res, counts, k);
 fail:
 	if (rc)
 		status = cmd_fail(&err);

@@ -355,7 +355,7 @@ int fidx_file_check_target(const char *path, int force, struct fidx_err *err)
 	}
 	if (got == (ssize_t)sizeof head && memcmp(head, MAGIC, sizeof MAGIC) == 0)
 		return 0;
-	return fidx_err_set(err, FIDX_EINPUT, "%s exists and is not a fidx index: give --force to replace it", path);
+	return fidx_err_set(err, FIDX_EINPUT, "%s exists and is not a fidx index: give " FIDX_SETTING("force") " to replace it", path);
 }
 
 int fidx_fw_open(struct fidx_file_writer **out, const char *path, uint32_t dim, int level,

@@ -116,7 +116,7 @@ static int finish_update(struct run *r, struct fidx_err *err)
 		rc = fidx_builder_add_trusted(r->b, fidx_index_vector(r->old, i), fidx_index_dim(r->old), id, id_len,
 		                              m->id_kind, text, text_len, err);
 		if (rc == FIDX_EINPUT)
-			fidx_err_prefix(err, "%s: keeping its row %llu (--update)", r->o->out, (unsigned long long)i);
+			fidx_err_prefix(err, "%s: keeping its row %llu (" FIDX_SETTING("update") ")", r->o->out, (unsigned long long)i);
 		r->st->kept++;
 	}
 	return rc;
@@ -142,9 +142,9 @@ static int open_update(struct run *r, struct fidx_err *err)
 		return rc;
 	if (!r->o->delete_missing && fidx_index_meta(r->old)->id_kind == FIDX_IDS_IMPLICIT)
 		return fidx_err_set(err, FIDX_EINPUT,
-		                    "%s has no ids (its rows are numbered), so --update cannot tell which rows "
-		                    "the inputs replace: add --delete-missing to replace them all, or build "
-		                    "with --id-column",
+		                    "%s has no ids (its rows are numbered), so " FIDX_SETTING("update") " cannot tell which rows "
+		                    "the inputs replace: add " FIDX_SETTING("delete_missing") " to replace them all, or build "
+		                    "with " FIDX_SETTING("id_column"),
 		                    r->o->out);
 	if (!(r->seen = calloc(fidx_index_count(r->old) ? fidx_index_count(r->old) : 1, 1)))
 		return fidx_err_nomem(err);
@@ -329,7 +329,7 @@ static int ingest_texts(struct run *r, struct fidx_embedder *e, struct fidx_err 
 			first = 0;
 		}
 		rc = fidx_embedder_embed(e, (const char *const *)c.text, c.len, c.n, vec, &bad, err);
-		if (rc == FIDX_EINPUT) {
+		if (rc == FIDX_EINPUT && err && err->detail == FIDX_DETAIL_NO_WORDS) {
 			fidx_err_set(err, rc, "%s:%llu: the text has no words to embed (it is empty or only punctuation)",
 			             name, (unsigned long long)c.line[bad < c.n ? bad : 0]);
 			break;
@@ -522,11 +522,11 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 	r.st = st;
 	r.csv.fd = -1;
 	if (o->save_embeddings && (o->ninputs || !o->texts))
-		return fidx_err_set(err, FIDX_EINPUT, "--save-embeddings works when texts are embedded (--texts without inputs)");
+		return fidx_err_set(err, FIDX_EINPUT, FIDX_SETTING("save_embeddings") " works when texts are embedded (" FIDX_SETTING("texts") " without inputs)");
 	if (!o->ninputs && !o->texts)
-		return fidx_err_set(err, FIDX_EINPUT, "nothing to index: give input files or --texts");
+		return fidx_err_set(err, FIDX_EINPUT, "nothing to index: give input files or " FIDX_SETTING("texts"));
 	if (o->texts && o->read.text_column)
-		return fidx_err_set(err, FIDX_EINPUT, "texts come either from --texts or from --text-column, not both");
+		return fidx_err_set(err, FIDX_EINPUT, "texts come either from " FIDX_SETTING("texts") " or from " FIDX_SETTING("text_column") ", not both");
 	if (!o->ninputs && (o->read.id_column || o->read.text_column || o->read.embedding_column))
 		return fidx_err_set(err, FIDX_EINPUT, "column options need input files");
 	if ((rc = fidx_plan_make(o->inputs, o->ninputs, o->texts, o->config, o->split, &o->read, &plan, err)) != 0)

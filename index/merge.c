@@ -93,7 +93,7 @@ static int collect_ids(const struct fidx_merge_opts *o, struct input *in, struct
 				rc = fidx_err_nomem(err);
 			} else if (put == 0 && !o->dedupe) {
 				fidx_err_quote(q, sizeof q, p, len);
-				rc = fidx_err_set(err, FIDX_EINPUT, "id \"%s\" is in both %s and %s (use --dedupe to keep the last)",
+				rc = fidx_err_set(err, FIDX_EINPUT, "id \"%s\" is in both %s and %s (use " FIDX_SETTING("dedupe") " to keep the last)",
 				                  q, o->inputs[prev >> ROW_BITS], o->inputs[i]);
 			}
 		}

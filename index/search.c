@@ -67,7 +67,7 @@ static int check_collisions(struct fidx_collection *c, const char *const *paths,
 			if (put == 0) {
 				fidx_err_quote(q, sizeof q, id, len);
 				rc = fidx_err_set(err, FIDX_EINPUT,
-				                  "id \"%s\" is in both %s and %s (use --keep-apart to search them side by side)",
+				                  "id \"%s\" is in both %s and %s (use " FIDX_SETTING("keep_apart") " to search them side by side)",
 				                  q, paths[prev], paths[i]);
 				break;
 			}
@@ -179,7 +179,7 @@ int fidx_collection_embed(const struct fidx_collection *c, const struct fidx_emb
 	if (!m->embedder)
 		return fidx_err_set(err, FIDX_EINPUT,
 		                    "%s records no embedder (its vectors came from files), so text queries cannot be embedded; "
-		                    "search with --vectors or --id, or build with --embedder NAME",
+		                    "search with " FIDX_SETTING("vectors") " or " FIDX_SETTING("id") ", or build with " FIDX_SETTING("embedder") " NAME",
 		                    fidx_index_path(c->ix[0]));
 	if (base)
 		spec = *base;

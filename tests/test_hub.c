@@ -541,6 +541,7 @@ static void expect_error(const struct tmpdir *t, const char *folder, const char 
 {
 	struct fidx_hub_files f = { (char **)&f, 99 };
 	struct fidx_err err;
+	char msg[FIDX_ERR_MAX];
 	const char *s;
 	va_list ap;
 	int rc;
@@ -551,10 +552,12 @@ static void expect_error(const struct tmpdir *t, const char *folder, const char 
 		fail_msg("expected error %d, got %d (%s)", code, rc, rc ? err.msg : "no error");
 	assert_null(f.paths);
 	assert_int_equal(f.n, 0);
+	/* Settings as the command line names them. */
+	fidx_err_render(err.msg, msg, sizeof msg, NULL);
 	va_start(ap, code);
 	while ((s = va_arg(ap, const char *)) != NULL)
-		if (!strstr(err.msg, s))
-			fail_msg("expected \"%s\" in the message \"%s\"", s, err.msg);
+		if (!strstr(msg, s))
+			fail_msg("expected \"%s\" in the message \"%s\"", s, msg);
 	va_end(ap);
 }
 

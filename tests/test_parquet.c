@@ -19,6 +19,14 @@
 
 #include "rowit.h"
 
+/* A message with its settings named as the command line names them. */
+static const char *rendered(const struct fidx_err *err)
+{
+	static char out[FIDX_ERR_MAX];
+	fidx_err_render(err->msg, out, sizeof out, NULL);
+	return out;
+}
+
 #ifndef FIDX_PARQUET_FIXTURES
 #error "FIDX_PARQUET_FIXTURES must name tests/parquet/fixtures"
 #endif
@@ -340,19 +348,19 @@ static void test_columns(void **state)
 	rowit_close(t);
 	o.embedding_column = "nosuch";
 	assert_int_equal(fidx_reader_open(&t, list, &o, &err), FIDX_EINPUT);
-	assert_non_null(strstr(err.msg, "no column named \"nosuch\" (given to --embedding-column); it has \"id\", \"text\", \"embedding\""));
+	assert_non_null(strstr(rendered(&err), "no column named \"nosuch\" (given to --embedding-column); it has \"id\", \"text\", \"embedding\""));
 	o.embedding_column = "text";
 	assert_int_equal(fidx_reader_open(&t, list, &o, &err), FIDX_EINPUT);
 	assert_non_null(strstr(err.msg, "the embedding column is also the id or text column"));
 	o.embedding_column = NULL;
 	o.id_column = "embedding";
 	assert_int_equal(fidx_reader_open(&t, list, &o, &err), FIDX_EINPUT);
-	assert_non_null(strstr(err.msg, "column \"embedding\" (given to --id-column) is not a string or integer column"));
+	assert_non_null(strstr(rendered(&err), "column \"embedding\" (given to --id-column) is not a string or integer column"));
 	/* Wide: every numeric column is a dimension. */
 	o.id_column = NULL;
 	o.embedding_column = "3";
 	assert_int_equal(fidx_reader_open(&t, wide, &o, &err), FIDX_EINPUT);
-	assert_non_null(strstr(err.msg, "is not a list of numbers (without --embedding-column, every numeric column is a dimension)"));
+	assert_non_null(strstr(rendered(&err), "is not a list of numbers (without --embedding-column, every numeric column is a dimension)"));
 	o.embedding_column = NULL;
 	o.text_column = "id";
 	o.id_column = "text";

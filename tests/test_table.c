@@ -40,7 +40,7 @@ static void run(const char *name, const char *data, const struct fidx_reader_opt
 	}
 	if (rc < 0) {
 		g->code = rc;
-		snprintf(g->err, sizeof g->err, "%s", err.msg);
+		fidx_err_render(err.msg, g->err, sizeof g->err, NULL); /* settings as options */
 	}
 	rowit_close(t);
 }

@@ -17,8 +17,48 @@ int fidx_err_set(struct fidx_err *err, int code, const char *fmt, ...)
 		vset(err, fmt, ap);
 		va_end(ap);
 		err->code = code;
+		err->detail = FIDX_DETAIL_NONE;
 	}
 	return code;
+}
+
+int fidx_err_detail(struct fidx_err *err, int detail)
+{
+	if (!err)
+		return FIDX_EINTERNAL;
+	err->detail = detail;
+	return err->code;
+}
+
+static void option_name(const char *setting, size_t len, char *out, size_t cap)
+{
+	size_t i, o = 0;
+	for (i = 0; i < 2 && o + 1 < cap; i++)
+		out[o++] = '-';
+	for (i = 0; i < len && o + 1 < cap; i++)
+		out[o++] = setting[i] == '_' ? '-' : setting[i];
+	out[o] = '\0';
+}
+
+void fidx_err_render(const char *msg, char *out, size_t cap,
+                     void (*name)(const char *setting, size_t len, char *out, size_t cap))
+{
+	size_t o = 0;
+	if (!cap)
+		return;
+	if (!name)
+		name = option_name;
+	while (*msg && o + 1 < cap) {
+		const char *end;
+		if (*msg == '\x1d' && (end = strchr(msg + 1, '\x1d')) != NULL) {
+			name(msg + 1, (size_t)(end - msg - 1), out + o, cap - o);
+			o += strlen(out + o);
+			msg = end + 1;
+			continue;
+		}
+		out[o++] = *msg++;
+	}
+	out[o] = '\0';
 }
 
 int fidx_err_sys(struct fidx_err *err, int code, int errnum, const char *fmt, ...)
@@ -32,6 +72,7 @@ int fidx_err_sys(struct fidx_err *err, int code, int errnum, const char *fmt, ..
 		len = strlen(err->msg);
 		snprintf(err->msg + len, sizeof err->msg - len, ": %s", strerror(errnum));
 		err->code = code;
+		err->detail = FIDX_DETAIL_NONE;
 	}
 	return code;
 }

@@ -6,6 +6,12 @@
  * lowercase, no final full stop, location first when there is one
  * ("emb.csv:14:3: expected a number, found \"abc\""). Only cmd/ prints them
  * and maps the code to an exit status.
+ *
+ * A message that names one of the caller's settings (the id column, the
+ * token file) names it as the library calls it, with FIDX_SETTING("name"):
+ * each front end renders it its own way (fidx_err_render: the command
+ * line as "--name", '_' as '-'). A failure a front end may want to tell
+ * apart carries a detail (enum fidx_detail) beside its code.
  */
 #ifndef FIDX_IO_ERROR_H
 #define FIDX_IO_ERROR_H
@@ -25,10 +31,26 @@ enum fidx_code {
 
 #define FIDX_ERR_MAX 1024
 
+/* What some failures are, beyond their code. */
+enum fidx_detail {
+	FIDX_DETAIL_NONE = 0,
+	FIDX_DETAIL_NO_WORDS = 1, /* a text gives the embedder nothing to embed */
+};
+
 struct fidx_err {
 	int code;
+	int detail; /* enum fidx_detail; set again to none by every fidx_err_set */
 	char msg[FIDX_ERR_MAX];
 };
+
+/* A setting named in a message: a marker, the setting's name, a marker. */
+#define FIDX_SETTING(name) "\x1d" name "\x1d"
+
+/* Copies msg into out (cap bytes, always terminated), each setting named
+ * with FIDX_SETTING rendered by name (NULL: "--" then the name with '_'
+ * turned into '-', as the command line spells options). */
+void fidx_err_render(const char *msg, char *out, size_t cap,
+                     void (*name)(const char *setting, size_t len, char *out, size_t cap));
 
 #if defined(__GNUC__)
 #define FIDX_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -47,6 +69,9 @@ int fidx_err_sys(struct fidx_err *err, int code, int errnum, const char *fmt, ..
 
 /* Puts "prefix: " in front of the message already in err; keeps the code. */
 int fidx_err_prefix(struct fidx_err *err, const char *fmt, ...) FIDX_PRINTF(2, 3);
+
+/* Sets the detail of the failure err holds; returns err's code. */
+int fidx_err_detail(struct fidx_err *err, int detail);
 
 /* Out of memory, as an error. */
 int fidx_err_nomem(struct fidx_err *err);

@@ -133,10 +133,11 @@ int fidx_embedder_embed(struct fidx_embedder *e, const char *const *texts, const
 			return fidx_err_nomem(err);
 		if (got == 0 && bad)
 			*bad = i;
-		if (got == 0)
-			return fidx_err_set(err, FIDX_EINPUT,
-			                    "text %zu has no words to embed (it is empty or only punctuation)",
-			                    i + 1);
+		if (got == 0) {
+			fidx_err_set(err, FIDX_EINPUT, "text %zu has no words to embed (it is empty or only punctuation)",
+			             i + 1);
+			return fidx_err_detail(err, FIDX_DETAIL_NO_WORDS);
+		}
 	}
 	return 0;
 }

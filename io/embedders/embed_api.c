@@ -152,7 +152,7 @@ static int settle_model(struct fidx_api_client *c, const struct fidx_embedder_sp
 {
 	char *in_url = c->format == FIDX_API_HF ? fidx_api_hf_model(c->url) : NULL;
 	if (in_url && spec->model && strcmp(in_url, spec->model) != 0) {
-		int rc = fidx_err_set(err, FIDX_EINPUT, "--model %s and the API URL's model %s differ", spec->model,
+		int rc = fidx_err_set(err, FIDX_EINPUT, FIDX_SETTING("model") " %s and the API URL's model %s differ", spec->model,
 		                      in_url);
 		free(in_url);
 		return rc;
@@ -193,14 +193,14 @@ int fidx_api_client_open(struct fidx_api_client **out, const struct fidx_embedde
 	}
 	if (!spec->url && offline()) {
 		rc = fidx_err_set(err, FIDX_EINPUT, "HF_HUB_OFFLINE is set, and the Hugging Face Inference API "
-		                  "needs the network: unset it, or give a local server with --api-url");
+		                  "needs the network: unset it, or give a local server with " FIDX_SETTING("api_url"));
 		fidx_api_client_close(c);
 		return rc;
 	}
 	if (has_userinfo(c->url)) {
 		/* It would be recorded in the index and shown in messages. */
 		rc = fidx_err_set(err, FIDX_EINPUT, "the API URL has a user name or password in it; "
-		                  "give the token with --token-file or the environment instead");
+		                  "give the token with " FIDX_SETTING("token_file") " or the environment instead");
 		fidx_api_client_close(c);
 		return rc;
 	}
@@ -389,7 +389,7 @@ int fidx_api_client_embed(struct fidx_api_client *c, const char *const *texts, c
 		int got, first = 1;
 		double now = now_s(), wake = 0.25;
 		if (now > deadline) {
-			rc = fidx_err_set(err, FIDX_EAPI, "%s: gave up after %.0f s (--timeout) with %zu texts embedded",
+			rc = fidx_err_set(err, FIDX_EAPI, "%s: gave up after %.0f s (" FIDX_SETTING("timeout") ") with %zu texts embedded",
 			                  c->url, c->timeout, c->stats.cached + c->stats.embedded);
 			break;
 		}
@@ -516,19 +516,19 @@ int fidx_api_client_embed(struct fidx_api_client *c, const char *const *texts, c
 					rc = fidx_err_set(err, FIDX_EAPI,
 					                  "%s: HTTP 410 Gone: this API endpoint is retired; the Hugging Face "
 					                  "Inference API is now at %s/hf-inference/models/<model>/pipeline/"
-					                  "feature-extraction (the default of --api-url) (%s)",
+					                  "feature-extraction (the default of " FIDX_SETTING("api_url") ") (%s)",
 					                  c->url, FIDX_API_ROUTER, what);
 				} else if (status >= 300 && status < 400) {
 					char loc[1024];
 					rc = fidx_err_set(err, FIDX_EAPI, "%s: HTTP %ld: the server redirects to %s; "
-					                  "fidx does not follow redirects: give that URL with --api-url",
+					                  "fidx does not follow redirects: give that URL with " FIDX_SETTING("api_url"),
 					                  c->url, status,
 					                  fidx_http_header(&resp, -1, "Location", loc, sizeof loc) > 0 ? loc
 					                                                                               : "another address");
 				} else {
 					rc = fidx_err_set(err, FIDX_EAPI, "%s: %s: HTTP %ld: %s%s", c->url, name, status, what,
 					                  status == 401 || status == 403
-					                      ? " (check the token: HF_TOKEN, the Hugging Face token file, or --token-file)"
+					                      ? " (check the token: HF_TOKEN, the Hugging Face token file, or " FIDX_SETTING("token_file") ")"
 					                      : "");
 				}
 			}

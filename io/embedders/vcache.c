@@ -64,7 +64,7 @@ int fidx_vcache_open(struct fidx_vcache **out, const char *dir, const char *embe
 		else if ((base = getenv("HOME")) && *base)
 			snprintf(path, sizeof path, "%s/.cache/fidx/embeddings", base);
 		else
-			return fidx_err_set(err, FIDX_EINPUT, "no cache folder: set XDG_CACHE_HOME or HOME, or use --no-cache");
+			return fidx_err_set(err, FIDX_EINPUT, "no cache folder: set XDG_CACHE_HOME or HOME, or use " FIDX_SETTING("no_cache"));
 		dir = path;
 	}
 	if ((rc = mkdirs(dir, err)) != 0)

@@ -1143,7 +1143,7 @@ static int convert_layout(struct hub *h, const struct hub_list *list, const char
 		if (config || several)
 			return fidx_err_set(h->err, FIDX_EINPUT, config
 			                    ? "%s: no config named \"%s\" (available configs: %s)"
-			                    : "%s%s: several configs (%s): choose one with --config", h->folder,
+			                    : "%s%s: several configs (%s): choose one with " FIDX_SETTING("config"), h->folder,
 			                    config ? quote(q, sizeof q, config) : "", avail);
 	}
 	avail[0] = '\0'; /* from here on: the config's splits */

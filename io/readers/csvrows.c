@@ -146,13 +146,13 @@ static int start(struct csvrows *t, struct fidx_err *err)
 		for (i = 0; i < r.n; i++)
 			if (!(t->names[i] = strdup(r.f[i].p)))
 				return fidx_err_nomem(err);
-		if (t->o.id_column && (t->id_col = find_column(t, t->o.id_column, "--id-column", err)) < 0)
+		if (t->o.id_column && (t->id_col = find_column(t, t->o.id_column, FIDX_SETTING("id_column"), err)) < 0)
 			return (int)t->id_col;
 		if (t->o.text_column &&
-		    (t->text_col = find_column(t, t->o.text_column, "--text-column", err)) < 0)
+		    (t->text_col = find_column(t, t->o.text_column, FIDX_SETTING("text_column"), err)) < 0)
 			return (int)t->text_col;
 		if (t->o.embedding_column &&
-		    (t->emb_col = find_column(t, t->o.embedding_column, "--embedding-column", err)) < 0)
+		    (t->emb_col = find_column(t, t->o.embedding_column, FIDX_SETTING("embedding_column"), err)) < 0)
 			return (int)t->emb_col;
 		if (t->id_col >= 0 && t->id_col == t->text_col)
 			return fidx_err_set(err, FIDX_EINPUT, "%s: the id and text columns are the same column",
@@ -164,7 +164,7 @@ static int start(struct csvrows *t, struct fidx_err *err)
 		if (t->names[0][0] == '\0' && t->id_col != 0 && t->text_col != 0 && t->emb_col < 0)
 			return fidx_err_set(err, FIDX_EINPUT,
 			                    "%s:1:1: the first column has no name: a pandas index? "
-			                    "(write the CSV with index=False, or pass --id-column \"\" to use it as ids)",
+			                    "(write the CSV with index=False, or pass " FIDX_SETTING("id_column") " \"\" to use it as ids)",
 			                    fidx_source_name(t->src));
 	} else {
 		t->pending = r;

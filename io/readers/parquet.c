@@ -1565,9 +1565,9 @@ static int select_columns(struct parquet *p, const char *emb, const char *id,
 	int rc, n, list = -1;
 	char names[256];
 
-	if ((rc = pick(p, id ? id : "id", "--id-column", !id, is_id, "a string or integer column",
+	if ((rc = pick(p, id ? id : "id", FIDX_SETTING("id_column"), !id, is_id, "a string or integer column",
 	               &p->id, err)) != 0 ||
-	    (rc = pick(p, text ? text : "text", "--text-column", !text, is_string, "a string column",
+	    (rc = pick(p, text ? text : "text", FIDX_SETTING("text_column"), !text, is_string, "a string column",
 	               &p->text, err)) != 0)
 		return rc;
 	if (p->id >= 0 && p->id == p->text)
@@ -1580,16 +1580,16 @@ static int select_columns(struct parquet *p, const char *emb, const char *id,
 		if (k < 0) {
 			list_fields(p, names, sizeof names);
 			return fidx_err_set(err, FIDX_EINPUT, "%s: no column named \"%s\" (given to "
-			                    "--embedding-column); it has %s", p->name, emb, names);
+			                    FIDX_SETTING("embedding_column") "); it has %s", p->name, emb, names);
 		}
 		l = &p->leaves[k];
 		if (k == p->id || k == p->text)
 			return fidx_err_set(err, FIDX_EINPUT, "%s: the embedding column is also the id or text column", p->name);
 		if (n != 1 || l->max_rep != 1 || !is_numeric(l))
-			return fidx_err_set(err, FIDX_EINPUT, "%s: column \"%s\" (given to --embedding-column) "
+			return fidx_err_set(err, FIDX_EINPUT, "%s: column \"%s\" (given to " FIDX_SETTING("embedding_column") ") "
 			                    "is not a list of numbers%s", p->name, emb,
 			                    n == 1 && !l->max_rep && is_numeric(l)
-			                        ? " (without --embedding-column, every numeric column is a dimension)"
+			                        ? " (without " FIDX_SETTING("embedding_column") ", every numeric column is a dimension)"
 			                        : "");
 		list = k;
 	} else { /* else the only list of numbers, if there is one */
@@ -1598,7 +1598,7 @@ static int select_columns(struct parquet *p, const char *emb, const char *id,
 			if ((int)i != p->id && (int)i != p->text && l->max_rep == 1 && is_numeric(l) && alone(p, i)) {
 				if (list >= 0)
 					return fidx_err_set(err, FIDX_EINPUT, "%s: several columns hold lists of numbers: "
-					                    "choose the embedding with --embedding-column", p->name);
+					                    "choose the embedding with " FIDX_SETTING("embedding_column"), p->name);
 				list = (int)i;
 			}
 		}
@@ -1615,8 +1615,8 @@ static int select_columns(struct parquet *p, const char *emb, const char *id,
 			continue;
 		if (l->max_rep || !is_numeric(l) || !alone(p, i))
 			return fidx_err_set(err, FIDX_EINPUT, "%s: column \"%s\" (%s) is not a number: name the "
-			                    "embedding with --embedding-column, or this column with --id-column "
-			                    "or --text-column", p->name, l->name,
+			                    "embedding with " FIDX_SETTING("embedding_column") ", or this column with " FIDX_SETTING("id_column") " "
+			                    "or " FIDX_SETTING("text_column"), p->name, l->name,
 			                    l->max_rep ? "a list" : !alone(p, i) ? "a group" : type_name(l->type));
 		p->emb[p->nemb++] = (int)i;
 	}

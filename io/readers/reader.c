@@ -155,7 +155,7 @@ int fidx_reader_open_source(struct fidx_reader **out, struct fidx_source *src,
 	if ((rc = fidx_format_detect(src, o, &r->fmt, err)) == 0 &&
 	    !(r->fmt->flags & FIDX_FORMAT_COLUMNS) && (o->id_column || o->text_column || o->embedding_column))
 		rc = fidx_err_set(err, FIDX_EINPUT, "%s holds only vectors: it has no columns "
-		                  "for --id-column, --text-column or --embedding-column", fidx_source_name(src));
+		                  "for " FIDX_SETTING("id_column") ", " FIDX_SETTING("text_column") " or " FIDX_SETTING("embedding_column"), fidx_source_name(src));
 	if (rc == 0)
 		rc = r->fmt->open(&r->state, src, o, err);
 	if (rc) {
