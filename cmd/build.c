@@ -160,17 +160,28 @@ static void log_stats(const struct fidx_ingest_opts *o, const struct fidx_ingest
 
 int main(int argc, char **argv)
 {
+	/* Options that cannot change what a build writes: left out of the
+	 * recipe --if-changed compares. Any other option is in it. */
+	static const char *const not_in_recipe[] = {
+		"output", "if-changed", "list-inputs", "update", "delete-missing", "log-format", "wait",
+		"no-wait", "keep", "force", "token-file", "batch", "concurrency", "retries", "timeout", "cache",
+		"no-cache", "threads", "progress", "no-progress", "quiet", "verbose", "help", "version", NULL,
+	};
 	struct fidx_ingest_opts o;
 	struct fidx_ingest_stats st;
 	struct fidx_err err = {0};
-	int c, status, list = 0;
+	static struct cmd_recipe recipe;
+	char recipe_hex[65];
+	int c, status, list = 0, li = -1;
 
 	cmd_init("fidx-build");
 	memset(&o, 0, sizeof o);
 	o.level = 1;
 	o.read.header = FIDX_HEADER_AUTO;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:qvh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:qvh", options, &li)) != -1) {
+		cmd_recipe_note(&recipe, options, c, li, optarg);
+		li = -1;
 		switch (c) {
 		case 'o': o.out = optarg; break;
 		case OPT_TEXTS: o.texts = optarg; break;
@@ -219,6 +230,8 @@ int main(int argc, char **argv)
 		return cmd_usage_error("--delete-missing goes with --update");
 	if (o.save_embeddings && optind < argc)
 		return cmd_usage_error("--save-embeddings works with --texts and no inputs");
+	cmd_recipe_digest(&recipe, not_in_recipe, argv + optind, (size_t)(argc - optind), recipe_hex);
+	o.recipe = recipe_hex;
 	cmd_embed_hooks(&o.embed);
 	o.progress = cmd_rows_progress();
 	cmd_log_str("output", o.out);

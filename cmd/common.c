@@ -19,6 +19,7 @@
 #include "number.h"
 #include "outfile.h"
 #include "reader.h"
+#include "sha256.h"
 
 #ifndef FIDX_FAISS_VERSION
 #define FIDX_FAISS_VERSION "unknown"
@@ -483,4 +484,66 @@ int cmd_finish(int code)
 		return code ? code : FIDX_EXIT_IO;
 	}
 	return code;
+}
+
+void cmd_recipe_note(struct cmd_recipe *r, const struct option *opts, int c, int longindex, const char *arg)
+{
+	const char *name = NULL;
+	int i;
+	if (longindex >= 0) {
+		name = opts[longindex].name;
+	} else {
+		for (i = 0; opts[i].name && !name; i++)
+			if (opts[i].val == c && !opts[i].flag)
+				name = opts[i].name;
+	}
+	if (!name || r->n == CMD_RECIPE_MAX)
+		return; /* not an option (getopt's '?' and ':'), or past any sane count */
+	r->name[r->n] = name;
+	r->arg[r->n] = arg;
+	r->n++;
+}
+
+static void digest_field(struct fidx_sha256 *h, const char *kind, const char *name, const char *v)
+{
+	fidx_sha256_update(h, kind, strlen(kind) + 1);
+	fidx_sha256_update(h, name, strlen(name) + 1);
+	fidx_sha256_update(h, v ? "=" : "-", 1);
+	if (v)
+		fidx_sha256_update(h, v, strlen(v) + 1);
+}
+
+void cmd_recipe_digest(const struct cmd_recipe *r, const char *const *ignore, char *const *operands,
+                       size_t noperands, char hex[65])
+{
+	struct fidx_sha256 h;
+	unsigned char d[32];
+	unsigned char done[CMD_RECIPE_MAX] = {0};
+	size_t i, j, k;
+
+	fidx_sha256_init(&h);
+	digest_field(&h, "fidx", "version", FIDX_VERSION);
+	for (i = 0; i < r->n; i++)
+		for (k = 0; ignore && ignore[k]; k++)
+			if (strcmp(r->name[i], ignore[k]) == 0)
+				done[i] = 1;
+	/* By name, so that the order options are given in does not matter;
+	 * repeats of one option keep their order. */
+	for (;;) {
+		const char *least = NULL;
+		for (i = 0; i < r->n; i++)
+			if (!done[i] && (!least || strcmp(r->name[i], least) < 0))
+				least = r->name[i];
+		if (!least)
+			break;
+		for (j = 0; j < r->n; j++)
+			if (!done[j] && strcmp(r->name[j], least) == 0) {
+				digest_field(&h, "option", r->name[j], r->arg[j]);
+				done[j] = 1;
+			}
+	}
+	for (i = 0; i < noperands; i++)
+		digest_field(&h, "operand", "", operands[i]);
+	fidx_sha256_final(&h, d);
+	fidx_sha256_hex(d, hex);
 }

@@ -183,6 +183,27 @@ void cmd_progress_done(void);
 struct fidx_format;
 int cmd_parse_format(const char *s, const struct fidx_format **format);
 
+/* What a run is made of, for fidx build --if-changed: every option the
+ * command line gave, as getopt_long parsed it, and the operands. An option
+ * a command adds is in it by being parsed: only options named in the
+ * command's ignore list (those that cannot change what is written: -q,
+ * --wait, --token-file, ...) are left out. */
+#define CMD_RECIPE_MAX 512
+struct option;
+struct cmd_recipe {
+	const char *name[CMD_RECIPE_MAX]; /* long names */
+	const char *arg[CMD_RECIPE_MAX];  /* their values, or NULL */
+	size_t n;
+};
+/* Notes what getopt_long returned: c, with longindex (-1 for a short
+ * option: found in opts by its value). Call it for every option. */
+void cmd_recipe_note(struct cmd_recipe *r, const struct option *opts, int c, int longindex, const char *arg);
+/* The hex SHA-256 of fidx's version, the options noted but those in ignore
+ * (NULL-terminated long names), in the order of their names (an option
+ * given several times keeps its order), and the operands. */
+void cmd_recipe_digest(const struct cmd_recipe *r, const char *const *ignore, char *const *operands,
+                       size_t noperands, char hex[65]);
+
 /* Parses an option's value; on failure prints a usage error and returns -1. */
 int cmd_parse_size(const char *opt, const char *s, size_t min, size_t max, size_t *out);
 int cmd_parse_float(const char *opt, const char *s, float *out);

@@ -382,49 +382,6 @@ static int same_file(const char *a, const char *b)
 	       sa.st_ino == sb.st_ino;
 }
 
-/* ---- what a build is made of, for --if-changed ---- */
-
-static void recipe_add(struct fidx_sha256 *h, const char *name, const char *v)
-{
-	fidx_sha256_update(h, name, strlen(name) + 1);
-	fidx_sha256_update(h, v ? "=" : "-", 1);
-	if (v)
-		fidx_sha256_update(h, v, strlen(v) + 1);
-}
-
-/* A digest of everything but the sources' contents that decides the
- * index: the options as given, and fidx's version. */
-static void recipe(const struct fidx_ingest_opts *o, char hex[65])
-{
-	struct fidx_sha256 h;
-	unsigned char d[32];
-	char num[64];
-	size_t i;
-
-	fidx_sha256_init(&h);
-	recipe_add(&h, "fidx", FIDX_VERSION);
-	for (i = 0; i < o->ninputs; i++)
-		recipe_add(&h, "input", o->inputs[i]);
-	recipe_add(&h, "texts", o->texts);
-	recipe_add(&h, "texts-column", o->texts_column);
-	recipe_add(&h, "id-column", o->read.id_column);
-	recipe_add(&h, "text-column", o->read.text_column);
-	recipe_add(&h, "embedding-column", o->read.embedding_column);
-	snprintf(num, sizeof num, "%d %d %d", o->read.header, o->read.format ? o->read.format->name[0] : 0, o->level);
-	recipe_add(&h, "header delim level", num);
-	recipe_add(&h, "config", o->config);
-	recipe_add(&h, "split", o->split);
-	recipe_add(&h, "embedder", o->embed.name);
-	recipe_add(&h, "model", o->embed.model);
-	snprintf(num, sizeof num, "%zu", o->embed.dim);
-	recipe_add(&h, "dim", num);
-	recipe_add(&h, "api-url", o->embed.url);
-	recipe_add(&h, "api-format", o->embed.format);
-	recipe_add(&h, "save-embeddings", o->save_embeddings);
-	fidx_sha256_final(&h, d);
-	fidx_sha256_hex(d, hex);
-}
-
 /* Whether a planned file still holds what source s recorded: the same
  * size and time (a stat), or else the same SHA-256 (read at disk speed,
  * never parsed). */
@@ -481,7 +438,6 @@ static int up_to_date(const struct fidx_ingest_opts *o, const struct fidx_plan *
 {
 	struct fidx_file *f = NULL;
 	struct fidx_meta m;
-	char want[65];
 	size_t i;
 	int same = 0;
 
@@ -494,8 +450,7 @@ static int up_to_date(const struct fidx_ingest_opts *o, const struct fidx_plan *
 		return 0;
 	}
 	fidx_file_close(f);
-	recipe(o, want);
-	if (m.recipe && strcmp(m.recipe, want) == 0 && plan->n == m.nsources) {
+	if (o->recipe && m.recipe && strcmp(m.recipe, o->recipe) == 0 && plan->n == m.nsources) {
 		same = 1;
 		for (i = 0; same && i < plan->n; i++)
 			same = source_same(&plan->files[i], &m.sources[i]);
@@ -565,13 +520,8 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 		bo.api_format = fidx_embedder_format(e);
 	}
 	rc = fidx_builder_open(&r.b, &bo, err);
-	if (rc == 0) {
-		char hex[65];
-		recipe(o, hex);
-		rc = fidx_meta_set(&fidx_builder_meta(r.b)->recipe, hex, err);
-		if (rc)
-			fidx_builder_abort(r.b);
-	}
+	if (rc == 0 && (rc = fidx_meta_set(&fidx_builder_meta(r.b)->recipe, o->recipe, err)) != 0)
+		fidx_builder_abort(r.b);
 	if (rc) {
 		fidx_embedder_close(e);
 		fidx_plan_free(&plan);

@@ -28,11 +28,15 @@ struct fidx_ingest_opts {
 	                              DataFrame(embeddings).to_csv(index=False) does */
 	int level;                 /* compression level */
 	unsigned flags;            /* io/core/outfile.h: FIDX_OUT_NOWAIT, _WAIT(s), _KEEP(n) */
-	/* Skip the build when out exists and would come out the same: built
-	 * with the same options (a digest of them is recorded in the index)
-	 * from the same files, each unchanged by size and modification time
-	 * (a stat), or when the time moved, by SHA-256 (read, never parsed).
-	 * Standard input is never unchanged. */
+	/* What the index is made of besides its sources (the caller's digest
+	 * of its settings: cmd/ digests the options of the command line),
+	 * recorded in the index; NULL: none recorded, and if_changed never
+	 * skips. */
+	const char *recipe;
+	/* Skip the build when out exists and would come out the same: the
+	 * same recipe and the same files, each unchanged by size and
+	 * modification time (a stat), or when the time moved, by SHA-256
+	 * (read, never parsed). Standard input is never unchanged. */
 	int if_changed;
 	/* Update out rather than replace it: rows whose id the inputs have
 	 * again are replaced, new ids added, and the old rows the inputs do not
