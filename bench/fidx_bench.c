@@ -99,7 +99,7 @@ static float *read_f32(const char *path, size_t n)
 static int cmd_make(char **argv)
 {
 	size_t n = strtoull(argv[0], NULL, 10), d = strtoull(argv[1], NULL, 10), i, chunk = 4096;
-	struct fidx_builder_opts o = {argv[3], NULL, NULL, NULL, NULL, 6, 0};
+	struct fidx_builder_opts o = {.out = argv[3], .level = 6};
 	struct fidx_builder *b;
 	struct fidx_err err = {0};
 	float *x = malloc(chunk * d * sizeof *x);

@@ -198,11 +198,14 @@ int main(int argc, char **argv)
 		case OPT_CONFIG: o.config = optarg; break;
 		case OPT_SPLIT: o.split = optarg; break;
 		case OPT_EMBEDDER: o.embed.name = optarg; break;
-		case OPT_MODEL: o.embed.model = optarg; break;
-		case OPT_DIM:
-			if (cmd_parse_size("--dim", optarg, 1, 1u << 20, &o.embed.dim))
+		case OPT_MODEL: fidx_params_set(&o.embed.params, "model", optarg); break;
+		case OPT_DIM: {
+			size_t dim;
+			if (cmd_parse_size("--dim", optarg, 1, 1u << 20, &dim))
 				return FIDX_EXIT_USAGE;
+			fidx_params_set(&o.embed.params, "dim", optarg);
 			break;
+		}
 		case OPT_SAVE: o.save_embeddings = optarg; break;
 		case OPT_IF_CHANGED: o.if_changed = 1; break;
 		case OPT_UPDATE: o.update = 1; break;

@@ -308,37 +308,43 @@ int cmd_out_option(int c, unsigned *flags, int *level)
 	return -2;
 }
 
-int cmd_api_option(int c, struct fidx_embedder_spec *spec)
+/* Sets an embedder setting from the command line; a full set of
+ * settings is a usage error (it takes more options than there are). */
+static int set_param(struct fidx_embed_config *cfg, const char *key, const char *value)
+{
+	if (fidx_params_set(&cfg->params, key, value))
+		return cmd_usage_error("too many embedder options");
+	return CMD_CONTINUE;
+}
+
+int cmd_api_option(int c, struct fidx_embed_config *cfg)
 {
 	size_t n;
 	switch (c) {
-	case CMD_OPT_API_URL: spec->url = optarg; return CMD_CONTINUE;
+	case CMD_OPT_API_URL: return set_param(cfg, "url", optarg);
 	case CMD_OPT_API_FORMAT:
 		if (!fidx_api_format_parse(optarg))
 			return cmd_usage_error("--api-format expects hf, tei or openai, not \"%s\"", optarg);
-		spec->format = optarg;
-		return CMD_CONTINUE;
-	case CMD_OPT_TOKEN_FILE: spec->token_file = optarg; return CMD_CONTINUE;
+		return set_param(cfg, "format", optarg);
+	case CMD_OPT_TOKEN_FILE: return set_param(cfg, "token_file", optarg);
 	case CMD_OPT_BATCH:
-		if (cmd_parse_size("--batch", optarg, 1, 4096, &spec->batch))
+		if (cmd_parse_size("--batch", optarg, 1, 4096, &n))
 			return FIDX_EXIT_USAGE;
-		return CMD_CONTINUE;
+		return set_param(cfg, "batch", optarg);
 	case CMD_OPT_CONCURRENCY:
-		if (cmd_parse_size("--concurrency", optarg, 1, 256, &spec->concurrency))
+		if (cmd_parse_size("--concurrency", optarg, 1, 256, &n))
 			return FIDX_EXIT_USAGE;
-		return CMD_CONTINUE;
+		return set_param(cfg, "concurrency", optarg);
 	case CMD_OPT_RETRIES:
 		if (cmd_parse_size("--retries", optarg, 0, 100, &n))
 			return FIDX_EXIT_USAGE;
-		spec->retries = n ? (int)n : -1;
-		return CMD_CONTINUE;
+		return set_param(cfg, "retries", optarg);
 	case CMD_OPT_TIMEOUT:
 		if (cmd_parse_size("--timeout", optarg, 1, 86400 * 7, &n))
 			return FIDX_EXIT_USAGE;
-		spec->timeout = (double)n;
-		return CMD_CONTINUE;
-	case CMD_OPT_CACHE: spec->cache_dir = optarg; return CMD_CONTINUE;
-	case CMD_OPT_NO_CACHE: spec->no_cache = 1; return CMD_CONTINUE;
+		return set_param(cfg, "timeout", optarg);
+	case CMD_OPT_CACHE: return set_param(cfg, "cache", optarg);
+	case CMD_OPT_NO_CACHE: return set_param(cfg, "no_cache", "1");
 	}
 	return -2;
 }
@@ -414,12 +420,12 @@ struct fidx_progress cmd_rows_progress(void)
 	return p;
 }
 
-void cmd_embed_hooks(struct fidx_embedder_spec *spec)
+void cmd_embed_hooks(struct fidx_embed_config *cfg)
 {
 	if (cmd_progress_on())
-		spec->progress = on_progress;
+		cfg->progress = on_progress;
 	if (fidx_verbosity >= 2)
-		spec->log = on_log;
+		cfg->log = on_log;
 }
 
 void cmd_progress_done(void)

@@ -161,12 +161,12 @@ int cmd_out_option(int c, unsigned *flags, int *level);
 	"      --cache <dir>          cache of embeddings (default: $XDG_CACHE_HOME/fidx/\n"     \
 	"                             embeddings, or ~/.cache/fidx/embeddings)\n"               \
 	"      --no-cache             neither read nor write the cache\n"
-/* Handles one of CMD_API_OPTIONS into spec: CMD_CONTINUE, an exit status
- * after a usage error, or -2 when c is not one of them. */
-struct fidx_embedder_spec;
-int cmd_api_option(int c, struct fidx_embedder_spec *spec);
+/* Handles one of CMD_API_OPTIONS into the embedder's settings: CMD_CONTINUE,
+ * an exit status after a usage error, or -2 when c is not one of them. */
+struct fidx_embed_config;
+int cmd_api_option(int c, struct fidx_embed_config *cfg);
 /* Shows embedding progress on a terminal and, with -v, the API's log. */
-void cmd_embed_hooks(struct fidx_embedder_spec *spec);
+void cmd_embed_hooks(struct fidx_embed_config *cfg);
 /* Whether progress is shown: --progress, or by default when stderr is a
  * terminal (not with -q, --no-progress or --log-format json). */
 int cmd_progress_on(void);

@@ -90,8 +90,17 @@ static int show(const char *path, struct fidx_err *err)
 	printf("  embedder:    %s\n", m.embedder ? m.embedder : "(none recorded: vectors from files)");
 	if (m.model)
 		printf("  model:       %s\n", m.model);
-	if (m.api_url)
-		printf("  endpoint:    %s (%s)\n", m.api_url, m.api_format ? m.api_format : "hf");
+	/* The embedder's other parameters; a service's as "endpoint". */
+	if (fidx_meta_param(&m, "url"))
+		printf("  endpoint:    %s (%s)\n", fidx_meta_param(&m, "url"),
+		       fidx_meta_param(&m, "format") ? fidx_meta_param(&m, "format") : "hf");
+	for (i = 0; i < m.nparams; i++)
+		if (strcmp(m.params[i].key, "url") != 0 && strcmp(m.params[i].key, "format") != 0)
+		{
+			char label[64];
+			snprintf(label, sizeof label, "%s:", m.params[i].key);
+			printf("  %-12s %s\n", label, m.params[i].value);
+		}
 	printf("  created:     %s by fidx %s\n", m.created ? m.created : "?", m.fidx_version ? m.fidx_version : "?");
 	printf("  sources:     %zu\n", m.nsources);
 	for (i = 0; i < m.nsources; i++)

@@ -117,7 +117,7 @@ static void free_queries(struct queries *q)
 }
 
 /* Text queries, embedded the way the collection was built. */
-static struct fidx_embedder_spec api_opts;
+static struct fidx_embed_config api_opts;
 
 static int add_texts(struct queries *q, struct fidx_collection *c, char **texts, size_t n,
                      struct fidx_err *err)

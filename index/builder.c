@@ -28,6 +28,7 @@ int fidx_builder_open(struct fidx_builder **out, const struct fidx_builder_opts 
                       struct fidx_err *err)
 {
 	struct fidx_builder *b;
+	size_t i;
 	int rc;
 
 	*out = NULL;
@@ -38,12 +39,17 @@ int fidx_builder_open(struct fidx_builder **out, const struct fidx_builder_opts 
 	b->o = *o;
 	b->with_ids = b->with_texts = -1;
 	b->all_int = 1;
-	if (!(b->out = strdup(o->out)) || fidx_meta_set(&b->meta.embedder, o->embedder, err) ||
-	    fidx_meta_set(&b->meta.model, o->model, err) || fidx_meta_set(&b->meta.api_url, o->api_url, err) ||
-	    fidx_meta_set(&b->meta.api_format, o->api_format, err)) {
+	if (!(b->out = strdup(o->out)) || fidx_meta_set(&b->meta.embedder, o->embedder, err)) {
 		fidx_builder_abort(b);
 		return fidx_err_nomem(err);
 	}
+	for (i = 0; o->identity && i < o->identity->n; i++)
+		if (strcmp(o->identity->key[i], "model") == 0 ? fidx_meta_set(&b->meta.model, o->identity->val[i], err)
+		                                              : fidx_meta_set_param(&b->meta, o->identity->key[i],
+		                                                                    o->identity->val[i], err)) {
+			fidx_builder_abort(b);
+			return fidx_err_nomem(err);
+		}
 	if ((rc = fidx_fw_open(&b->w, b->out, 0, b->o.level, b->o.flags, err)) != 0) {
 		fidx_builder_abort(b);
 		return rc;

@@ -12,14 +12,15 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "embed.h"
 #include "meta.h"
 
 struct fidx_builder_opts {
 	const char *out;      /* the index file to write */
 	const char *embedder; /* how the vectors were made, or NULL */
-	const char *model;
-	const char *api_url;  /* for the API embedder, else NULL */
-	const char *api_format;
+	/* The embedder's identity (io/embedders/embed.h): "model", then the
+	 * other parameters that decide its vectors; or NULL. */
+	const struct fidx_params *identity;
 	int level;            /* compression level, 1..12 */
 	unsigned flags;       /* io/core/outfile.h's FIDX_OUT_NOWAIT */
 };

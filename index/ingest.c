@@ -464,9 +464,9 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
                 struct fidx_err *err)
 {
 	struct fidx_plan plan;
-	struct fidx_builder_opts bo = {o->out, NULL, NULL, NULL, NULL, o->level, o->flags};
+	struct fidx_builder_opts bo = {.out = o->out, .level = o->level, .flags = o->flags};
 	struct run r;
-	struct fidx_embedder_spec spec = o->embed;
+	struct fidx_embed_config spec = o->embed;
 	struct fidx_embedder *e = NULL;
 	size_t i;
 	int rc;
@@ -515,9 +515,7 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 			return rc;
 		}
 		bo.embedder = fidx_embedder_name(e);
-		bo.model = fidx_embedder_model(e);
-		bo.api_url = fidx_embedder_url(e);
-		bo.api_format = fidx_embedder_format(e);
+		bo.identity = fidx_embedder_identity(e);
 	}
 	rc = fidx_builder_open(&r.b, &bo, err);
 	if (rc == 0 && (rc = fidx_meta_set(&fidx_builder_meta(r.b)->recipe, o->recipe, err)) != 0)

@@ -23,7 +23,7 @@ struct fidx_ingest_opts {
 	const char *split;         /* Hub folders: split (NULL: "train") */
 	/* With inputs: how their vectors were made (name NULL: unknown).
 	 * Without: the embedder to use (name NULL: "hash"). */
-	struct fidx_embedder_spec embed;
+	struct fidx_embed_config embed;
 	const char *save_embeddings; /* texts mode: also write the vectors here, as
 	                              DataFrame(embeddings).to_csv(index=False) does */
 	int level;                 /* compression level */
@@ -53,7 +53,7 @@ struct fidx_ingest_stats {
 	 * inputs did not have, dropped or kept. */
 	uint64_t added, replaced, unchanged, deleted, kept;
 	size_t files;
-	struct fidx_api_stats api; /* when texts went through the API embedder */
+	struct fidx_embed_stats api; /* requests, retries and cache hits of the embedder */
 };
 
 int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,

@@ -153,7 +153,7 @@ static int copy_rows(struct input *in, size_t i,
 
 int fidx_merge(const struct fidx_merge_opts *o, struct fidx_merge_stats *st, struct fidx_err *err)
 {
-	struct fidx_builder_opts bo = {o->out, NULL, NULL, NULL, NULL, o->level, o->flags};
+	struct fidx_builder_opts bo = {.out = o->out, .level = o->level, .flags = o->flags};
 	struct fidx_builder *b = NULL;
 	struct fidx_idset *set = NULL;
 	struct tally t = {&o->progress, 0, 0};
@@ -185,10 +185,11 @@ int fidx_merge(const struct fidx_merge_opts *o, struct fidx_merge_stats *st, str
 	{
 		struct fidx_meta *m = fidx_builder_meta(b);
 		if ((rc = fidx_meta_set(&m->embedder, in[0].meta.embedder, err)) != 0 ||
-		    (rc = fidx_meta_set(&m->model, in[0].meta.model, err)) != 0 ||
-		    (rc = fidx_meta_set(&m->api_url, in[0].meta.api_url, err)) != 0 ||
-		    (rc = fidx_meta_set(&m->api_format, in[0].meta.api_format, err)) != 0)
+		    (rc = fidx_meta_set(&m->model, in[0].meta.model, err)) != 0)
 			goto out;
+		for (i = 0; i < in[0].meta.nparams; i++)
+			if ((rc = fidx_meta_set_param(m, in[0].meta.params[i].key, in[0].meta.params[i].value, err)) != 0)
+				goto out;
 	}
 	for (i = 0; rc == 0 && i < o->ninputs; i++)
 		for (j = 0; rc == 0 && j < in[i].meta.nsources; j++) {

@@ -51,6 +51,43 @@ int fidx_meta_set(char **slot, const char *v, struct fidx_err *err)
 	return 0;
 }
 
+int fidx_meta_set_param(struct fidx_meta *m, const char *key, const char *value, struct fidx_err *err)
+{
+	size_t i;
+	for (i = 0; i < m->nparams && strcmp(m->params[i].key, key) != 0; i++)
+		;
+	if (i < m->nparams) {
+		free(m->params[i].key);
+		free(m->params[i].value);
+		memmove(m->params + i, m->params + i + 1, (m->nparams - i - 1) * sizeof *m->params);
+		m->nparams--;
+	}
+	if (value) {
+		struct fidx_meta_param *np = realloc(m->params, (m->nparams + 1) * sizeof *np);
+		if (!np)
+			return fidx_err_nomem(err);
+		m->params = np;
+		np[m->nparams].key = strdup(key);
+		np[m->nparams].value = strdup(value);
+		if (!np[m->nparams].key || !np[m->nparams].value) {
+			free(np[m->nparams].key);
+			free(np[m->nparams].value);
+			return fidx_err_nomem(err);
+		}
+		m->nparams++;
+	}
+	return 0;
+}
+
+const char *fidx_meta_param(const struct fidx_meta *m, const char *key)
+{
+	size_t i;
+	for (i = 0; i < m->nparams; i++)
+		if (strcmp(m->params[i].key, key) == 0)
+			return m->params[i].value;
+	return NULL;
+}
+
 int fidx_meta_add_source(struct fidx_meta *m, const char *path, uint64_t bytes,
                          const char *sha256_hex, uint64_t rows, struct fidx_err *err)
 {
@@ -110,9 +147,11 @@ int fidx_meta_to_json(const struct fidx_meta *m, char **json, struct fidx_err *e
 	ok = ok && cJSON_AddTrueToObject(root, "normalized");
 	ok = ok && cJSON_AddItemToObject(root, "embedder", str_or_null(m->embedder));
 	ok = ok && cJSON_AddItemToObject(root, "model", str_or_null(m->model));
-	if (m->api_url) {
-		ok = ok && cJSON_AddItemToObject(root, "api_url", str_or_null(m->api_url));
-		ok = ok && cJSON_AddItemToObject(root, "api_format", str_or_null(m->api_format));
+	if (m->nparams) {
+		cJSON *p = NULL;
+		ok = ok && (p = cJSON_AddObjectToObject(root, "embedder_params")) != NULL;
+		for (i = 0; ok && i < m->nparams; i++)
+			ok = cJSON_AddStringToObject(p, m->params[i].key, m->params[i].value) != NULL;
 	}
 	ok = ok && cJSON_AddStringToObject(root, "ids", fidx_id_kind_name(m->id_kind));
 	ok = ok && cJSON_AddBoolToObject(root, "texts", m->has_texts);
@@ -147,6 +186,36 @@ static int get_u64(const cJSON *o, const char *key, uint64_t *out)
 	    v->valuedouble != (double)(uint64_t)v->valuedouble)
 		return -1;
 	*out = (uint64_t)v->valuedouble;
+	return 0;
+}
+
+static int get_str(const cJSON *o, const char *key, char **out, int nullable);
+
+/* The embedder's parameters: "embedder_params", or in files of fidx
+ * before it, "api_url" and "api_format". -1 when malformed, -2 when out of
+ * memory. */
+static int get_params(const cJSON *root, struct fidx_meta *m, struct fidx_err *err)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "embedder_params"), *it;
+	static const char *const legacy[][2] = {{"api_url", "url"}, {"api_format", "format"}};
+	size_t i;
+	if (p && !cJSON_IsObject(p))
+		return -1;
+	cJSON_ArrayForEach(it, p) {
+		if (!cJSON_IsString(it) || !it->string)
+			return -1;
+		if (fidx_meta_set_param(m, it->string, it->valuestring, err))
+			return -2;
+	}
+	for (i = 0; i < 2; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, legacy[i][0]);
+		if (!v || cJSON_IsNull(v))
+			continue;
+		if (!cJSON_IsString(v))
+			return -1;
+		if (fidx_meta_set_param(m, legacy[i][1], v->valuestring, err))
+			return -2;
+	}
 	return 0;
 }
 
@@ -185,9 +254,8 @@ int fidx_meta_parse(const char *name, const char *json, size_t n, struct fidx_me
 		bad = "count";
 	else if ((rc = get_str(root, "embedder", &m->embedder, 1)) || (rc = get_str(root, "model", &m->model, 1)))
 		bad = "embedder";
-	else if ((rc = get_str(root, "api_url", &m->api_url, 1)) ||
-	         (rc = get_str(root, "api_format", &m->api_format, 1)))
-		bad = "api_url";
+	else if ((rc = get_params(root, m, err)))
+		bad = "embedder_params";
 	else if ((rc = get_str(root, "created", &m->created, 1)) ||
 	         (rc = get_str(root, "fidx_version", &m->fidx_version, 1)))
 		bad = "created";
@@ -281,8 +349,11 @@ void fidx_meta_free(struct fidx_meta *m)
 		return;
 	free(m->embedder);
 	free(m->model);
-	free(m->api_url);
-	free(m->api_format);
+	for (i = 0; i < m->nparams; i++) {
+		free(m->params[i].key);
+		free(m->params[i].value);
+	}
+	free(m->params);
 	free(m->created);
 	free(m->recipe);
 	free(m->fidx_version);

@@ -25,13 +25,19 @@ struct fidx_meta_source {
 	int32_t mtime_ns;
 };
 
+/* A setting of the embedder that decides its vectors, beside its model
+ * (io/embedders/embed.h's identity: "url" and "format" for a service). */
+struct fidx_meta_param {
+	char *key, *value;
+};
+
 struct fidx_meta {
 	uint32_t dim;
 	uint64_t count;
 	char *embedder; /* NULL: the vectors came from files and nobody said how */
 	char *model;
-	char *api_url;    /* the API embedder's URL and protocol, else NULL */
-	char *api_format;
+	struct fidx_meta_param *params; /* the rest of its identity */
+	size_t nparams;
 	int id_kind;
 	int has_texts;
 	struct fidx_meta_source *sources;
@@ -43,6 +49,10 @@ struct fidx_meta {
 
 /* Copies v (may be NULL) into *slot, freeing the old value. */
 int fidx_meta_set(char **slot, const char *v, struct fidx_err *err);
+/* Sets an embedder parameter (replacing one of that key); value NULL
+ * removes it. */
+int fidx_meta_set_param(struct fidx_meta *m, const char *key, const char *value, struct fidx_err *err);
+const char *fidx_meta_param(const struct fidx_meta *m, const char *key);
 int fidx_meta_add_source(struct fidx_meta *m, const char *path, uint64_t bytes,
                          const char *sha256_hex, uint64_t rows, struct fidx_err *err);
 /* Sets created from SOURCE_DATE_EPOCH when set (reproducible builds), else

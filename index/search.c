@@ -12,6 +12,8 @@ struct fidx_collection {
 	uint64_t *offset; /* for implicit ids */
 	size_t n;
 	int keep_apart, kind;
+	struct fidx_embedder *embedder; /* for text queries, opened on the first */
+	char dim[24];
 };
 
 static int same_str(const char *a, const char *b)
@@ -132,6 +134,7 @@ void fidx_collection_free(struct fidx_collection *c)
 			fidx_index_free(c->ix[i]);
 	free(c->ix);
 	free(c->offset);
+	fidx_embedder_close(c->embedder);
 	free(c);
 }
 
@@ -167,13 +170,13 @@ int fidx_collection_find(struct fidx_collection *c, const char *id, size_t len, 
 	return 0;
 }
 
-int fidx_collection_embed(const struct fidx_collection *c, const struct fidx_embedder_spec *base,
-                          const char *const *texts, const size_t *lens, size_t n, float *out,
-                          struct fidx_err *err)
+/* Opens the embedder the indexes record: their name, model, dimension
+ * and parameters, base's parameters overriding the recorded ones. */
+static int open_embedder(struct fidx_collection *c, const struct fidx_embed_config *base, struct fidx_err *err)
 {
 	const struct fidx_meta *m = fidx_index_meta(c->ix[0]);
-	struct fidx_embedder_spec spec;
-	struct fidx_embedder *e;
+	struct fidx_embed_config cfg;
+	size_t i;
 	int rc;
 
 	if (!m->embedder)
@@ -182,27 +185,38 @@ int fidx_collection_embed(const struct fidx_collection *c, const struct fidx_emb
 		                    "search with " FIDX_SETTING("vectors") " or " FIDX_SETTING("id") ", or build with " FIDX_SETTING("embedder") " NAME",
 		                    fidx_index_path(c->ix[0]));
 	if (base)
-		spec = *base;
+		cfg = *base;
 	else
-		memset(&spec, 0, sizeof spec);
-	spec.name = m->embedder;
-	spec.model = m->model;
-	spec.dim = m->dim;
-	/* The recorded service, unless the caller points elsewhere. */
-	if (!spec.url)
-		spec.url = m->api_url;
-	if (!spec.format)
-		spec.format = m->api_format;
-	if ((rc = fidx_embedder_open(&e, &spec, err)) != 0)
+		memset(&cfg, 0, sizeof cfg);
+	cfg.name = m->embedder;
+	snprintf(c->dim, sizeof c->dim, "%u", m->dim);
+	/* What the index records decides the vectors; the caller may point
+	 * at another copy of the service (its url, its format). */
+	rc = fidx_params_set(&cfg.params, "model", m->model) || fidx_params_set(&cfg.params, "dim", c->dim);
+	for (i = 0; !rc && i < m->nparams; i++)
+		if (!fidx_params_get(&cfg.params, m->params[i].key))
+			rc = fidx_params_set(&cfg.params, m->params[i].key, m->params[i].value);
+	if (rc)
+		return fidx_err_set(err, FIDX_EINTERNAL, "too many embedder parameters");
+	if ((rc = fidx_embedder_open(&c->embedder, &cfg, err)) != 0)
 		return rc;
-	if (fidx_embedder_dim(e) != m->dim) {
-		fidx_embedder_close(e);
-		return fidx_err_set(err, FIDX_EINPUT, "the %s embedder gives %zu dimensions, the index has %u",
-		                    m->embedder, fidx_embedder_dim(e), m->dim);
+	if (fidx_embedder_dim(c->embedder) && fidx_embedder_dim(c->embedder) != m->dim) {
+		rc = fidx_err_set(err, FIDX_EINPUT, "the %s embedder gives %zu dimensions, the index has %u", m->embedder,
+		                  fidx_embedder_dim(c->embedder), m->dim);
+		fidx_embedder_close(c->embedder);
+		c->embedder = NULL;
 	}
-	rc = fidx_embedder_embed(e, texts, lens, n, out, NULL, err);
-	fidx_embedder_close(e);
 	return rc;
+}
+
+int fidx_collection_embed(struct fidx_collection *c, const struct fidx_embed_config *base,
+                          const char *const *texts, const size_t *lens, size_t n, float *out,
+                          struct fidx_err *err)
+{
+	int rc;
+	if (!c->embedder && (rc = open_embedder(c, base, err)) != 0)
+		return rc;
+	return fidx_embedder_embed(c->embedder, texts, lens, n, out, NULL, err);
 }
 
 static int result_cmp(const struct fidx_collection *c, const struct fidx_result *a,

@@ -46,11 +46,13 @@ int fidx_collection_find(struct fidx_collection *c, const char *id, size_t len, 
                          uint64_t *row, struct fidx_err *err);
 
 /* Embeds query texts the way the collection's vectors were made
- * (normalized, n * dim floats): the recorded embedder, model, dimension,
- * API URL and protocol, with the other settings (token file, cache,
- * timeouts, callbacks) taken from base (may be NULL). Fails when the
- * indexes record no embedder. */
-int fidx_collection_embed(const struct fidx_collection *c, const struct fidx_embedder_spec *base,
+ * (normalized, n * dim floats): the recorded embedder, model, dimension
+ * and parameters (a service's URL and protocol), with the other settings
+ * (token file, cache, timeouts, callbacks) taken from base (may be NULL),
+ * whose url and format, when set, point at another copy of the service.
+ * The embedder opens on the first call and stays open for the next ones.
+ * Fails when the indexes record no embedder. */
+int fidx_collection_embed(struct fidx_collection *c, const struct fidx_embed_config *base,
                           const char *const *texts, const size_t *lens, size_t n, float *out,
                           struct fidx_err *err);
 

@@ -61,7 +61,8 @@ static void path_of(char *out, const char *name)
 /* Builds rows [lo, hi) with ids "s<i>" (or implicit) and texts. */
 static void build(const char *path, size_t lo, size_t hi, int string_ids)
 {
-	struct fidx_builder_opts o = {path, "hash", "fidx-hash-v1", NULL, NULL, 6, 0};
+	static const struct fidx_params hash_id = {1, {"model"}, {"fidx-hash-v1"}};
+	struct fidx_builder_opts o = {.out = path, .embedder = "hash", .identity = &hash_id, .level = 6};
 	struct fidx_builder *b;
 	struct fidx_err err = {0};
 	size_t i;
@@ -220,7 +221,7 @@ static void test_string_ids(void **state)
 static void test_duplicate_and_zero_rows(void **state)
 {
 	char path[128];
-	struct fidx_builder_opts o = {path, NULL, NULL, NULL, NULL, 6, 0};
+	struct fidx_builder_opts o = {.out = path, .level = 6};
 	struct fidx_builder *b;
 	struct fidx_err err = {0};
 	float zero[DIM] = {0};
@@ -344,7 +345,7 @@ static void test_search_paths(void **state)
 	const char *paths[1] = {path};
 	float *x = malloc((size_t)BIG_N * BIG_D * sizeof *x), *q = malloc(40 * BIG_D * sizeof *q);
 	double *score = malloc(BIG_N * sizeof *score);
-	struct fidx_builder_opts o = {path, NULL, NULL, NULL, NULL, 6, 0};
+	struct fidx_builder_opts o = {.out = path, .level = 6};
 	struct fidx_builder *b;
 	struct fidx_collection *c;
 	struct fidx_err err = {0};

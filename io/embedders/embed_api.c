@@ -29,9 +29,7 @@
 
 #include "api.h"
 #include "embed.h"
-#include "embed_api.h"
 #include "http.h"
-#include "vcache.h"
 #include "vec.h"
 
 #define MAX_RESPONSE (256u << 20)
@@ -56,14 +54,18 @@ struct request {
 struct fidx_api_client {
 	char *url, *model;
 	int format;
+	const char *format_name;
+	size_t dim; /* 0 until the first answer, unless given */
 	char *token; /* or NULL */
 	size_t batch, concurrency;
 	int retries;
 	double timeout;
-	struct fidx_vcache *cache;
-	const struct fidx_embedder_spec *spec;
+	size_t expected;
+	void (*progress)(void *ctx, const struct fidx_embed_progress *p);
+	void (*log)(void *ctx, const char *line);
+	void *ctx;
 	unsigned long long seed;
-	struct fidx_api_stats stats;
+	struct fidx_embed_stats stats;
 	double t0; /* when the first text was asked for: --timeout counts from there */
 	struct fidx_http *http; /* one for the client's life: its connections are reused */
 };
@@ -78,12 +80,12 @@ static void logf_(const struct fidx_api_client *c, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
-	if (!c->spec->log)
+	if (!c->log)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	c->spec->log(c->spec->ctx, line);
+	c->log(c->ctx, line);
 }
 
 /* HF_HUB_OFFLINE, as huggingface_hub reads it. */
@@ -147,20 +149,19 @@ static char *tei_model(const struct fidx_api_client *c)
  *           takes --model, else the URL itself names the model.
  *   tei     --model, else what GET /info says, else the URL.
  *   openai  --model (sent with every request), else the default. */
-static int settle_model(struct fidx_api_client *c, const struct fidx_embedder_spec *spec,
-                        struct fidx_err *err)
+static int settle_model(struct fidx_api_client *c, const char *model, struct fidx_err *err)
 {
 	char *in_url = c->format == FIDX_API_HF ? fidx_api_hf_model(c->url) : NULL;
-	if (in_url && spec->model && strcmp(in_url, spec->model) != 0) {
-		int rc = fidx_err_set(err, FIDX_EINPUT, FIDX_SETTING("model") " %s and the API URL's model %s differ", spec->model,
+	if (in_url && model && strcmp(in_url, model) != 0) {
+		int rc = fidx_err_set(err, FIDX_EINPUT, FIDX_SETTING("model") " %s and the API URL's model %s differ", model,
 		                      in_url);
 		free(in_url);
 		return rc;
 	}
 	if (in_url)
 		c->model = in_url;
-	else if (spec->model)
-		c->model = strdup(spec->model);
+	else if (model)
+		c->model = strdup(model);
 	else if (c->format == FIDX_API_OPENAI)
 		c->model = strdup(FIDX_API_DEFAULT_MODEL);
 	else if (!(c->format == FIDX_API_TEI && (c->model = tei_model(c))))
@@ -168,65 +169,100 @@ static int settle_model(struct fidx_api_client *c, const struct fidx_embedder_sp
 	return c->model ? 0 : fidx_err_nomem(err);
 }
 
-int fidx_api_client_open(struct fidx_api_client **out, const struct fidx_embedder_spec *spec,
-                         struct fidx_err *err)
+static void client_close(void *state);
+
+/* A setting that is a whole number, or dflt when it is not set. */
+static int setting_size(const struct fidx_params *p, const char *key, size_t dflt, size_t *out, struct fidx_err *err)
 {
+	const char *v = fidx_params_get(p, key);
+	char *end;
+	unsigned long long n;
+	if (!v) {
+		*out = dflt;
+		return 0;
+	}
+	n = strtoull(v, &end, 10);
+	if (end == v || *end || n > (1ull << 40))
+		return fidx_err_set(err, FIDX_EINPUT, "the API embedder's %s is not a whole number: \"%s\"", key, v);
+	*out = (size_t)n;
+	return 0;
+}
+
+static int client_open(void **state, const struct fidx_embed_config *cfg, struct fidx_err *err)
+{
+	const struct fidx_params *p = &cfg->params;
+	const char *url = fidx_params_get(p, "url"), *model = fidx_params_get(p, "model");
+	const char *format = fidx_params_get(p, "format");
 	struct fidx_api_client *c;
 	char *token = NULL;
+	size_t retries = 5, timeout = 0;
 	int rc;
 
-	*out = NULL;
 	c = calloc(1, sizeof *c);
 	if (!c)
 		return fidx_err_nomem(err);
-	c->spec = spec;
-	c->url = spec->url ? strdup(spec->url)
-	                   : fidx_api_hf_url(NULL, spec->model ? spec->model : FIDX_API_DEFAULT_MODEL);
+	c->progress = cfg->progress;
+	c->log = cfg->log;
+	c->ctx = cfg->ctx;
+	c->expected = cfg->expected;
+	c->url = url ? strdup(url) : fidx_api_hf_url(NULL, model ? model : FIDX_API_DEFAULT_MODEL);
 	if (!c->url) {
-		fidx_api_client_close(c);
+		client_close(c);
 		return fidx_err_nomem(err);
 	}
 	if (strncmp(c->url, "http://", 7) != 0 && strncmp(c->url, "https://", 8) != 0) {
 		rc = fidx_err_set(err, FIDX_EINPUT, "the API URL must start with http:// or https://");
-		fidx_api_client_close(c);
+		client_close(c);
 		return rc;
 	}
-	if (!spec->url && offline()) {
+	if (!url && offline()) {
 		rc = fidx_err_set(err, FIDX_EINPUT, "HF_HUB_OFFLINE is set, and the Hugging Face Inference API "
 		                  "needs the network: unset it, or give a local server with " FIDX_SETTING("api_url"));
-		fidx_api_client_close(c);
+		client_close(c);
 		return rc;
 	}
 	if (has_userinfo(c->url)) {
 		/* It would be recorded in the index and shown in messages. */
 		rc = fidx_err_set(err, FIDX_EINPUT, "the API URL has a user name or password in it; "
 		                  "give the token with " FIDX_SETTING("token_file") " or the environment instead");
-		fidx_api_client_close(c);
+		client_close(c);
 		return rc;
 	}
-	c->format = spec->format ? fidx_api_format_parse(spec->format) : fidx_api_format_of(c->url);
+	c->format = format ? fidx_api_format_parse(format) : fidx_api_format_of(c->url);
 	if (!c->format) {
-		rc = fidx_err_set(err, FIDX_EINPUT, "unknown API format \"%s\" (hf, tei or openai)", spec->format);
-		fidx_api_client_close(c);
+		rc = fidx_err_set(err, FIDX_EINPUT, "unknown API format \"%s\" (hf, tei or openai)", format);
+		client_close(c);
 		return rc;
 	}
+	c->format_name = fidx_api_format_name(c->format);
+	if ((rc = setting_size(p, "dim", 0, &c->dim, err)) != 0 ||
+	    (rc = setting_size(p, "batch", 32, &c->batch, err)) != 0 ||
+	    (rc = setting_size(p, "concurrency", 4, &c->concurrency, err)) != 0 ||
+	    (rc = setting_size(p, "retries", 5, &retries, err)) != 0 ||
+	    (rc = setting_size(p, "timeout", 0, &timeout, err)) != 0) {
+		client_close(c);
+		return rc;
+	}
+	if (c->dim > FIDX_EMBED_MAX_DIM || !c->batch || !c->concurrency) {
+		rc = fidx_err_set(err, FIDX_EINPUT, "the API embedder's dim, batch or concurrency is out of range");
+		client_close(c);
+		return rc;
+	}
+	c->retries = (int)(retries > 100 ? 100 : retries);
+	c->timeout = (double)timeout;
 	{
 		struct fidx_http_opts ho = {0};
 		ho.stall_time = low_speed_time();
-		ho.log = spec->log;
-		ho.ctx = spec->ctx;
+		ho.log = cfg->log;
+		ho.ctx = cfg->ctx;
 		if ((rc = fidx_http_open(&c->http, &ho, err)) != 0) {
-			fidx_api_client_close(c);
+			client_close(c);
 			return rc;
 		}
 	}
-	c->batch = spec->batch ? spec->batch : 32;
-	c->concurrency = spec->concurrency ? spec->concurrency : 4;
-	c->retries = spec->retries > 0 ? spec->retries : spec->retries < 0 ? 0 : 5;
-	c->timeout = spec->timeout > 0 ? spec->timeout : 0;
 	c->seed = (unsigned long long)now_s() * 1000003ull ^ (unsigned long long)(uintptr_t)c;
-	if ((rc = fidx_api_token(c->format, spec->token_file, &token, err)) != 0) {
-		fidx_api_client_close(c);
+	if ((rc = fidx_api_token(c->format, fidx_params_get(p, "token_file"), &token, err)) != 0) {
+		client_close(c);
 		return rc;
 	}
 	if (token) {
@@ -234,36 +270,51 @@ int fidx_api_client_open(struct fidx_api_client **out, const struct fidx_embedde
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 		c->token = token;
 	}
-	if ((rc = settle_model(c, spec, err)) != 0) {
-		fidx_api_client_close(c);
+	if ((rc = settle_model(c, model, err)) != 0) {
+		client_close(c);
 		return rc;
 	}
-	if (!spec->no_cache &&
-	    (rc = fidx_vcache_open(&c->cache, spec->cache_dir, "api", c->model, err)) != 0) {
-		fidx_api_client_close(c);
-		return rc;
-	}
-	*out = c;
+	*state = c;
 	return 0;
 }
 
-void fidx_api_client_close(struct fidx_api_client *c)
+static void client_close(void *state)
 {
+	struct fidx_api_client *c = state;
 	if (!c)
 		return;
 	fidx_api_token_free(c->token);
-	fidx_vcache_close(c->cache);
 	fidx_http_close(c->http);
 	free(c->url);
 	free(c->model);
 	free(c);
 }
 
-const char *fidx_api_client_url(const struct fidx_api_client *c) { return c->url; }
-size_t fidx_api_client_chunk(const struct fidx_api_client *c) { return c->batch * c->concurrency * 8; }
-const char *fidx_api_client_model(const struct fidx_api_client *c) { return c->model; }
-int fidx_api_client_format(const struct fidx_api_client *c) { return c->format; }
-const struct fidx_api_stats *fidx_api_client_stats(const struct fidx_api_client *c) { return &c->stats; }
+static void client_identity(void *state, struct fidx_params *id)
+{
+	struct fidx_api_client *c = state;
+	fidx_params_set(id, "model", c->model);
+	fidx_params_set(id, "url", c->url);
+	fidx_params_set(id, "format", c->format_name);
+}
+
+static size_t client_dim(void *state)
+{
+	return ((struct fidx_api_client *)state)->dim;
+}
+
+/* Texts worth handing over per call: enough batches that the requests in
+ * flight rarely wait for the end of a call. */
+static size_t client_chunk(void *state)
+{
+	struct fidx_api_client *c = state;
+	return c->batch * c->concurrency * 8;
+}
+
+static void client_stats(void *state, struct fidx_embed_stats *s)
+{
+	*s = ((struct fidx_api_client *)state)->stats;
+}
 
 static void request_free(struct request *r)
 {
@@ -330,9 +381,15 @@ static void put_back(struct batch **queue, struct batch *b)
 	*p = b;
 }
 
-int fidx_api_client_embed(struct fidx_api_client *c, const char *const *texts, const size_t *lens,
-                          size_t n, size_t *dim, float *out, size_t *bad, struct fidx_err *err)
+/* Embeds texts[0..n) into out (n * *dim floats, L2-normalized). *dim may
+ * be 0 only for n == 1 with room for FIDX_EMBED_MAX_DIM floats: it is then
+ * set from the answer. On failure, *bad (when not NULL) is the index of the
+ * first text of the batch that failed, or SIZE_MAX when the failure is not
+ * one batch's (the job's time ran out, no memory). */
+static int client_embed(void *state, const char *const *texts, const size_t *lens, size_t n, size_t *dim,
+                        float *out, size_t *bad, const struct fidx_embed_sink *sink, struct fidx_err *err)
 {
+	struct fidx_api_client *c = state;
 	struct request *slots = NULL;
 	struct batch *queue = NULL, *b;
 	size_t *miss = NULL, nmiss = 0, i, active = 0, done = 0;
@@ -349,27 +406,18 @@ int fidx_api_client_embed(struct fidx_api_client *c, const char *const *texts, c
 	if (!c->t0)
 		c->t0 = call_start;
 	deadline = c->timeout > 0 ? c->t0 + c->timeout : HUGE_VAL;
-	/* Cached texts need no request. */
+	/* Every text goes (the cache, if any, is the embedder interface's). */
 	if (!(miss = malloc(n * sizeof *miss)) || !(mtexts = malloc(n * sizeof *mtexts)) ||
 	    !(mlens = malloc(n * sizeof *mlens))) {
 		rc = fidx_err_nomem(err);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		size_t got = 0;
-		if (c->cache && fidx_vcache_get(c->cache, texts[i], lens[i], *dim, out + i * *dim, &got)) {
-			if (!*dim)
-				*dim = got;
-			c->stats.cached++;
-			continue;
-		}
 		miss[nmiss] = i;
 		mtexts[nmiss] = texts[i];
 		mlens[nmiss] = lens[i];
 		nmiss++;
 	}
-	if (!nmiss)
-		goto out;
 	for (i = 0; i < nmiss; i += c->batch) {
 		if (!(b = calloc(1, sizeof *b))) {
 			rc = fidx_err_nomem(err);
@@ -463,12 +511,8 @@ int fidx_api_client_embed(struct fidx_api_client *c, const char *const *texts, c
 						                  c->url, name, miss[b->first + k] + 1);
 						break;
 					}
-					if (c->cache && fidx_vcache_put(c->cache, mtexts[b->first + k], mlens[b->first + k], dst, d,
-					                                 err) != 0) {
-						logf_(c, "cache: %s (going on without it)", err->msg);
-						fidx_vcache_close(c->cache);
-						c->cache = NULL;
-					}
+					if (sink)
+						sink->row(sink->ctx, miss[b->first + k], dst, d);
 				}
 				free(vecs);
 				if (!rc) {
@@ -572,10 +616,9 @@ int fidx_api_client_embed(struct fidx_api_client *c, const char *const *texts, c
 			request_free(r);
 			active--;
 		}
-		if (c->spec->progress && (now_s() - last_progress > 0.25 || done == nmiss)) {
-			struct fidx_embed_progress p = {c->stats.cached + c->stats.embedded, c->spec->expected,
-			                                c->stats.retries, now_s() - c->t0};
-			c->spec->progress(c->spec->ctx, &p);
+		if (c->progress && (now_s() - last_progress > 0.25 || done == nmiss)) {
+			struct fidx_embed_progress p = {c->stats.embedded, c->expected, c->stats.retries, now_s() - c->t0};
+			c->progress(c->ctx, &p);
 			last_progress = now_s();
 		}
 	}
@@ -600,5 +643,19 @@ out:
 	free(mtexts);
 	free(mlens);
 	c->stats.seconds += now_s() - call_start;
+	if (rc == 0 && !c->dim)
+		c->dim = *dim;
 	return rc;
 }
+
+const struct fidx_embedder_ops fidx_embedder_api = {
+	.name = FIDX_API_EMBEDDER,
+	.flags = FIDX_EMBEDDER_CACHE,
+	.open = client_open,
+	.identity = client_identity,
+	.dim = client_dim,
+	.embed = client_embed,
+	.chunk = client_chunk,
+	.stats = client_stats,
+	.close = client_close,
+};
