@@ -205,29 +205,41 @@ int fidx_parse_canonical_i64(const char *s, size_t n, int64_t *out)
 	return 1;
 }
 
-/* The shortest "%.Ng" (N <= maxprec) that reads back as v: glibc's printf
- * rounds correctly, so the smallest N that round-trips gives the shortest
- * digits, as Python's repr and numpy do. Read back as a float when
- * is_float is set. */
-static int shortest(double v, int maxprec, int is_float, char *out, size_t cap)
+/* The smallest N <= maxprec for which "%.Ng" reads back as v: glibc's
+ * printf rounds correctly, so that N gives the shortest digits, as Python's
+ * repr and numpy do. Read back as a float when is_float is set. */
+static int shortest_prec(double v, int maxprec, int is_float)
 {
 	locale_t old = (locale_t)0;
-	int prec, len = 0;
+	int prec;
 
 	pthread_once(&c_locale_once, make_c_locale);
 	if (c_locale)
 		old = uselocale(c_locale);
 	/* Reading back exactly is monotonic in the precision: walk down from the
 	 * largest until it fails (random floats need 8 or 9 digits). */
-	len = snprintf(out, cap, "%.*g", maxprec, v);
-	for (prec = maxprec - 1; prec >= 1; prec--) {
+	for (prec = maxprec; prec > 1; prec--) {
 		char shorter[40];
-		int n = snprintf(shorter, sizeof shorter, "%.*g", prec, v);
-		if (!(is_float ? strtof(shorter, NULL) == (float)v : strtod(shorter, NULL) == v))
+		int n = snprintf(shorter, sizeof shorter, "%.*g", prec - 1, v);
+		if (n < 0 || (size_t)n >= sizeof shorter ||
+		    !(is_float ? strtof(shorter, NULL) == (float)v : strtod(shorter, NULL) == v))
 			break;
-		memcpy(out, shorter, (size_t)n + 1 <= cap ? (size_t)n + 1 : cap);
-		len = n;
 	}
+	if (c_locale)
+		uselocale(old);
+	return prec;
+}
+
+/* snprintf(out, cap, fmt, prec, v) in the C locale. */
+static int format_c(char *out, size_t cap, const char *fmt, int prec, double v)
+{
+	locale_t old = (locale_t)0;
+	int len;
+
+	pthread_once(&c_locale_once, make_c_locale);
+	if (c_locale)
+		old = uselocale(c_locale);
+	len = snprintf(out, cap, fmt, prec, v);
 	if (c_locale)
 		uselocale(old);
 	return len;
@@ -235,14 +247,55 @@ static int shortest(double v, int maxprec, int is_float, char *out, size_t cap)
 
 int fidx_format_double(double v, char out[32])
 {
-	int len = shortest(v, 17, 0, out, 32);
-	/* Python's repr keeps ".0" on integral values such as 1.0. */
-	if (!strpbrk(out, ".e") && len < 30) {
-		out[len++] = '.';
-		out[len++] = '0';
-		out[len] = '\0';
+	char e[40], dig[20] = "0";
+	int exp, o = 0, nd = 0, i;
+	const char *p = e;
+
+	/* The shortest digits as "d.ddde+XX", then laid out as Python's repr
+	 * does: fixed notation for exponents -4 to 15 (keeping ".0" on
+	 * integral values), else "d.ddde+XX" with at least two exponent
+	 * digits. */
+	format_c(e, sizeof e, "%.*e", shortest_prec(v, 17, 0) - 1, v);
+	if (*p == '-')
+		out[o++] = *p++;
+	for (; *p != 'e'; p++)
+		if (*p != '.')
+			dig[nd++] = *p;
+	exp = atoi(p + 1);
+	if (exp < -4 || exp >= 16) {
+		out[o++] = dig[0];
+		if (nd > 1) {
+			out[o++] = '.';
+			memcpy(out + o, dig + 1, (size_t)nd - 1);
+			o += nd - 1;
+		}
+		o += snprintf(out + o, 32 - (size_t)o, "e%c%02d", exp < 0 ? '-' : '+', abs(exp));
+	} else if (exp < 0) {
+		out[o++] = '0';
+		out[o++] = '.';
+		for (i = -1; i > exp; i--)
+			out[o++] = '0';
+		memcpy(out + o, dig, (size_t)nd);
+		o += nd;
+	} else {
+		for (i = 0; i <= exp; i++)
+			out[o++] = i < nd ? dig[i] : '0';
+		out[o++] = '.';
+		if (nd > exp + 1) {
+			memcpy(out + o, dig + exp + 1, (size_t)(nd - exp - 1));
+			o += nd - exp - 1;
+		} else {
+			out[o++] = '0';
+		}
 	}
-	return len;
+	out[o] = '\0';
+	return o;
+}
+
+double fidx_strtod_c(const char *s, char **end)
+{
+	pthread_once(&c_locale_once, make_c_locale);
+	return c_locale ? strtod_l(s, end, c_locale) : strtod(s, end);
 }
 
 size_t fidx_format_csv_line(const float *vec, size_t dim, char *out)
@@ -259,5 +312,5 @@ size_t fidx_format_csv_line(const float *vec, size_t dim, char *out)
 
 int fidx_format_float(float v, char out[24])
 {
-	return shortest((double)v, 9, 1, out, 24);
+	return format_c(out, 24, "%.*g", shortest_prec((double)v, 9, 1), (double)v);
 }

@@ -41,10 +41,14 @@ const char *fidx_num_status_str(int status);
  * sets *out when it is one, 0 otherwise. */
 int fidx_parse_canonical_i64(const char *s, size_t n, int64_t *out);
 
-/* Writes the shortest decimal that reads back as exactly v (as Python's
- * repr does: "0.75653076171875", "1e-05"), NUL-terminated, into
- * out[0..32). v must be finite. Returns the length. */
+/* Writes the shortest decimal that reads back as exactly v, laid out as
+ * Python's repr does ("0.75653076171875", "1e-05", "100.0", "1e+16"),
+ * NUL-terminated, into out[0..32). v must be finite. Returns the length. */
 int fidx_format_double(double v, char out[32]);
+
+/* strtod in the "C" locale, whatever the program's locale: for callers
+ * that have checked the syntax themselves. */
+double fidx_strtod_c(const char *s, char **end);
 
 /* The shortest decimal that reads back (with strtof) as exactly v, in
  * out[0..24): "0.1", "-0.02388945", "1e-05". v must be finite. Returns the
