@@ -1,5 +1,5 @@
-/* Tests for io/hub/yaml.c (the YAML-subset parser) and io/hub/hub.c (resolving a
- * Hub-style dataset folder into its data files). */
+/* Tests for io/hub/yamltree.c (YAML as PyYAML's safe_load reads it) and
+ * io/hub/hub.c (resolving a Hub-style dataset folder into its data files). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +19,7 @@
 
 #include "error.h"
 #include "hub.h"
-#include "yaml.h"
+#include "yamltree.h"
 
 /* ---- YAML helpers ---- */
 
@@ -56,7 +56,7 @@ static cJSON *parse_ok(const char *text)
 	return out;
 }
 
-/* Expects an FIDX_EINPUT error "t.yaml:LINE: ..." containing what. */
+/* Expects an FIDX_EINPUT error "t.yaml:LINE:COLUMN: ..." containing what. */
 static void parse_err(const char *text, long line, const char *what)
 {
 	struct fidx_err err;
@@ -66,7 +66,7 @@ static void parse_err(const char *text, long line, const char *what)
 
 	if (rc != FIDX_EINPUT)
 		fail_msg("expected an input error for \"%s\", got %d", text, rc);
-	snprintf(prefix, sizeof prefix, "t.yaml:%ld: ", line);
+	snprintf(prefix, sizeof prefix, "t.yaml:%ld:", line);
 	if (strncmp(err.msg, prefix, strlen(prefix)) != 0 || !strstr(err.msg, what))
 		fail_msg("for \"%s\": expected \"%s...%s\", got \"%s\"", text, prefix, what, err.msg);
 }
@@ -84,40 +84,96 @@ static void expect_json(const char *text, const char *json)
 	cJSON_Delete(out);
 }
 
+/* Expects the text (valuestring) Python's str() gives the scalar at the
+ * top of text. */
+static void expect_text(const char *text, const char *want)
+{
+	cJSON *out = parse_ok(text);
+
+	if (!out->valuestring || strcmp(out->valuestring, want) != 0)
+		fail_msg("for \"%s\": expected the text \"%s\", got \"%s\"", text, want,
+		         out->valuestring ? out->valuestring : "(none)");
+	cJSON_Delete(out);
+}
+
 /* ---- YAML: accepted documents ---- */
 
 static void test_yaml_block(void **state)
 {
 	(void)state;
 	expect_json("a: 1\nb: two words\nc:\n  d: x\n  e:\n    - 1\n    - 2\n",
-	            "{\"a\":\"1\",\"b\":\"two words\",\"c\":{\"d\":\"x\",\"e\":[\"1\",\"2\"]}}");
+	            "{\"a\":1,\"b\":\"two words\",\"c\":{\"d\":\"x\",\"e\":[1,2]}}");
 	expect_json("- a\n- b: 1\n  c: 2\n- - x\n  - y\n-\n  k: v\n-\n",
-	            "[\"a\",{\"b\":\"1\",\"c\":\"2\"},[\"x\",\"y\"],{\"k\":\"v\"},null]");
+	            "[\"a\",{\"b\":1,\"c\":2},[\"x\",\"y\"],{\"k\":\"v\"},null]");
 	/* A sequence at the indentation of its parent key. */
 	expect_json("configs:\n- config_name: x\n  data_files:\n  - split: train\n    path: a.csv\n"
 	            "- config_name: y\nother: 1\n",
 	            "{\"configs\":[{\"config_name\":\"x\",\"data_files\":[{\"split\":\"train\","
-	            "\"path\":\"a.csv\"}]},{\"config_name\":\"y\"}],\"other\":\"1\"}");
+	            "\"path\":\"a.csv\"}]},{\"config_name\":\"y\"}],\"other\":1}");
 	expect_json("- a:\n  - x\n  b: y\n", "[{\"a\":[\"x\"],\"b\":\"y\"}]");
-	expect_json("-   p: 1\n    q: 2\n", "[{\"p\":\"1\",\"q\":\"2\"}]");
-	expect_json("  a: 1\n  b: 2\n", "{\"a\":\"1\",\"b\":\"2\"}");
+	expect_json("-   p: 1\n    q: 2\n", "[{\"p\":1,\"q\":2}]");
+	expect_json("  a: 1\n  b: 2\n", "{\"a\":1,\"b\":2}");
 	expect_json("\"quoted key\": 1\n'single' : 2\na b: 3\nurl: http://x.y/z\na#b: c#d\n",
-	            "{\"quoted key\":\"1\",\"single\":\"2\",\"a b\":\"3\",\"url\":\"http://x.y/z\","
+	            "{\"quoted key\":1,\"single\":2,\"a b\":3,\"url\":\"http://x.y/z\","
 	            "\"a#b\":\"c#d\"}");
 	expect_json("k:\n", "{\"k\":null}");
-	expect_json("k:\nl: 2\n", "{\"k\":null,\"l\":\"2\"}");
+	expect_json("k:\nl: 2\n", "{\"k\":null,\"l\":2}");
+	/* Complex keys; keys that are not strings become their text. */
+	expect_json("? a\n: b\n? |\n  block key\n: c\n", "{\"a\":\"b\",\"block key\\n\":\"c\"}");
+	expect_json("{1: a, 1.5: b, yes: c, ~: d, 2001-12-14: e}",
+	            "{\"1\":\"a\",\"1.5\":\"b\",\"True\":\"c\",\"None\":\"d\",\"2001-12-14\":\"e\"}");
 }
 
+/* YAML 1.1's implicit types, as PyYAML's SafeLoader resolves plain scalars. */
 static void test_yaml_scalars(void **state)
 {
+	cJSON *out;
+
 	(void)state;
-	expect_json("[true, True, TRUE, false, False, FALSE, null, Null, NULL, ~, yes, no, 3, "
-	            "-1.5e3, 0x1f, 'true', \"null\", tRue]",
-	            "[true,true,true,false,false,false,null,null,null,null,\"yes\",\"no\",\"3\","
-	            "\"-1.5e3\",\"0x1f\",\"true\",\"null\",\"tRue\"]");
+	expect_json("[true, True, TRUE, false, False, FALSE, yes, Yes, NO, on, Off, tRue, y, n]",
+	            "[true,true,true,false,false,false,true,true,false,true,false,\"tRue\",\"y\","
+	            "\"n\"]");
+	expect_json("[null, Null, NULL, ~, '', \"null\", nULL]",
+	            "[null,null,null,null,\"\",\"null\",\"nULL\"]");
+	expect_json("[0, -1, +12, 1_000, 0b101, 017, 0x1F, 1:30, 08, 0o17, 1e5, 1.0e5]",
+	            "[0,-1,12,1000,5,15,31,90,\"08\",\"0o17\",\"1e5\",\"1.0e5\"]");
+	expect_json("['true', \"1\", 3 # comment\n]", "[\"true\",\"1\",3]");
 	expect_json("plain text", "\"plain text\"");
-	expect_json("\"quoted\"", "\"quoted\"");
-	expect_json("-1", "\"-1\"");
+	expect_json("-1", "-1");
+	/* Every scalar carries its text as Python's str() gives it. */
+	expect_text("0x1f", "31");
+	expect_text("-0b11", "-3");
+	expect_text("-0", "0");
+	expect_text("190:20:30", "685230");
+	expect_text("123456789012345678901234567890", "123456789012345678901234567890");
+	expect_text("0xffff_ffff_ffff_ffff", "18446744073709551615");
+	expect_text("-0b1111111111111111111111111111111111111111111111111111111111111111",
+	            "-18446744073709551615");
+	expect_text("1.", "1.0");
+	expect_text("1_0.5_0", "10.5");
+	expect_text("1.0e+5", "100000.0");
+	expect_text("6.02e+23", "6.02e+23");
+	expect_text(".5", "0.5");
+	expect_text("-.inf", "-inf");
+	expect_text(".NaN", "nan");
+	expect_text("1:30.5", "90.5");
+	expect_text("yes", "True");
+	expect_text("off", "False");
+	expect_text("~", "None");
+	expect_text("", "None");
+	expect_text("2001-12-14", "2001-12-14");
+	expect_text("2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43.100000-05:00");
+	expect_text("2001-12-15 2:59:43 Z", "2001-12-15 02:59:43+00:00");
+	expect_text("2001-1-1", "2001-1-1"); /* a string: one-digit month without a time */
+	parse_err("0x10000000000000000", 1, "beyond 64 bits");
+	parse_err("1:0:0:0:0:0:0:0:0:0:0:0", 1, "beyond 64 bits");
+	out = parse_ok("[2001-12-14, 1.5, 7, 18446744073709551617]");
+	assert_true(cJSON_IsRaw(cJSON_GetArrayItem(out, 0)));
+	assert_true(cJSON_GetArrayItem(out, 1)->valuedouble == 1.5);
+	assert_true(cJSON_GetArrayItem(out, 2)->valuedouble == 7);
+	assert_true(cJSON_GetArrayItem(out, 3)->valuedouble == 18446744073709551616.0);
+	assert_string_equal(cJSON_GetArrayItem(out, 3)->valuestring, "18446744073709551617");
+	cJSON_Delete(out);
 }
 
 static void test_yaml_quoted(void **state)
@@ -131,33 +187,49 @@ static void test_yaml_quoted(void **state)
 	expect_json("k: \"a # not a comment\" # comment", "{\"k\":\"a # not a comment\"}");
 	expect_json("k: ''", "{\"k\":\"\"}");
 	expect_json("\"\": empty key", "{\"\":\"empty key\"}");
+	/* Quoted scalars may span lines (folded with a space, or a newline per
+	 * empty line). */
+	expect_json("a: \"multi\n  line\"\nb: 'x\n\n  y'\n", "{\"a\":\"multi line\",\"b\":\"x\\ny\"}");
 }
 
 static void test_yaml_flow(void **state)
 {
 	(void)state;
 	expect_json("k: [a, \"b\", 'c', [d, e], {f: 1, g: [h]}]",
-	            "{\"k\":[\"a\",\"b\",\"c\",[\"d\",\"e\"],{\"f\":\"1\",\"g\":[\"h\"]}]}");
+	            "{\"k\":[\"a\",\"b\",\"c\",[\"d\",\"e\"],{\"f\":1,\"g\":[\"h\"]}]}");
 	expect_json("k: []\nl: {}\nm: [a, b, ]\n", "{\"k\":[],\"l\":{},\"m\":[\"a\",\"b\"]}");
 	expect_json("k: {a, b: , \"c\":d, e:f, g h: i j}",
 	            "{\"k\":{\"a\":null,\"b\":null,\"c\":\"d\",\"e:f\":null,\"g h\":\"i j\"}}");
 	expect_json("[a b, c] # comment", "[\"a b\",\"c\"]");
 	expect_json("- [x]\n- {y: z}\n", "[[\"x\"],{\"y\":\"z\"}]");
+	/* Flow collections may span lines. */
+	expect_json("a: [1,\n  2, {b: c,\n   d: e}]\n", "{\"a\":[1,2,{\"b\":\"c\",\"d\":\"e\"}]}");
+}
+
+static void test_yaml_block_scalars(void **state)
+{
+	(void)state;
+	expect_json("a: |\n  line one\n  line two\n\nb: x\n",
+	            "{\"a\":\"line one\\nline two\\n\",\"b\":\"x\"}");
+	expect_json("a: >-\n  folded\n  text\n\n  para\n", "{\"a\":\"folded text\\npara\"}");
+	expect_json("a: |+\n  kept\n\n", "{\"a\":\"kept\\n\\n\"}");
+	expect_json("a: |2\n   indented\n", "{\"a\":\" indented\\n\"}");
+	expect_json("a: |\n  x\ty\n", "{\"a\":\"x\\ty\\n\"}");
 }
 
 static void test_yaml_comments_and_lines(void **state)
 {
 	(void)state;
-	expect_json("# head\n\na: 1 # c\n   # indented comment\n\nb: 2\n#tail", "{\"a\":\"1\",\"b\":\"2\"}");
+	expect_json("# head\n\na: 1 # c\n   # indented comment\n\nb: 2\n#tail", "{\"a\":1,\"b\":2}");
 	expect_json("a: x\n  continued\n\n  more\nb: y\n",
 	            "{\"a\":\"x continued\\nmore\",\"b\":\"y\"}");
 	expect_json("- a\n  - b\n", "[\"a - b\"]");
 	expect_json("a: 1\n  - b\n", "{\"a\":\"1 - b\"}");
-	expect_json("\xef\xbb\xbf" "a: 1\r\nb: 2\rc: [x]\r\n",
-	            "{\"a\":\"1\",\"b\":\"2\",\"c\":[\"x\"]}");
-	expect_json("a: 1\t\nb:\t2 \t\n", "{\"a\":\"1\",\"b\":\"2\"}");
-	expect_json("---\na: 1\n...\n# after\n", "{\"a\":\"1\"}");
-	expect_json("--- # c\na: 1\n", "{\"a\":\"1\"}");
+	expect_json("\xef\xbb\xbf" "a: 1\r\nb: 2\rc: [x]\r\n", "{\"a\":1,\"b\":2,\"c\":[\"x\"]}");
+	expect_json("---\na: 1\n...\n# after\n", "{\"a\":1}");
+	expect_json("--- # c\na: 1\n", "{\"a\":1}");
+	expect_json("%YAML 1.1\n---\na: 1\n", "{\"a\":1}");
+	expect_json("--- a", "\"a\"");
 	expect_json("", "null");
 	expect_json("# only a comment\n\n", "null");
 	expect_json("---\n", "null");
@@ -165,14 +237,76 @@ static void test_yaml_comments_and_lines(void **state)
 
 static void test_yaml_line_numbers(void **state)
 {
-	cJSON *out = parse_ok("a: 1\n\nb:\n  - x\n  - y\nc:\n  d: e\n");
+	cJSON *out = parse_ok("a: 1\n\nb:\n  - x\n  - y\nc:\n  d: e\nf: &x [1]\ng: *x\n");
 
 	(void)state;
 	assert_int_equal(cJSON_GetObjectItem(out, "a")->valueint, 1);
 	assert_int_equal(cJSON_GetObjectItem(out, "b")->valueint, 4);
 	assert_int_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(out, "b"), 1)->valueint, 5);
 	assert_int_equal(cJSON_GetObjectItem(out, "c")->valueint, 7);
+	/* an alias's copy has the alias's line; inside it, the anchor's lines */
+	assert_int_equal(cJSON_GetObjectItem(out, "g")->valueint, 9);
+	assert_int_equal(cJSON_GetObjectItem(out, "g")->child->valueint, 8);
 	cJSON_Delete(out);
+}
+
+static void test_yaml_anchors_merges(void **state)
+{
+	(void)state;
+	expect_json("a: &x 1\nb: *x\nc: &y [*x, {k: *x}]\nd: *y\n",
+	            "{\"a\":1,\"b\":1,\"c\":[1,{\"k\":1}],\"d\":[1,{\"k\":1}]}");
+	expect_json("&k a: *k", "{\"a\":\"a\"}");
+	/* Merge keys: the mapping's own keys win, then the earlier merged
+	 * mappings; a key keeps the place it first had, as in a Python dict. */
+	expect_json("<<: [{a: 1, b: 2}, {b: 3, c: 4}]\nd: 5\nb: 6\n",
+	            "{\"b\":6,\"c\":4,\"a\":1,\"d\":5}");
+	expect_json("x: &x {a: 1, b: 2}\ny:\n  a: 9\n  <<: *x\n",
+	            "{\"x\":{\"a\":1,\"b\":2},\"y\":{\"a\":9,\"b\":2}}");
+	expect_json("<<: [{a: 1}, {<<: {b: 2}, c: 3}]\n", "{\"b\":2,\"c\":3,\"a\":1}");
+	expect_json("x: &x {a: 1}\ny: {<<: *x, <<: {b: 2}}\n",
+	            "{\"x\":{\"a\":1},\"y\":{\"a\":1,\"b\":2}}");
+	/* "<<" quoted is a plain string; "=" as a key is one too. */
+	expect_json("\"<<\": 1\n=: 2\n", "{\"<<\":1,\"=\":2}");
+	parse_err("a: *x", 1, "found undefined alias *x");
+	parse_err("a: &x 1\nb: &x 2\n", 2, "the anchor &x is defined twice");
+	parse_err("&a [*a]", 1, "inside the node it names");
+	parse_err("<<: 1\n", 1, "expected a mapping or a list of mappings for merging");
+	parse_err("<<: [[a]]\n", 1, "expected a mapping for merging");
+	parse_err("a: <<", 1, "\"<<\" is only allowed as a mapping key");
+	parse_err("- =", 1, "\"=\" is only allowed as a mapping key");
+}
+
+static void test_yaml_tags(void **state)
+{
+	(void)state;
+	expect_json("[!!str 1, !!str yes, !!int '12', !!float 1, !!bool TrUe, !!null x, ! 12, ! '12']",
+	            "[\"1\",\"yes\",12,1,true,null,12,12]");
+	expect_text("!!float 1", "1.0");
+	expect_text("!!int ' 12 '", "12");
+	expect_text("!!int 0x_1f", "31");
+	expect_text("!<tag:yaml.org,2002:str> 12", "12");
+	expect_text("!!binary aGVs bG8=", "aGVsbG8=");
+	expect_text("!!timestamp 2001-1-1", "2001-01-01");
+	expect_json("!!map {a: 1}", "{\"a\":1}");
+	expect_json("!!set {b, a}", "[\"b\",\"a\"]");
+	expect_json("!!omap [a: 1, b: [x]]", "[[\"a\",1],[\"b\",[\"x\"]]]");
+	expect_json("!!pairs [a: 1, a: 2]", "[[\"a\",1],[\"a\",2]]");
+	expect_json("%TAG !e! tag:yaml.org,2002:\n---\n!e!int 7", "7");
+	parse_err("!foo x", 1, "unsupported tag \"!foo\"");
+	parse_err("a: !!python/tuple [1, 2]", 1, "unsupported tag \"tag:yaml.org,2002:python/tuple\"");
+	parse_err("!!str [a]", 1, "does not apply to a sequence");
+	parse_err("!!seq x", 1, "does not apply to a scalar");
+	parse_err("!!omap [a, b]", 1, "a mapping of one pair");
+	parse_err("!!int abc", 1, "\"abc\" is not a valid int");
+	parse_err("!!float 1.5x", 1, "is not a valid float");
+	parse_err("!!bool maybe", 1, "is not a valid bool");
+	parse_err("!!binary a", 1, "is not a valid binary: the number of data characters");
+	parse_err("!!binary aGVsbG8", 1, "incorrect padding");
+	parse_err("!!timestamp yesterday", 1, "is not a valid timestamp");
+	parse_err("a: 2021-02-29", 1, "day is out of range for month");
+	parse_err("a: 0000-01-01", 1, "year 0 is out of range");
+	parse_err("a: 2021-01-01 10:00:00 +24", 1, "time zone offset");
+	parse_err("a: 0b_", 1, "\"0b_\" is not a valid int");
 }
 
 /* ---- YAML: rejected documents ---- */
@@ -180,58 +314,59 @@ static void test_yaml_line_numbers(void **state)
 static void test_yaml_rejects(void **state)
 {
 	(void)state;
-	parse_err("a: &x 1", 1, "anchors");
-	parse_err("a: 1\nb: *x", 2, "aliases");
-	parse_err("&x a: 1", 1, "anchors");
-	parse_err("- !!str 1", 1, "tags");
-	parse_err("a: !foo x", 1, "tags");
-	parse_err("a: |\n  text\n", 1, "block scalars");
-	parse_err("a: >-\n  text\n", 1, "block scalars");
-	parse_err("a: [&x 1]", 1, "anchors");
-	parse_err("a: 1\n---\nb: 2\n", 2, "multiple documents");
-	parse_err("a: 1\n...\nb: 2\n", 3, "multiple documents");
-	parse_err("--- a", 1, "document marker");
-	parse_err("%YAML 1.2\n---\na: 1\n", 1, "directives");
-	parse_err("\ta: 1", 1, "tabs");
-	parse_err("a:\n\tb: 1\n", 2, "tabs");
-	parse_err("a:\n  \tb: 1\n", 2, "tabs");
-	parse_err("? a\n: b\n", 1, "complex mapping keys");
-	parse_err(": b\n", 1, "unexpected ':'");
-	parse_err("a: \"open\n  close\"\n", 1, "unterminated quoted scalar");
-	parse_err("a: 'open\n", 1, "unterminated quoted scalar");
-	parse_err("a: \"x\\", 1, "unterminated quoted scalar");
-	parse_err("a: [1,\n  2]\n", 1, "unterminated flow collection");
-	parse_err("a: {b: 1 # c\n}", 1, "unterminated flow collection");
-	parse_err("a: [1] x", 1, "unexpected content after a flow collection");
-	parse_err("a: [1]]", 1, "unexpected content after a flow collection");
-	parse_err("a: \"x\" y", 1, "unexpected content after a quoted scalar");
-	parse_err("a: [b: c]", 1, "mappings inside flow sequences");
-	parse_err("a: [b c d", 1, "unterminated flow collection");
-	parse_err("a: [,]", 1, "unexpected ','");
-	parse_err("a: {[x]: 1}", 1, "collections as mapping keys");
-	parse_err("k: -", 1, "sequence entry");
+	parse_err("a: 1\n---\nb: 2\n", 2, "expected a single document");
+	parse_err("a: 1\n...\nb: 2\n", 3, "did not find expected <document start>");
+	parse_err("\ta: 1", 1, "found character that cannot start any token");
+	parse_err("a:\n\tb: 1\n", 2, "found character that cannot start any token");
+	parse_err(": b\n", 1, "did not find expected key");
+	parse_err("a: \"open\n", 2, "found unexpected end of stream");
+	parse_err("a: 'open\n", 2, "found unexpected end of stream");
+	parse_err("a: [1, 2\n", 2, "did not find expected ',' or ']' (while parsing a flow sequence at line 1)");
+	parse_err("a: {b: 1\n", 2, "did not find expected ',' or '}'");
+	parse_err("a: [1] x", 1, "did not find expected key");
+	parse_err("a: [b, c]]", 1, "did not find expected key");
+	parse_err("a: {[x]: 1}", 1, "a mapping key must be a scalar, found a sequence");
+	parse_err("{{a: 1}: 2}", 1, "a mapping key must be a scalar, found a mapping");
+	parse_err("k: -", 1, "block sequence entries are not allowed");
 	parse_err("a: 1\na: 2\n", 2, "duplicate key \"a\"");
 	parse_err("k: {a: 1, a: 2}", 1, "duplicate key \"a\"");
-	parse_err("a: b: c", 1, "a mapping value is not allowed here");
-	parse_err("a: x\n  b: c\n", 2, "a mapping value is not allowed here");
-	parse_err("a:\n    b: 1\n  c: 2\n", 3, "unexpected indentation");
-	parse_err("a: 1\n- b\n", 2, "sequence entry");
-	parse_err("- a\nb: 1\n", 2, "unexpected content");
-	parse_err("a: - b\n", 1, "sequence entry");
-	parse_err("a: @x", 1, "reserved");
-	parse_err("a: `x", 1, "reserved");
-	parse_err("a: %x", 1, "'%'");
-	parse_err("a: \"\\0\"", 1, "NUL");
-	parse_err("a: \"\\x00\"", 1, "NUL");
-	parse_err("a: \"\\u0000\"", 1, "NUL");
-	parse_err("a: \"\\q\"", 1, "invalid escape \\q");
-	parse_err("a: \"\\xZ1\"", 1, "hexadecimal");
-	parse_err("a: \"\\ud800\"", 1, "not a unicode scalar value");
-	parse_err("a: \"\\U00110000\"", 1, "not a unicode scalar value");
-	parse_err("a: 1\nb: \x01\n", 2, "control character 0x01");
-	parse_err("a: \x7f", 1, "control character 0x7f");
-	parse_err("a: x\n  # comment\n  y\n", 3, "unexpected indentation");
-	parse_err("[a]: b", 1, "unexpected content after a flow collection");
+	parse_err("{1: a, \"1\": b}", 1, "duplicate key \"1\"");
+	parse_err("a: b: c", 1, "mapping values are not allowed in this context");
+	parse_err("a: x\n  b: c\n", 2, "mapping values are not allowed in this context");
+	parse_err("a:\n    b: 1\n  c: 2\n", 3, "did not find expected key");
+	parse_err("a: 1\n- b\n", 2, "did not find expected key");
+	parse_err("- a\nb: 1\n", 2, "did not find expected '-' indicator");
+	parse_err("a: @x", 1, "found character that cannot start any token");
+	parse_err("a: `x", 1, "found character that cannot start any token");
+	parse_err("a: %x", 1, "found character that cannot start any token");
+	parse_err("a: \"\\q\"", 1, "found unknown escape character");
+	parse_err("a: \"\\xZ1\"", 1, "did not find expected hexdecimal number");
+	parse_err("a: \"\\ud800\"", 1, "found invalid Unicode character escape code");
+	parse_err("a: \"\\0\"", 1, "a NUL character in a string is not supported");
+	parse_err("a: \"\\u0000\"", 1, "a NUL character in a string is not supported");
+	parse_err("a: 1\nb: \x01\n", 2, "control characters are not allowed (U+0001)");
+	parse_err("a: \x7f", 1, "control characters are not allowed (U+007F)");
+	parse_err("a: \xc3", 1, "incomplete UTF-8 octet sequence");
+	parse_err("a: \xff", 1, "invalid leading UTF-8 octet (byte 0xff)");
+	parse_err("a: x\n  # comment\n  y\n", 3, "did not find expected key");
+	parse_err("[a]: b", 1, "a mapping key must be a scalar");
+}
+
+/* PyYAML's scanner never takes a tab for a separator: tabs only in
+ * quotes, block scalars and comments. */
+static void test_yaml_tabs(void **state)
+{
+	(void)state;
+	parse_err("a: 1\t\n", 1, "a tab is only allowed in quoted or block scalars and comments");
+	parse_err("a:\tx\n", 1, "a tab is only allowed");
+	parse_err("a: x\ty\n", 1, "a tab is only allowed");
+	parse_err("a: [1,\t2]\n", 1, "a tab is only allowed");
+	parse_err("a: 1\n\t\nb: 2\n", 2, "tab");
+	parse_err("a: 1\n\t# c\n", 2, "tab");
+	parse_err("a: [1,\n\t2]\n", 2, "a tab is only allowed");
+	parse_err("a: |\t\n  x\n", 1, "a tab is only allowed");
+	expect_json("a: 'x\ty'\nb: \"x\n\ty\"\nc: 1 # \tc\nd: |\n  x\ty\ne: [1]#\t\n",
+	            "{\"a\":\"x\\ty\",\"b\":\"x y\",\"c\":1,\"d\":\"x\\ty\\n\",\"e\":[1]}");
 }
 
 static void test_yaml_nul_byte(void **state)
@@ -241,7 +376,7 @@ static void test_yaml_nul_byte(void **state)
 
 	(void)state;
 	assert_int_equal(parse_n("a: 1\nb: x\0y\n", 12, &out, &err), FIDX_EINPUT);
-	assert_string_equal(err.msg, "t.yaml:2: control character 0x00 is not allowed");
+	assert_string_equal(err.msg, "t.yaml:2:5: control characters are not allowed (U+0000)");
 }
 
 static char *nested(const char *open, const char *close, int depth)
@@ -337,8 +472,50 @@ static void test_yaml_limits(void **state)
 	/* NULL text and name. */
 	assert_int_equal(fidx_yaml_parse(NULL, NULL, 0, &out, &err), 0);
 	cJSON_Delete(out);
-	assert_int_equal(fidx_yaml_parse(NULL, "a: &x", 5, &out, &err), FIDX_EINPUT);
-	assert_non_null(strstr(err.msg, "<yaml>:1: "));
+	assert_int_equal(fidx_yaml_parse(NULL, "a: [", 4, &out, &err), FIDX_EINPUT);
+	assert_non_null(strstr(err.msg, "<yaml>:"));
+}
+
+/* Aliases are copies: "billion laughs" must stop at the limits, quickly
+ * and cleanly. */
+static void test_yaml_alias_bombs(void **state)
+{
+	char doc[4096], big[8192];
+	size_t o = 0;
+	int i;
+
+	(void)state;
+	/* ten levels of ten aliases: 10^10 nodes */
+	o += (size_t)sprintf(doc + o, "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+	for (i = 1; i < 10; i++)
+		o += (size_t)sprintf(doc + o, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, "
+		                     "*a%d, *a%d, *a%d]\n", i, i, i - 1, i - 1, i - 1, i - 1, i - 1,
+		                     i - 1, i - 1, i - 1, i - 1, i - 1);
+	parse_err(doc, 6, "more than 1048576 nodes (aliases expanded)");
+	/* few nodes, much text */
+	memcpy(big, "s: &s '", 7);
+	memset(big + 7, 'x', 4000);
+	o = 4007;
+	o += (size_t)sprintf(big + o, "'\nl0: &l0 [*s, *s, *s, *s, *s, *s, *s, *s]\n");
+	for (i = 1; i < 10; i++)
+		o += (size_t)sprintf(big + o, "l%d: &l%d [*l%d, *l%d, *l%d, *l%d]\n", i, i, i - 1,
+		                     i - 1, i - 1, i - 1);
+	parse_err(big, 8, "more than 67108864 bytes of text (aliases expanded)");
+	/* nesting: aliases of deep nodes inside deep nodes */
+	o = 0;
+	o += (size_t)sprintf(doc + o, "a: &a ");
+	for (i = 0; i < 40; i++)
+		doc[o++] = '[';
+	for (i = 0; i < 40; i++)
+		doc[o++] = ']';
+	o += (size_t)sprintf(doc + o, "\nb: ");
+	for (i = 0; i < 30; i++)
+		doc[o++] = '[';
+	o += (size_t)sprintf(doc + o, "*a");
+	for (i = 0; i < 30; i++)
+		doc[o++] = ']';
+	doc[o] = '\0';
+	parse_err(doc, 2, "nesting deeper than 64 levels (aliases expanded)");
 }
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
@@ -612,6 +789,17 @@ static void test_hub_yaml_split_form(void **state)
 	expect_files(t, NULL, "validation", FILES("data/sub/c.csv"));
 	expect_error(t, NULL, NULL, "dev", FIDX_EINPUT, "README.md:3: ",
 	             "has no split \"dev\" (available: train, test, validation)", NULL);
+	/* Split names are what Python's str() makes of the values, as in
+	 * datasets: 2021 (an int) is "2021", on (a bool) is "True". */
+	put(t, "README.md",
+	    "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: 2021\n    path: top.csv\n"
+	    "  - split: on\n    path: other/*\n---\n");
+	expect_files(t, NULL, "2021", FILES("top.csv"));
+	expect_files(t, NULL, "True", FILES("other/x.jsonl"));
+	put(t, "README.md",
+	    "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: 2021\n    path: top.csv\n"
+	    "  - split: [x]\n    path: top.csv\n---\n");
+	expect_error(t, NULL, NULL, "2021", FIDX_EINPUT, "README.md:7: ", "split must be a string", NULL);
 	/* The mapping form split -> patterns is accepted too. */
 	put(t, "README.md",
 	    "---\nconfigs:\n- config_name: default\n  data_files: {train: top.csv, test: [\"data/b*\"]}\n"
@@ -654,6 +842,20 @@ static void test_hub_yaml_default_selection(void **state)
 	    "- config_name: b\n  data_files: top.csv\n  default: true\n---\n");
 	expect_error(t, NULL, NULL, "train", FIDX_EINPUT, "README.md:6: ",
 	             "\"a\" and \"b\" are both marked default", NULL);
+	/* default: any value true in Python's sense (yes, 1, a word) */
+	put(t, "README.md",
+	    "---\nconfigs:\n- config_name: a\n  data_files: top.csv\n  default: no\n"
+	    "- config_name: b\n  data_files: other/*\n  default: yes\n---\n");
+	expect_files(t, NULL, "train", FILES("other/x.jsonl"));
+	/* A config name that YAML 1.1 reads as a number or a bool is not a
+	 * name (datasets fails on it too); quoted, it is one. */
+	put(t, "README.md",
+	    "---\nconfigs:\n- config_name: 2021\n  data_files: top.csv\n---\n");
+	expect_error(t, NULL, NULL, "train", FIDX_EINPUT, "README.md:3: config_name must be a string",
+	             NULL);
+	put(t, "README.md",
+	    "---\nconfigs:\n- config_name: '2021'\n  data_files: top.csv\n---\n");
+	expect_files(t, "2021", "train", FILES("top.csv"));
 	/* Duplicate names. */
 	put(t, "README.md",
 	    "---\nconfigs:\n- config_name: a\n  data_files: top.csv\n"
@@ -723,22 +925,40 @@ static void test_hub_yaml_front_matter(void **state)
 	struct tmpdir *t = *state;
 
 	put_common(t);
-	/* Other keys may use YAML the parser rejects. */
+	/* The whole front matter is YAML as PyYAML reads it: anchors, block
+	 * scalars and tags anywhere, CRLF line ends, a byte order mark. */
 	put(t, "README.md",
 	    "\xef\xbb\xbf---\r\nlicense: mit\r\ndescription: |\r\n  multi: line\r\n  text\r\n"
 	    "tags: &t [a, b]\r\nconfigs:\r\n- config_name: default\r\n"
 	    "  # a comment\r\n\r\n  data_files: top.csv\r\ndataset_info:\r\n"
 	    "  features: !!map {a: *t}\r\n---\r\nbody\r\n");
 	expect_files(t, NULL, "train", FILES("top.csv"));
-	/* A YAML error inside configs names the README line. */
 	put(t, "README.md",
-	    "---\nlicense: mit\n\nconfigs:\n- config_name: default\n  data_files: &a top.csv\n"
-	    "---\n");
-	expect_error(t, NULL, NULL, "train", FIDX_EINPUT, "/README.md:6: anchors", NULL);
+	    "---\nbase: &b {data_files: other/*}\nconfigs:\n- <<: *b\n  config_name: default\n---\n");
+	expect_files(t, NULL, "train", FILES("other/x.jsonl"));
+	/* A YAML error anywhere in the front matter names the README line and
+	 * column: datasets cannot read such a card either. */
+	put(t, "README.md",
+	    "---\nlicense: mit\n\nconfigs:\n- config_name: default\n  data_files: top.csv # ok\n"
+	    "  split: [train\n---\n");
+	expect_error(t, NULL, NULL, "train", FIDX_EINPUT,
+	             "/README.md:8:1: did not find expected ',' or ']' (while parsing a flow sequence "
+	             "at line 7)", NULL);
+	put(t, "README.md",
+	    "---\nlicense: mit: x\nconfigs:\n- config_name: default\n  data_files: top.csv\n---\n");
+	expect_error(t, NULL, NULL, "train", FIDX_EINPUT,
+	             "/README.md:2:13: mapping values are not allowed in this context", NULL);
+	put(t, "README.md", "---\ntags: [a,\tb]\nconfigs: []\n---\n");
+	expect_error(t, NULL, NULL, "train", FIDX_EINPUT, "/README.md:2:10: a tab is only allowed",
+	             NULL);
 	put(t, "README.md",
 	    "---\nconfigs:\n- config_name: default\n  data_files: x\nconfigs:\n- y\n---\n");
 	expect_error(t, NULL, NULL, "train", FIDX_EINPUT,
-	             "/README.md:5: duplicate key \"configs\"", NULL);
+	             "/README.md:5:1: duplicate key \"configs\"", NULL);
+	/* huggingface_hub wants a mapping */
+	put(t, "README.md", "---\n\n- configs\n- x\n---\n");
+	expect_error(t, NULL, NULL, "train", FIDX_EINPUT,
+	             "/README.md:3: the front matter must be a mapping", NULL);
 	put(t, "README.md", "---\nconfigs: nope\n---\n");
 	expect_error(t, NULL, NULL, "train", FIDX_EINPUT, "README.md:2: configs must be a list",
 	             NULL);
@@ -767,6 +987,13 @@ static void test_hub_yaml_front_matter(void **state)
 	/* An empty configs list, a front matter without configs, an
 	 * unterminated front matter, "---" not on the first line: inference. */
 	put(t, "README.md", "---\nconfigs: []\n---\n");
+	expect_files(t, NULL, "train", FILES("data/a.csv", "data/b.csv", "data/sub/c.csv",
+	                                      "other/x.jsonl", "top.csv"));
+	/* datasets takes configs when the value is true in Python's sense */
+	put(t, "README.md", "---\nconfigs: no\n---\n");
+	expect_files(t, NULL, "train", FILES("data/a.csv", "data/b.csv", "data/sub/c.csv",
+	                                      "other/x.jsonl", "top.csv"));
+	put(t, "README.md", "---\n# nothing but a comment\n---\n");
 	expect_files(t, NULL, "train", FILES("data/a.csv", "data/b.csv", "data/sub/c.csv",
 	                                      "other/x.jsonl", "top.csv"));
 	put(t, "README.md", "---\nlicense: mit\n---\n");
@@ -996,12 +1223,17 @@ int main(void)
 		cmocka_unit_test(test_yaml_scalars),
 		cmocka_unit_test(test_yaml_quoted),
 		cmocka_unit_test(test_yaml_flow),
+		cmocka_unit_test(test_yaml_block_scalars),
 		cmocka_unit_test(test_yaml_comments_and_lines),
 		cmocka_unit_test(test_yaml_line_numbers),
+		cmocka_unit_test(test_yaml_anchors_merges),
+		cmocka_unit_test(test_yaml_tags),
 		cmocka_unit_test(test_yaml_rejects),
+		cmocka_unit_test(test_yaml_tabs),
 		cmocka_unit_test(test_yaml_nul_byte),
 		cmocka_unit_test(test_yaml_depth),
 		cmocka_unit_test(test_yaml_limits),
+		cmocka_unit_test(test_yaml_alias_bombs),
 		cmocka_unit_test(test_yaml_hostile),
 		cmocka_unit_test_setup_teardown(test_hub_yaml_string_and_list, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_hub_yaml_split_form, tmp_setup, tmp_teardown),

@@ -9,7 +9,7 @@
 
 #include "path.h"
 #include "utf8.h"
-#include "yaml.h"
+#include "yamltree.h"
 
 /* Most of README.md read while looking for the end of the front matter. */
 #define HUB_README_MAX (64u << 20)
@@ -129,6 +129,26 @@ static const char *quote(char *buf, size_t cap, const char *s)
 {
 	fidx_err_quote(buf, cap, s, strlen(s));
 	return buf;
+}
+
+/* Python's truth of a value, which datasets tests ("if configs:", "if
+ * config.get('default')"). */
+static int truthy(const cJSON *v)
+{
+	if (!v || cJSON_IsNull(v) || cJSON_IsFalse(v))
+		return 0;
+	if (cJSON_IsNumber(v))
+		return v->valuedouble != 0;
+	if (cJSON_IsArray(v) || cJSON_IsObject(v))
+		return v->child != NULL;
+	return v->valuestring && v->valuestring[0]; /* strings, timestamps, binary */
+}
+
+/* A scalar's text as Python's str() gives it (datasets takes str() of
+ * split names), or NULL for a collection. */
+static const char *scalar_text(const cJSON *v)
+{
+	return cJSON_IsArray(v) || cJSON_IsObject(v) ? NULL : v->valuestring;
 }
 
 /* Appends ", name" (or "name" first) to the list in buf, or "..." once
@@ -394,41 +414,17 @@ static int is_blank_line(const char *s, size_t len)
 	return 1;
 }
 
-/* Whether the line is the top-level key "configs:". */
-static int is_configs_key(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len >= 7 && memcmp(s, "configs", 7) == 0)
-		i = 7;
-	else if (len >= 9 && (memcmp(s, "\"configs\"", 9) == 0 || memcmp(s, "'configs'", 9) == 0))
-		i = 9;
-	else
-		return 0;
-	while (i < len && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	return i < len && s[i] == ':' && (i + 1 == len || s[i + 1] == ' ' || s[i + 1] == '\t');
-}
-
-/* Whether a line inside the front matter continues a top-level block:
- * blank, indented, a comment or a sequence entry at column 0. */
-static int continues_block(const char *s, size_t len)
-{
-	if (len == 0 || s[0] == ' ' || s[0] == '\t' || s[0] == '#')
-		return 1;
-	return s[0] == '-' && (len == 1 || s[1] == ' ' || s[1] == '\t');
-}
-
-/* From the README text, builds the YAML to parse: the lines of the
- * top-level "configs" block(s) of the front matter, every other line left
- * empty so that line numbers stay the README's. *yaml is NULL when there
- * is no front matter or no configs key in it. */
-static int configs_yaml(const char *readme, const char *s, size_t n, int full, char **yaml,
+/* From the README text, builds the YAML to parse: the front matter (the
+ * lines between the "---" lines, which huggingface_hub hands whole to
+ * yaml.safe_load), after as many empty lines as the README has before it,
+ * so that line numbers stay the README's. *yaml is NULL when there is no
+ * front matter. */
+static int front_matter(const char *readme, const char *s, size_t n, int full, char **yaml,
                         size_t *ylen, struct fidx_err *err)
 {
 	char *out;
 	size_t pos = 0, o = 0;
-	int state = 0, in_block = 0, found = 0;
+	int state = 0;
 
 	*yaml = NULL;
 	*ylen = 0;
@@ -469,16 +465,8 @@ static int configs_yaml(const char *readme, const char *s, size_t n, int full, c
 			state = 2;
 			break;
 		}
-		if (is_configs_key(line, len)) {
-			in_block = 1;
-			found = 1;
-		} else if (in_block && !continues_block(line, len)) {
-			in_block = 0;
-		}
-		if (in_block) {
-			memcpy(out + o, line, len);
-			o += len;
-		}
+		memcpy(out + o, line, len);
+		o += len;
 		out[o++] = '\n';
 	}
 	if (state == 1 && !full) {
@@ -487,7 +475,7 @@ static int configs_yaml(const char *readme, const char *s, size_t n, int full, c
 		                    "%s: the front matter does not end in the first %u bytes", readme,
 		                    HUB_README_MAX);
 	}
-	if (state != 2 || !found) {
+	if (state != 2) {
 		free(out);
 		return 0;
 	}
@@ -956,7 +944,7 @@ static int find_split(struct hub *h, const char *cname, const cJSON *df, const c
 			                    "%s:%d: config \"%s\": each data_files entry must be a mapping "
 			                    "with exactly the keys split and path",
 			                    h->readme, c->valueint, qc);
-		if (!cJSON_IsString(sp))
+		if (!scalar_text(sp))
 			return fidx_err_set(h->err, FIDX_EINPUT,
 			                    "%s:%d: config \"%s\": split must be a string", h->readme,
 			                    sp->valueint, qc);
@@ -967,17 +955,17 @@ static int find_split(struct hub *h, const char *cname, const cJSON *df, const c
 			                    h->readme, pa->valueint, qc);
 		for (d = df->child; d != c; d = d->next) {
 			const cJSON *ds = cJSON_GetObjectItemCaseSensitive(d, "split");
-			if (strcmp(ds->valuestring, sp->valuestring) == 0) {
+			if (strcmp(scalar_text(ds), scalar_text(sp)) == 0) {
 				char qs[128];
 				return fidx_err_set(h->err, FIDX_EINPUT,
 				                    "%s:%d: config \"%s\": split \"%s\" appears twice in "
 				                    "data_files",
 				                    h->readme, sp->valueint, qc,
-				                    quote(qs, sizeof qs, sp->valuestring));
+				                    quote(qs, sizeof qs, scalar_text(sp)));
 			}
 		}
-		names_add(avail, acap, sp->valuestring);
-		if (strcmp(sp->valuestring, split) == 0)
+		names_add(avail, acap, scalar_text(sp));
+		if (strcmp(scalar_text(sp), split) == 0)
 			*pats = pa;
 	}
 	return 0;
@@ -1019,7 +1007,7 @@ static int pick_config(struct hub *h, const cJSON *configs, const char *want,
 				*out = c;
 			continue;
 		}
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "default"))) {
+		if (truthy(cJSON_GetObjectItemCaseSensitive(c, "default"))) {
 			if (by_flag)
 				return fidx_err_set(
 					h->err, FIDX_EINPUT,
@@ -1257,7 +1245,7 @@ static int load_configs(struct hub *h, cJSON **root, const cJSON **configs)
 	*configs = NULL;
 	if ((rc = h->src->card(h->src->ctx, HUB_README_MAX, &data, &n, &full, h->err)) || !data)
 		return rc;
-	rc = configs_yaml(h->readme, data, n, full, &yaml, &ylen, h->err);
+	rc = front_matter(h->readme, data, n, full, &yaml, &ylen, h->err);
 	free(data);
 	if (rc || !yaml)
 		return rc;
@@ -1265,8 +1253,13 @@ static int load_configs(struct hub *h, cJSON **root, const cJSON **configs)
 	free(yaml);
 	if (rc)
 		return rc;
+	/* huggingface_hub wants a mapping (or nothing); datasets takes configs
+	 * when the value is true in Python's sense. */
+	if (!cJSON_IsNull(*root) && !cJSON_IsObject(*root))
+		return fidx_err_set(h->err, FIDX_EINPUT, "%s:%d: the front matter must be a mapping",
+		                    h->readme, (*root)->valueint);
 	c = cJSON_GetObjectItemCaseSensitive(*root, "configs");
-	if (!c || cJSON_IsNull(c) || (cJSON_IsArray(c) && !c->child))
+	if (!truthy(c))
 		return 0;
 	if (!cJSON_IsArray(c))
 		return fidx_err_set(h->err, FIDX_EINPUT, "%s:%d: configs must be a list", h->readme,

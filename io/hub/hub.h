@@ -4,8 +4,16 @@
  * (struct fidx_hub_source: a folder here, a Hub repo elsewhere); the choice
  * itself (fidx_hub_choose) only asks the source for listings and the card.
  *
- * With a "configs" list in the YAML front matter of README.md (only that
- * top-level key is read; the rest of the front matter may hold any YAML):
+ * The YAML front matter of README.md (between its "---" lines) is read
+ * whole, as huggingface_hub reads it for datasets (yaml.safe_load: see
+ * yamltree.h): YAML it cannot read is an error even outside "configs",
+ * and so is a front matter that is not a mapping. Values are typed as
+ * YAML 1.1 types them: a config_name must be a string (2021 is an int),
+ * "default" counts when true in Python's sense (true, yes, 1), and split
+ * names are the values' text as Python's str() gives it ("2021", "True"),
+ * as datasets does.
+ *
+ * With a "configs" list (a false value, such as an empty list, is none):
  *   - the config is the one named config; with config NULL it is the one
  *     with "default: true" (several are an error), else the one named
  *     "default", else the only config when there is just one;
@@ -88,7 +96,7 @@ int fidx_hub_folder_open(struct fidx_hub_source *s, const char *folder, struct f
 /* Fills out with the data files, as paths relative to the source's root,
  * of split (NULL: "train") in config (NULL: the default config). Returns
  * 0, or a negative fidx_code with err filled and out empty: FIDX_EINPUT for
- * bad YAML ("<name>/README.md:LINE: ..."), an unknown config or split (the
+ * bad YAML ("<name>/README.md:LINE:COLUMN: ..."), an unknown config or split (the
  * message lists the available ones), a pattern matching no file or no data
  * files; FIDX_EIO when listing fails; FIDX_ENOMEM. The card is read once. */
 int fidx_hub_choose(const struct fidx_hub_source *src, const char *config, const char *split,

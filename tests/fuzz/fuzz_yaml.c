@@ -1,6 +1,8 @@
-/* libFuzzer target for the YAML-subset parser:
- *   clang -fsanitize=fuzzer,address,undefined -Iio/core -Iio/hub io/core/error.c io/hub/yaml.c \
- *         tests/fuzz/fuzz_yaml.c -lcjson -o fuzz_yaml
+/* libFuzzer target for the YAML loader of dataset cards (libyaml events to
+ * a cJSON tree):
+ *   clang -fsanitize=fuzzer,address,undefined -Iio/core -Iio/hub io/core/error.c \
+ *         io/core/number.c io/hub/yamltree.c tests/fuzz/fuzz_yaml.c -lcjson -lyaml -lm \
+ *         -o fuzz_yaml
  *   ./fuzz_yaml -max_total_time=60 NEW_CORPUS_DIR tests/fuzz/corpus/yaml
  * Any input must give either a tree or a clean input error. */
 #include <stddef.h>
@@ -11,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "error.h"
-#include "yaml.h"
+#include "yamltree.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
