@@ -98,6 +98,65 @@ static void test_sha256_long(void **state)
 	free(a);
 }
 
+/* SHA-1 (FIPS 180-4 vectors) and git's blob ids, which are SHA-1 of
+ * "blob SIZE\0" and the content. */
+static void test_sha1(void **state)
+{
+	struct fidx_sha1 s;
+	unsigned char d[20];
+	char hex[41], *a = malloc(1000000);
+	size_t i;
+	(void)state;
+	fidx_sha1_init(&s);
+	fidx_sha1_update(&s, "abc", 3);
+	fidx_sha1_final(&s, d);
+	fidx_sha1_hex(d, hex);
+	assert_string_equal(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	fidx_sha1_init(&s);
+	fidx_sha1_final(&s, d);
+	fidx_sha1_hex(d, hex);
+	assert_string_equal(hex, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+	memset(a, 'a', 1000000);
+	fidx_sha1_init(&s);
+	for (i = 0; i < 1000000; i += 999)
+		fidx_sha1_update(&s, a + i, 1000000 - i < 999 ? 1000000 - i : 999);
+	fidx_sha1_final(&s, d);
+	fidx_sha1_hex(d, hex);
+	assert_string_equal(hex, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+	free(a);
+	fidx_sha1_init(&s);
+	fidx_sha1_update(&s, "blob 0", 7);
+	fidx_sha1_final(&s, d);
+	fidx_sha1_hex(d, hex);
+	assert_string_equal(hex, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"); /* git's empty blob */
+	fidx_sha1_init(&s);
+	fidx_sha1_update(&s, "blob 12\0hello world\n", 20);
+	fidx_sha1_final(&s, d);
+	fidx_sha1_hex(d, hex);
+	assert_string_equal(hex, "3b18e512dba79e4c8300dd08aeb37f8e728b8dad");
+}
+
+/* A copy of a state taken mid-stream goes on by itself (the embedding
+ * cache digests its prefix once and copies it for every text). */
+static void test_sha256_copy(void **state)
+{
+	struct fidx_sha256 prefix, a, b;
+	unsigned char d[32];
+	char hex[65];
+	(void)state;
+	fidx_sha256_init(&prefix);
+	fidx_sha256_update(&prefix, "ab", 2);
+	a = prefix;
+	b = prefix;
+	fidx_sha256_update(&a, "c", 1);
+	fidx_sha256_final(&a, d);
+	fidx_sha256_hex(d, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	fidx_sha256_final(&b, d);
+	fidx_sha256_hex(d, hex);
+	assert_string_equal(hex, "fb8e20fc2e4c3f248c60c39bd652f3c1347298bb977b8b4d5903b85055620603");
+}
+
 static void test_plain_and_digest(void **state)
 {
 	struct fidx_source *s;
@@ -197,6 +256,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sha256),           cmocka_unit_test(test_sha256_long),
+		cmocka_unit_test(test_sha256_copy),      cmocka_unit_test(test_sha1),
 		cmocka_unit_test(test_plain_and_digest),
 		cmocka_unit_test(test_gzip),             cmocka_unit_test(test_other_compressors), cmocka_unit_test(test_zstd),
 		cmocka_unit_test(test_missing_file),
