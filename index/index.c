@@ -371,6 +371,21 @@ static void heap_push(struct fidx_hit *h, size_t *n, size_t k, float score, uint
 #define SCAN_ROWS 1024
 /* Rows below which one thread scans alone. */
 #define SCAN_PARALLEL_FLOATS (1u << 20)
+/* Up to this dimension, FAISS 1.7.3's fvec_inner_products_ny has kernels
+ * for a fixed dimension that take rows in groups and the rest one by one,
+ * rounding the two differently (measured for d = 2 and 4), so that a row's
+ * score would depend on where a block starts: these go one row at a time. */
+#define FAISS_FIXED_DIM_MAX 12
+
+static void inner_products(float *ip, const float *q, const float *x, size_t d, size_t n)
+{
+	size_t j;
+	if (d > FAISS_FIXED_DIM_MAX)
+		faiss_fvec_inner_products_ny(ip, q, x, d, n);
+	else
+		for (j = 0; j < n; j++)
+			faiss_fvec_inner_products_ny(ip + j, q, x + j * d, d, 1);
+}
 
 /* Each thread scans its share of the rows for every query. cand gets, per
  * query, nthreads heaps of up to kk hits: cand[(q * nt + t) * kk ...],
@@ -398,7 +413,7 @@ static int scan(const struct fidx_index *ix, const float *queries, size_t nq, si
 			uint64_t r;
 			for (r = lo; r < hi; r += SCAN_ROWS) {
 				size_t rows = hi - r < SCAN_ROWS ? (size_t)(hi - r) : SCAN_ROWS, j;
-				faiss_fvec_inner_products_ny(ip, queries + q * d, ix->x + r * d, d, rows);
+				inner_products(ip, queries + q * d, ix->x + r * d, d, rows);
 				for (j = 0; j < rows; j++)
 					heap_push(h, &m, kk, ip[j], r + j);
 			}
