@@ -31,7 +31,12 @@ struct records {
  * A batch of queries is answered by FAISS IndexFlatIP with BLAS. The first
  * batch moves the rows into IndexFlatIP shards (an eighth of the rows each,
  * from 16 to 256 MB), releasing the buffer's pages shard by shard, so that
- * memory grows by one shard at most. */
+ * memory grows by one shard at most; later scans read the shards.
+ *
+ * The two ways round differently (index.h says how much). The scan's
+ * kernel is FAISS's, compiled into fidx: a row's score is the same bits
+ * whichever thread, block, shard or index holds the row. BLAS's sgemm
+ * kernel is chosen by OpenBLAS at run time for the CPU it runs on. */
 struct shard {
 	FaissIndex *faiss;
 	float *xb;   /* owned by faiss */
@@ -117,6 +122,28 @@ static float *map_rows(size_t bytes, size_t *len)
 /* Below this many queries, FAISS itself scans row by row (one thread per
  * query); from it on it multiplies matrices with BLAS. fidx follows. */
 #define FAISS_BLAS_QUERIES 20
+
+enum search_path { PATH_SCAN, PATH_BLAS };
+
+/* The way a search of nq queries goes: by nq, unless FIDX_TEST_SEARCH is
+ * "scan" or "blas" (*forced is then set), so that tests can run the same
+ * queries both ways and compare. It is honoured in every build, not only
+ * with FIDX_TEST_HOOKS: either way is exact search, so forcing one cannot
+ * give a wrong answer, only a slower one, and the suite's comparisons then
+ * hold whatever the build. */
+static int search_path(size_t nq, enum search_path *path, int *forced, struct fidx_err *err)
+{
+	const char *f = getenv("FIDX_TEST_SEARCH");
+	*forced = f && *f;
+	*path = nq >= FAISS_BLAS_QUERIES ? PATH_BLAS : PATH_SCAN;
+	if (*forced && strcmp(f, "scan") == 0)
+		*path = PATH_SCAN;
+	else if (*forced && strcmp(f, "blas") == 0)
+		*path = PATH_BLAS;
+	else if (*forced)
+		return fidx_err_set(err, FIDX_EINPUT, "FIDX_TEST_SEARCH must be \"scan\" or \"blas\", not \"%s\"", f);
+	return 0;
+}
 
 /* Moves the rows into FAISS IndexFlatIP shards. FIDX_TEST_SHARD_BYTES
  * makes shards smaller, so that tests can cover the merging of several. */
@@ -250,14 +277,24 @@ const struct fidx_meta *fidx_index_meta(const struct fidx_index *ix) { return &i
 uint64_t fidx_index_count(const struct fidx_index *ix) { return ix->meta.count; }
 uint32_t fidx_index_dim(const struct fidx_index *ix) { return ix->meta.dim; }
 
-const float *fidx_index_vector(const struct fidx_index *ix, uint64_t row)
+/* The rows from row on that lie together in memory: at most *n, and *n is
+ * lowered to the end of row's shard. */
+static const float *rows_at(const struct fidx_index *ix, uint64_t row, size_t *n)
 {
 	size_t i = ix->nshards - 1;
 	if (ix->x)
 		return ix->x + row * ix->meta.dim;
 	while (i > 0 && row < ix->shards[i].lo)
 		i--;
+	if (ix->shards[i].lo + ix->shards[i].n - row < *n)
+		*n = (size_t)(ix->shards[i].lo + ix->shards[i].n - row);
 	return ix->shards[i].xb + (row - ix->shards[i].lo) * ix->meta.dim;
+}
+
+const float *fidx_index_vector(const struct fidx_index *ix, uint64_t row)
+{
+	size_t one = 1;
+	return rows_at(ix, row, &one);
 }
 
 const char *fidx_index_id(const struct fidx_index *ix, uint64_t row, char buf[24], size_t *len)
@@ -411,9 +448,12 @@ static int scan(const struct fidx_index *ix, const float *queries, size_t nq, si
 			struct fidx_hit *h = cand + (q * (size_t)nt + (size_t)t) * kk;
 			size_t m = 0;
 			uint64_t r;
-			for (r = lo; r < hi; r += SCAN_ROWS) {
-				size_t rows = hi - r < SCAN_ROWS ? (size_t)(hi - r) : SCAN_ROWS, j;
-				inner_products(ip, queries + q * d, ix->x + r * d, d, rows);
+			size_t rows, j;
+			for (r = lo; r < hi; r += rows) {
+				const float *x;
+				rows = hi - r < SCAN_ROWS ? (size_t)(hi - r) : SCAN_ROWS;
+				x = rows_at(ix, r, &rows);
+				inner_products(ip, queries + q * d, x, d, rows);
 				for (j = 0; j < rows; j++)
 					heap_push(h, &m, kk, ip[j], r + j);
 			}
@@ -431,27 +471,36 @@ static int scan(const struct fidx_index *ix, const float *queries, size_t nq, si
 	return failed ? fidx_err_nomem(err) : 0;
 }
 
-/* FAISS IndexFlatIP search of every shard: few queries on all threads at
- * once (a shard each), a batch one shard after the other with BLAS. Shard
- * s writes each query's min(kk, its rows) hits at cand[(q * ns + s) * kk]. */
+/* FAISS IndexFlatIP search of every shard with BLAS, one shard after the
+ * other. Shard s writes each query's min(kk, its rows) hits at
+ * cand[(q * ns + s) * kk]. Fewer queries than FAISS sends to BLAS (a
+ * forced path) are padded with copies of the first. */
 static int search_shards(struct fidx_index *ix, const float *queries, size_t nq, size_t kk,
                          struct fidx_hit *cand, size_t *ncand, struct fidx_err *err)
 {
-	size_t ns = ix->nshards, q, j;
-	float *dist = malloc(nq * kk * sizeof *dist);
-	idx_t *lab = malloc(nq * kk * sizeof *lab);
+	size_t ns = ix->nshards, q, j, nb = nq < FAISS_BLAS_QUERIES ? FAISS_BLAS_QUERIES : nq;
+	size_t d = ix->meta.dim;
+	float *dist = malloc(nb * kk * sizeof *dist), *padded = NULL;
+	idx_t *lab = malloc(nb * kk * sizeof *lab);
 	long s;
 	int rc = 0;
 
-	if (!dist || !lab) {
+	if (nb > nq && (padded = malloc(nb * d * sizeof *padded)) != NULL) {
+		memcpy(padded, queries, nq * d * sizeof *padded);
+		for (q = nq; q < nb; q++)
+			memcpy(padded + q * d, queries, d * sizeof *padded);
+		queries = padded;
+	}
+	if (!dist || !lab || (nb > nq && !padded)) {
 		free(dist);
 		free(lab);
+		free(padded);
 		return fidx_err_nomem(err);
 	}
 	for (s = 0; s < (long)ns && !rc; s++) {
 		const struct shard *sh = &ix->shards[s];
 		size_t ks = kk < sh->n ? kk : (size_t)sh->n;
-		if (ks && faiss_Index_search(sh->faiss, (idx_t)nq, queries, (idx_t)ks, dist, lab)) {
+		if (ks && faiss_Index_search(sh->faiss, (idx_t)nb, queries, (idx_t)ks, dist, lab)) {
 			rc = faiss_error(err, "search failed");
 			break;
 		}
@@ -471,6 +520,7 @@ static int search_shards(struct fidx_index *ix, const float *queries, size_t nq,
 	}
 	free(dist);
 	free(lab);
+	free(padded);
 	return rc;
 }
 
@@ -480,18 +530,23 @@ int fidx_index_search(struct fidx_index *ix, const float *queries, size_t nq, si
 	size_t kk = k < ix->meta.count ? k : (size_t)ix->meta.count, q, parts, j;
 	struct fidx_hit *cand = NULL, *all = NULL;
 	size_t *ncand = NULL;
-	int rc, nt = 1;
+	enum search_path path;
+	int rc, nt = 1, forced;
 
 	if (kk == 0 || nq == 0) {
 		for (q = 0; q < nq; q++)
 			counts[q] = 0;
 		return 0;
 	}
-	if (ix->x && nq >= FAISS_BLAS_QUERIES && (rc = make_shards(ix, err)) != 0)
+	if ((rc = search_path(nq, &path, &forced, err)) != 0)
 		return rc;
-	if (ix->x) {
+	if (ix->x && path == PATH_BLAS && (rc = make_shards(ix, err)) != 0)
+		return rc;
+	if (path == PATH_SCAN) {
+		/* A forced scan splits even a small index across the threads, so
+		 * that tests cover the merging of their heaps. */
 		nt = omp_get_max_threads();
-		if ((uint64_t)ix->meta.count * ix->meta.dim < SCAN_PARALLEL_FLOATS || nt < 1)
+		if (nt < 1 || (!forced && (uint64_t)ix->meta.count * ix->meta.dim < SCAN_PARALLEL_FLOATS))
 			nt = 1;
 		parts = (size_t)nt;
 	} else {
@@ -504,8 +559,8 @@ int fidx_index_search(struct fidx_index *ix, const float *queries, size_t nq, si
 		rc = fidx_err_nomem(err);
 		goto out;
 	}
-	rc = ix->x ? scan(ix, queries, nq, kk, nt, cand, ncand, err)
-	           : search_shards(ix, queries, nq, kk, cand, ncand, err);
+	rc = path == PATH_SCAN ? scan(ix, queries, nq, kk, nt, cand, ncand, err)
+	                       : search_shards(ix, queries, nq, kk, cand, ncand, err);
 	if (rc)
 		goto out;
 	for (q = 0; q < nq; q++) {

@@ -46,7 +46,20 @@ int fidx_index_id_cmp(const struct fidx_index *ix, uint64_t a, uint64_t b);
 
 /* Top hits for nq normalized queries (nq * dim floats): for each query q,
  * counts[q] = min(k, count) hits in hits[q*k ...], by score descending,
- * then id ascending. */
+ * then id ascending.
+ *
+ * Scores are float32 inner products computed one of two ways. Fewer than
+ * 20 queries are scanned with FAISS's inner-product kernel compiled into
+ * fidx: the same bits on every CPU that runs the build, with any number of
+ * threads, whichever index, shard or block holds a row. From 20 queries on,
+ * BLAS (sgemm, whose kernel OpenBLAS picks for the CPU at run time)
+ * computes them: the last bits may differ from the scan's and between
+ * CPUs. Either way a score is within d * 2^-24 of the exact inner product
+ * of the stored unit vectors (d additions, each rounding by at most 2^-24
+ * of a sum bounded by |q||x| = 1), so two ways differ by at most
+ * d * 2^-23, and hits whose scores are that close may trade places.
+ * The environment variable FIDX_TEST_SEARCH=scan or =blas forces one way
+ * for any nq (for tests; honoured in every build). */
 int fidx_index_search(struct fidx_index *ix, const float *queries, size_t nq, size_t k,
                       struct fidx_hit *hits, size_t *counts, struct fidx_err *err);
 
