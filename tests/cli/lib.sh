@@ -15,6 +15,10 @@
 #   test_grep PATTERN FILE       FILE must contain PATTERN (grep -E)
 #   test_skip_all REASON         ends the script as skipped (status 77, which
 #                                ctest reports as skipped) unless a step failed
+#   test_top_hit JSON ID SCORE TOL
+#                                the first hit in a search --json output is ID,
+#                                with a score within TOL of SCORE
+#   test_same_hits DIM WANT GOT  two search --json outputs agree (see below)
 #
 # Environment: FIDX_BIN (folder of the fidx binaries), FIDX_SRC (source tree),
 # FIDX_TEST_KEEP=1 keeps scratch folders.
@@ -102,6 +106,30 @@ test_expect_code() {
 
 test_cmp() {
 	diff -u "$1" "$2"
+}
+
+test_top_hit() {
+	"$PYTHON" - "$@" <<-\PY
+	import json, sys
+	hits = json.load(open(sys.argv[1]))
+	top = hits[0][0] if hits and hits[0] else None
+	want, score, tol = sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+	if top is None or str(top["corpus_id"]) != want or not abs(top["score"] - score) <= tol:
+	    sys.exit("test_top_hit: the first hit is %r, not %s with a score within %s of %s" % (top, want, tol, score))
+	PY
+}
+
+# Scores from the scan (1 to 19 queries, unless FIDX_TEST_SEARCH=blas) are
+# the same bits however the rows are split among indexes, shards and
+# threads, so that their outputs must be equal byte for byte. BLAS's sgemm
+# may round a row differently in a matrix of another size: then the outputs
+# must agree up to ties, with scores within DIM * 2^-23 (crosscheck.py same).
+test_same_hits() {
+	if [ "${FIDX_TEST_SEARCH:-}" = blas ]; then
+		"$PYTHON" "$FIDX_SRC/tests/cli/crosscheck.py" same "$2" "$3" "$1" >/dev/null
+	else
+		test_cmp "$2" "$3"
+	fi
 }
 
 test_grep() {

@@ -38,6 +38,10 @@ test_expect_success 'header-less, TSV, gzip and standard input give the same vec
 	done
 '
 
+# The exact score holds on every CPU and either search path: the row
+# (0,1,0) has one non-zero component, so the inner product is the query's
+# second component however the additions are ordered, and that component
+# is fidx's own normalization (double, a fixed order, no FMA contraction).
 test_expect_success 'id and text columns, and a list-valued embedding column' '
 	printf "slug,title,0,1,2\nfaq-a,First,1,0,0\nfaq-b,\"Second, with a comma\",0,1,0\nfaq-c,Third,0,0,1\n" >m.csv &&
 	fidx build -q -o m.fidx --id-column slug --text-column title m.csv &&
@@ -130,10 +134,21 @@ test_expect_success 'an interrupted build removes its temporary file' '
 	cmp e.fidx keep.fidx
 '
 
-test_expect_success 'the same inputs give a byte-identical index' '
+# Byte-identical on every machine: parsing is exact (strtof's result in
+# any locale), normalization is fidx's own double arithmetic in a fixed
+# order, blocks are compressed independently of the thread that does it,
+# and nothing else depends on the CPU or the core count.
+test_expect_success 'the same inputs give a byte-identical index, with any number of threads' '
 	SOURCE_DATE_EPOCH=1700000000 fidx build -q -o r1.fidx e.csv &&
 	SOURCE_DATE_EPOCH=1700000000 fidx build -q -o r2.fidx e.csv &&
-	cmp r1.fidx r2.fidx
+	cmp r1.fidx r2.fidx &&
+	rows 30000 16 4 >big.csv &&
+	SOURCE_DATE_EPOCH=1700000000 fidx build -q --threads 1 -o t1.fidx big.csv &&
+	SOURCE_DATE_EPOCH=1700000000 fidx build -q --threads 3 -o t3.fidx big.csv &&
+	cmp t1.fidx t3.fidx &&
+	SOURCE_DATE_EPOCH=1700000000 fidx merge -q --threads 1 -o m1.fidx t1.fidx r1.fidx &&
+	SOURCE_DATE_EPOCH=1700000000 fidx merge -q --threads 3 -o m3.fidx t1.fidx r1.fidx &&
+	cmp m1.fidx m3.fidx
 '
 
 test_expect_success 'a Hub-style folder builds through its dataset card' '
@@ -200,6 +215,11 @@ test_expect_success 'texts alone are embedded with the offline embedder' '
 	test_grep "blank.txt:2: the text has no words to embed" err
 '
 
+# The offline embedder's bits are the same on every IEEE machine
+# (io/embedders/embed_hash.c: double arithmetic in a fixed order, no libm
+# call but sqrt, no FMA contraction), and CSV numbers are printed as the
+# shortest text that reads back exactly (glibc's printf and strtof round
+# exactly): a golden file holds on every x86-64 CPU.
 test_expect_success '--save-embeddings remakes the dataset CSV byte for byte' '
 	fidx build -q -o s.fidx --texts "$FIDX_SRC/datasets/medicare-faqs/faqs.csv" --save-embeddings s.csv &&
 	cmp s.csv "$FIDX_SRC/datasets/medicare-faqs/embeddings.csv"

@@ -82,7 +82,7 @@ test_expect_success 'nulls and empty lists are input errors naming the row' '
 	test_grep "the embedding \(column \"embedding\"\) is empty" err &&
 	test_expect_code 3 fidx build -o n.fidx "$fx/pqwasm-list3-float-brotli-pv1-low-unsupported.parquet" 2>err &&
 	test_grep "BROTLI compression is not supported" err &&
-	! test -e n.fidx
+	test_must_fail test -e n.fidx
 '
 
 test_expect_success 'a truncated file is an input error, and the old index stays' '
@@ -95,12 +95,16 @@ test_expect_success 'a truncated file is an input error, and the old index stays
 	test_cmp t.before t.fidx
 '
 
+# The 50 queries (a batch: BLAS) are the indexed rows themselves, so each
+# query's own row ranks first with a score within d * 2^-24 = 5e-7 of 1
+# (index/index.h); the last bits are the CPU's BLAS kernel's. The two
+# indexes hold the same bits, so their answers are the same bits.
 test_expect_success 'Parquet queries search a Parquet-built index as a CSV-built one; --if-changed' '
 	q=$fx/duckdb-wide-float-snappy-v1-low.parquet &&
 	fidx search --json -k 3 --vectors "$q" csv50.fidx >a.json &&
 	fidx search --json -k 3 --vectors "$q" duckdb-list3-float-snappy-v1-low.fidx >b.json &&
 	test_cmp a.json b.json &&
-	test_grep "^\[\[\{\"corpus_id\": \"doc-0\", \"score\": 0.99999" a.json &&
+	test_top_hit a.json doc-0 1 1e-5 &&
 	fidx build --if-changed -o duckdb-list3-float-snappy-v1-low.fidx hub-duckdb-list3-float-snappy-v1-low 2>err &&
 	test_grep "up to date" err
 '

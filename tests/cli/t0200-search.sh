@@ -25,38 +25,23 @@ test_expect_success 'the table shows the query, then rank, id, score and text' '
 	test_grep "^   1  8   0\.[0-9]{4}  How can I get help with my Medicare Part A and Part B premiums\?$" first
 '
 
-# Independent check: brute-force cosine in Python over the dataset CSV.
-brute() {
-	"$PYTHON" - "$ds/embeddings.csv" "$1" "$2" <<-PY
-	import csv, json, math, sys
-	rows = [[float(x) for x in r] for r in list(csv.reader(open(sys.argv[1])))[1:]]
-	q = rows[int(sys.argv[2])]
-	k = int(sys.argv[3])
-	def cos(a, b):
-	    return sum(x * y for x, y in zip(a, b)) / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
-	s = sorted(((-cos(q, r), i) for i, r in enumerate(rows)))[:k]
-	print(json.dumps([[i, -c] for c, i in s]))
-	PY
-}
-
+# Independent check: numpy brute force and faiss.IndexFlatIP over the
+# dataset CSV (crosscheck.py: scores within the float32 rounding bound, ids
+# up to ties).
 test_expect_success '--json has the semantic_search shape and matches brute force' '
-	for row in 0 3 8 12; do
-		fidx search --json -k 5 --id $row faqs.fidx >got.json &&
-		brute $row 5 >want.json &&
-		"$PYTHON" - got.json want.json <<-PY || return 1
-		import json, sys
-		got = json.load(open(sys.argv[1]))
-		want = json.load(open(sys.argv[2]))
-		assert isinstance(got, list) and len(got) == 1 and len(got[0]) == 5, got
-		for hit, (i, s) in zip(got[0], want):
-		    assert set(hit) == {"corpus_id", "score"}, hit
-		    assert isinstance(hit["corpus_id"], int)
-		    assert abs(hit["score"] - s) < 1e-5, (hit, s)
-		scores = [h["score"] for h in got[0]]
-		assert scores == sorted(scores, reverse=True)
-		assert [h["corpus_id"] for h in got[0]] == [i for i, _ in want], (got, want)
-		PY
-	done
+	fidx search --json -k 5 --id 0 --id 3 --id 8 --id 12 faqs.fidx >got.json &&
+	sed -n "1p;2p;5p;10p;14p" "$ds/embeddings.csv" >q.csv &&
+	"$PYTHON" "$FIDX_SRC/tests/cli/crosscheck.py" check "$ds/embeddings.csv" q.csv 5 got.json >/dev/null &&
+	"$PYTHON" - got.json <<-\PY
+	import json, sys
+	got = json.load(open(sys.argv[1]))
+	assert isinstance(got, list) and len(got) == 4 and all(len(hits) == 5 for hits in got), got
+	for hits, row in zip(got, [0, 3, 8, 12]):
+	    for hit in hits:
+	        assert set(hit) == {"corpus_id", "score"}, hit
+	        assert isinstance(hit["corpus_id"], int)
+	    assert hits[0]["corpus_id"] == row, hits
+	PY
 '
 
 test_expect_success 'k larger than the collection returns all of it; --min-score drops hits' '
@@ -105,7 +90,7 @@ test_expect_success 'several indexes search as one collection, like their merge'
 	for q in "How can Medicare help me?" "premiums" "sign up for Part B"; do
 		fidx search --json -k 6 ab.fidx "$q" >want &&
 		fidx search --json -k 6 -i a.fidx -i b.fidx "$q" >got &&
-		test_cmp want got || return 1
+		test_same_hits 384 want got || return 1
 	done
 '
 
