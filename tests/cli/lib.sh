@@ -21,7 +21,9 @@
 #   test_same_hits DIM WANT GOT  two search --json outputs agree (see below)
 #
 # Environment: FIDX_BIN (folder of the fidx binaries), FIDX_SRC (source tree),
-# FIDX_TEST_KEEP=1 keeps scratch folders.
+# FIDX_TEST_KEEP=1 keeps scratch folders. tests/CMakeLists.txt runs the
+# scripts that score again with FIDX_TEST_SEARCH=scan or =blas (the way
+# fidx searches, index/index.h) and OMP_NUM_THREADS=1 or 2 set.
 set -u
 
 : "${FIDX_BIN:?FIDX_BIN must point at the folder of the fidx binaries}"
