@@ -172,8 +172,9 @@ start_standin() {
 		>"$scratch/standin.ready" 2>"$scratch/standin.err" </dev/null &
 	_standin_pid=$!
 	trap 'kill $_standin_pid 2>/dev/null' EXIT
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		grep -q READY "$scratch/standin.ready" 2>/dev/null && break
+		kill -0 $_standin_pid 2>/dev/null || break
 		sleep 0.1
 	done
 	STANDIN_PORT=$(awk '/READY/ {print $2}' "$scratch/standin.ready")

@@ -125,7 +125,7 @@ test_expect_success 'an interrupted build removes its temporary file' '
 	exec 7>feed &&
 	head -n 3 e.csv >&7 &&
 	n=0 &&
-	while [ "$(ls -A | grep -c "\.e\.fidx\.tmp")" = 0 ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done &&
+	while [ "$(ls -A | grep -c "\.e\.fidx\.tmp")" = 0 ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n + 1)); done &&
 	test "$(ls -A | grep -c "\.e\.fidx\.tmp")" = 1 &&
 	kill -TERM $pid &&
 	{ wait $pid; test $? -gt 128; } &&

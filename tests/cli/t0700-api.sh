@@ -217,6 +217,9 @@ test_expect_success 'a redirect is not followed: the token never goes to another
 	test_cmp want st && cmp before.fidx faqs.fidx
 '
 
+# The bound on the elapsed time only has to tell --timeout 2 (twice) from a
+# time-out many times longer, so it leaves a slow or busy machine a wide
+# margin.
 test_expect_success 'a server that hangs or trickles: --timeout ends the job, exit 6' '
 	reset && ctl "{\"faults\": \"hang:*\"}" &&
 	start=$(date +%s) &&
@@ -225,7 +228,7 @@ test_expect_success 'a server that hangs or trickles: --timeout ends the job, ex
 	reset && ctl "{\"faults\": \"slowbody:*@5\"}" &&
 	test_expect_code 6 api -o faqs.fidx --api-url "$HF" --texts faqs.txt --timeout 2 2>err &&
 	test_grep "gave up after 2 s" err &&
-	test $(($(date +%s) - start)) -lt 15 &&
+	test $(($(date +%s) - start)) -lt 60 &&
 	cmp before.fidx faqs.fidx
 '
 
@@ -326,7 +329,7 @@ test_expect_success 'TLS is verified: a self-signed server is refused before any
 	{ STANDIN_TOKEN=$TOKEN "$PYTHON" "$FIDX_SRC/tests/api/standin.py" --tls-cert cert.pem --tls-key key.pem \
 		>tls.ready 2>tls.err </dev/null 7>&- & } &&
 	tpid=$! &&
-	for _ in $(seq 100); do grep -q READY tls.ready && break; sleep 0.1; done &&
+	for _ in $(seq 600); do grep -q READY tls.ready && break; sleep 0.1; done &&
 	tport=$(awk "/READY/ {print \$2}" tls.ready) &&
 	test_expect_code 6 api -o tls.fidx --api-url "https://127.0.0.1:$tport/embed" --texts faqs.txt 2>err;
 	rc=$?; kill $tpid; test $rc -eq 0 &&

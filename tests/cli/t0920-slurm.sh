@@ -257,7 +257,7 @@ print(' '.join(str(x.getsockname()[1]) for x in s))") &&
 		</dev/null >"$s/munged.out" 2>&1 7>&- &
 	munged_pid=$!
 	n=0
-	until [ -S "$s/munge/socket" ] || [ $n -ge 100 ]; do sleep 0.1; n=$((n + 1)); done
+	until [ -S "$s/munge/socket" ] || [ $n -ge 600 ]; do sleep 0.1; n=$((n + 1)); done
 	slurmctld -D -f "$SLURM_CONF" </dev/null >"$s/slurmctld.out" 2>&1 7>&- &
 	ctld_pid=$!
 	slurmd -D -f "$SLURM_CONF" </dev/null >"$s/slurmd.out" 2>&1 7>&- &
