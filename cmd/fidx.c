@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -87,6 +88,24 @@ static char *self_dir(void)
 	return strdup(buf);
 }
 
+/* Whether a folder of PATH holds a file named prog. execvp fails with
+ * EACCES when a folder of PATH may not be searched (by a user other than
+ * root) even if prog is in none of them: then the command is unknown. */
+static int on_path(const char *prog)
+{
+	const char *p = getenv("PATH");
+	char path[PATH_MAX];
+	struct stat st;
+	while (p && *p) {
+		size_t n = strcspn(p, ":");
+		snprintf(path, sizeof path, "%.*s/%s", n ? (int)n : 1, n ? p : ".", prog);
+		if (stat(path, &st) == 0)
+			return 1;
+		p += n + (p[n] == ':');
+	}
+	return 0;
+}
+
 /* Runs fidx-<cmd>; returns only on failure. */
 static int run(const char *cmd, int argc, char **argv)
 {
@@ -107,7 +126,7 @@ static int run(const char *cmd, int argc, char **argv)
 		}
 	}
 	execvp(prog, argv);
-	if (errno != ENOENT) {
+	if (errno != ENOENT && !(errno == EACCES && !on_path(prog))) {
 		cmd_error("cannot run %s: %s", prog, strerror(errno));
 		return 126;
 	}

@@ -27,6 +27,21 @@ test_expect_success 'an unknown command is reported, with a suggestion' '
 	test_grep "^	search$" err
 '
 
+# A folder of PATH that may not be searched makes execvp fail with EACCES,
+# but for root, who may search any: the command is still unknown. Run as
+# nobody when the tests run as root.
+drop=
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+	drop="setpriv --reuid=65534 --regid=65534 --clear-groups"
+fi
+if [ "$(id -u)" != 0 ] || { [ -n "$drop" ] && $drop "$FIDX_BIN/fidx" --version >/dev/null 2>&1; }; then
+test_expect_success 'an unknown command is reported past a folder of PATH that may not be searched' '
+	mkdir locked && chmod 0 locked &&
+	test_expect_code 2 $drop env PATH="$scratch/locked:$FIDX_BIN:/usr/bin:/bin" fidx serch x 2>err &&
+	test_grep "'"'"'serch'"'"' is not a fidx command" err
+'
+fi
+
 test_expect_success 'a command name with a slash is refused' '
 	test_expect_code 2 fidx ../bin/sh 2>err &&
 	test_grep "is not a command name" err
