@@ -81,6 +81,34 @@ static void crash_point(const char *name)
 #endif
 }
 
+/* Nothing could be created next to target (errno e, on `what`): the
+ * message names the output as the user gave it and what is wrong with its
+ * folder, rather than the lock or temporary file fidx tried to make. */
+static int cannot_write(const char *target, size_t dlen, const char *what, int e, struct fidx_err *err)
+{
+	char *dir = dir_of(target);
+	const char *the = dlen ? "the folder " : "the current folder";
+	const char *name = dlen ? dir : "";
+	struct stat st;
+	int rc;
+
+	if (!dir)
+		return fidx_err_nomem(err);
+	if ((e == ENOENT || e == ENOTDIR) && stat(dir, &st) != 0)
+		rc = fidx_err_set(err, FIDX_EIO, "cannot write %s: %s%s does not exist", target, the, name);
+	else if ((e == ENOENT || e == ENOTDIR) && !S_ISDIR(st.st_mode))
+		rc = fidx_err_set(err, FIDX_EIO, "cannot write %s: %s is not a folder", target, dir);
+	else if ((e == EACCES || e == EPERM) && faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0)
+		rc = fidx_err_set(err, FIDX_EIO, "cannot write %s: %s%s is not writable", target, the, name);
+	else if (e == EROFS)
+		rc = fidx_err_set(err, FIDX_EIO, "cannot write %s: %s%s is on a read-only file system", target, the,
+		                  name);
+	else
+		rc = fidx_err_sys(err, FIDX_EIO, e, "cannot write %s: %s", target, what);
+	free(dir);
+	return rc;
+}
+
 /* Takes the target's lock: ".<base>.lock" in its folder. */
 static int lock_target(struct fidx_outfile *o, const char *target, size_t dlen, const char *base,
                        unsigned flags, struct fidx_err *err)
@@ -94,7 +122,7 @@ static int lock_target(struct fidx_outfile *o, const char *target, size_t dlen, 
 	snprintf(path, need, "%.*s.%s.lock", (int)dlen, target, base);
 	o->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (o->lock_fd < 0) {
-		rc = fidx_err_sys(err, FIDX_EIO, errno, "%s", path);
+		rc = cannot_write(target, dlen, path, errno, err);
 	} else {
 		unsigned wait = FIDX_OUT_WAIT_OF(flags), waited_ms = 0;
 		int nb = (flags & FIDX_OUT_NOWAIT) || wait;
@@ -181,14 +209,11 @@ int fidx_outfile_open(struct fidx_outfile *o, const char *target, unsigned flags
 		if (o->fd >= 0)
 			break;
 		if (errno != EEXIST) {
-			int e = errno;
-			char *dir = dir_of(target);
-			fidx_err_sys(err, FIDX_EIO, e, "cannot create a file in %s", dir ? dir : ".");
-			free(dir);
+			rc = cannot_write(target, dlen, o->tmp, errno, err);
 			free(o->tmp);
 			o->tmp = NULL;
 			fidx_outfile_abort(o);
-			return FIDX_EIO;
+			return rc;
 		}
 	}
 	if (o->fd < 0) {

@@ -110,6 +110,67 @@ test_expect_success 'missing files are I/O errors; unsupported formats are named
 	test_grep "empty.parquet: not a Parquet file \(it does not start with PAR1\)" err
 '
 
+test_expect_success 'an output folder that is missing or a file: build, merge and export name the output' '
+	test_expect_code 4 fidx build -o nosuch/dir/x.fidx e.csv 2>err &&
+	echo "fidx-build: error: cannot write nosuch/dir/x.fidx: the folder nosuch/dir does not exist" >want &&
+	test_cmp want err &&
+	test_expect_code 4 fidx merge -o nosuch/dir/x.fidx e.fidx 2>err &&
+	echo "fidx-merge: error: cannot write nosuch/dir/x.fidx: the folder nosuch/dir does not exist" >want &&
+	test_cmp want err &&
+	test_expect_code 4 fidx export e.fidx --csv nosuch/x.csv 2>err &&
+	echo "fidx-export: error: cannot write nosuch/x.csv: the folder nosuch does not exist" >want &&
+	test_cmp want err &&
+	test_expect_code 4 fidx build -o e.csv/x.fidx e.csv 2>err &&
+	echo "fidx-build: error: cannot write e.csv/x.fidx: e.csv is not a folder" >want &&
+	test_cmp want err &&
+	test_must_fail test -e nosuch
+'
+
+# A folder that is not writable stops no one running as root: as root, the
+# steps below run the command as nobody (setpriv), else as the user. A
+# read-only file system is a tmpfs mounted read-only in a mount namespace
+# of its own (unshare), so nothing outside the test sees it.
+chmod 755 "$scratch"
+if [ "$(id -u)" != 0 ]; then
+	as_user=
+elif setpriv --reuid=65534 --regid=65534 --clear-groups fidx --version >/dev/null 2>&1 &&
+	setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$scratch/e.csv"; then
+	as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
+else
+	as_user=none
+fi
+if [ "$as_user" != none ]; then
+test_expect_success 'an output folder that is not writable: build, merge and export say so' '
+	mkdir locked && chmod 555 locked &&
+	test_expect_code 4 $as_user fidx build -o locked/x.fidx e.csv 2>err &&
+	echo "fidx-build: error: cannot write locked/x.fidx: the folder locked is not writable" >want &&
+	test_cmp want err &&
+	(cd locked && test_expect_code 4 $as_user fidx build -o x.fidx ../e.csv) 2>err &&
+	echo "fidx-build: error: cannot write x.fidx: the current folder is not writable" >want &&
+	test_cmp want err &&
+	chmod 755 locked && touch locked/.x.fidx.lock && chmod 666 locked/.x.fidx.lock && chmod 555 locked &&
+	test_expect_code 4 $as_user fidx merge -o locked/x.fidx e.fidx 2>err &&
+	echo "fidx-merge: error: cannot write locked/x.fidx: the folder locked is not writable" >want &&
+	test_cmp want err &&
+	test_expect_code 4 $as_user fidx export e.fidx --npy locked/x.npy 2>err &&
+	echo "fidx-export: error: cannot write locked/x.npy: the folder locked is not writable" >want &&
+	test_cmp want err &&
+	test "$(ls -A locked)" = .x.fidx.lock
+'
+else
+	echo "# skipped: a folder that is not writable (running as root, and setpriv cannot run fidx as nobody)"
+fi
+if mkdir rofs && unshare -rm sh -c "mount -t tmpfs -o ro tmpfs rofs" 2>/dev/null; then
+test_expect_success 'an output folder on a read-only file system: the message says so' '
+	unshare -rm sh -c "mount -t tmpfs -o ro tmpfs rofs && exec fidx build -o rofs/x.fidx e.csv" 2>err;
+	test $? = 4 &&
+	echo "fidx-build: error: cannot write rofs/x.fidx: the folder rofs is on a read-only file system" >want &&
+	test_cmp want err
+'
+else
+	echo "# skipped: a read-only file system (unshare -rm cannot mount a tmpfs here)"
+fi
+
 test_expect_success 'a failed build leaves the previous index byte-identical and no temporary file' '
 	cp e.fidx keep.fidx &&
 	test_expect_code 3 fidx build -o e.fidx bad.csv 2>err &&
