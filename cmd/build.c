@@ -8,6 +8,7 @@
 #include "common.h"
 #include "outfile.h"
 #include "embed.h"
+#include "file.h"
 #include "ingest.h"
 #include "plan.h"
 
@@ -54,7 +55,7 @@ static const char usage[] =
 	"                             with --texts only: also write the embeddings as a\n"
 	"                             CSV in the layout of pandas' to_csv(index=False),\n"
 	"                             header 0,1,...,D-1, ready to publish on the Hub\n"
-	"      --update               update the output rather than replace it: rows\n"
+	"      --update               update the output (-o) rather than replace it: rows\n"
 	"                             whose id the inputs have again are replaced, new\n"
 	"                             ids added, the other old rows kept (needs ids)\n"
 	"      --delete-missing       with --update: drop the old rows the inputs do not\n"
@@ -133,6 +134,19 @@ static int list_inputs(const struct fidx_ingest_opts *o)
 		printf("%s\n", plan.files[i].name);
 	fidx_plan_free(&plan);
 	return cmd_finish(status);
+}
+
+/* No -o. "fidx build --update faqs.fidx new.csv" meant the index to update
+ * as the first input: say so. */
+static int no_output(const struct fidx_ingest_opts *o)
+{
+	struct fidx_file *f;
+	if (o->update && o->ninputs && fidx_file_open(&f, o->inputs[0], NULL) == 0) {
+		fidx_file_close(f);
+		cmd_error("no output: give -o <index>; did you mean `-o %s --update`?", o->inputs[0]);
+		return FIDX_EXIT_USAGE;
+	}
+	return cmd_usage_error("no output: give -o <index>");
 }
 
 /* The run's figures, for --log-format json. */
@@ -224,7 +238,7 @@ int main(int argc, char **argv)
 	if (list)
 		return o.ninputs ? list_inputs(&o) : cmd_usage_error("--list-inputs lists the files of inputs: give some");
 	if (!o.out)
-		return cmd_usage_error("no output: give -o <index>");
+		return no_output(&o);
 	if (optind == argc && !o.texts)
 		return cmd_usage_error("no input: give input files or folders, or --texts <file>");
 	if (o.texts && o.read.text_column)

@@ -152,6 +152,17 @@ test_expect_success '--update needs ids to keep rows; --delete-missing needs --u
 	fidx build --update -o new.fidx v3.csv 2>err && test_grep "50 added" err && cmp want3.fidx new.fidx
 '
 
+test_expect_success '--update with the index first and no -o: did you mean -o <index> --update' '
+	test_expect_code 2 fidx build --update --id-column id u.fidx u2.csv 2>err &&
+	printf "%s\n" "fidx-build: error: no output: give -o <index>; did you mean \`-o u.fidx --update\`?" >want &&
+	test_cmp want err &&
+	test_expect_code 2 fidx build --update u1.csv u2.csv 2>err &&
+	echo "fidx-build: error: no output: give -o <index> (see '"'fidx-build --help'"')" >want &&
+	test_cmp want err &&
+	test_expect_code 2 fidx build u.fidx u2.csv 2>err &&
+	test_cmp want err
+'
+
 test_expect_success '--log-format json: one line per run, built, skipped or failed' '
 	cp v1.csv j.csv && touch -d "1 hour ago" j.csv &&
 	fidx build --log-format json --if-changed -o j.fidx j.csv 2>log1 &&
