@@ -123,9 +123,21 @@ static void test_error_bodies(void **state)
 	}
 }
 
+/* Only the Hugging Face router is known to need a token. */
+static void test_needs_token(void **state)
+{
+	(void)state;
+	assert_true(fidx_api_needs_token(
+		"https://router.huggingface.co/hf-inference/models/m/pipeline/feature-extraction"));
+	assert_true(fidx_api_needs_token("https://Router.HuggingFace.co"));
+	assert_false(fidx_api_needs_token("https://router.huggingface.co.example.org/embed"));
+	assert_false(fidx_api_needs_token("http://127.0.0.1:8080/embed"));
+	assert_false(fidx_api_needs_token("https://my-endpoint.endpoints.huggingface.cloud"));
+}
+
 static void test_token_lookup(void **state)
 {
-	char dir[] = "/tmp/fidx-test-api.XXXXXX", path[600];
+	char dir[] = "/tmp/fidx-test-api.XXXXXX", path[600], msg[FIDX_ERR_MAX];
 	struct fidx_err err;
 	char *t;
 	FILE *f;
@@ -137,6 +149,16 @@ static void test_token_lookup(void **state)
 	setenv("HF_HOME", dir, 1);
 	assert_int_equal(fidx_api_token(FIDX_API_HF, NULL, &t, &err), 0);
 	assert_null(t);
+	/* None: the message says where fidx looked and how to give one. */
+	snprintf(path, sizeof path, "looked in HF_TOKEN, HUGGING_FACE_HUB_TOKEN and %s/token; run "
+	         "`huggingface-cli login`, set HF_TOKEN, or give --token-file <file>", dir);
+	assert_int_equal(fidx_api_no_token(FIDX_API_HF, &err), FIDX_EINPUT);
+	fidx_err_render(err.msg, msg, sizeof msg, NULL);
+	assert_non_null(strstr(msg, "no API token, and the Hugging Face Inference API needs one: "));
+	assert_non_null(strstr(msg, path));
+	assert_int_equal(fidx_api_no_token(FIDX_API_OPENAI, &err), FIDX_EINPUT);
+	fidx_err_render(err.msg, msg, sizeof msg, NULL);
+	assert_non_null(strstr(msg, "looked in FIDX_API_TOKEN; set FIDX_API_TOKEN, or give --token-file <file>"));
 	snprintf(path, sizeof path, "%s/token", dir);
 	assert_non_null(f = fopen(path, "w"));
 	fputs("  hf_fromfile\r\n", f);
@@ -175,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_formats_and_urls), cmocka_unit_test(test_request_bodies),
 		cmocka_unit_test(test_parse_shapes),     cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_error_bodies),     cmocka_unit_test(test_token_lookup),
+		cmocka_unit_test(test_needs_token),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

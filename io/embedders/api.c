@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "bytes.h"
@@ -474,9 +475,27 @@ static int token_from_env(const char *name, char **token, struct fidx_err *err)
 	return finish_token(token, name, err);
 }
 
-int fidx_api_token(int format, const char *token_file, char **token, struct fidx_err *err)
+/* The Hugging Face token file, as huggingface_hub finds it, into path:
+ * 0, or 1 when there is none (no HF_TOKEN_PATH, HF_HOME, XDG_CACHE_HOME or
+ * HOME). */
+static int hf_token_path(char *path, size_t cap)
 {
 	const char *env;
+	if ((env = getenv("HF_TOKEN_PATH")) && *env)
+		snprintf(path, cap, "%s", env);
+	else if ((env = getenv("HF_HOME")) && *env)
+		snprintf(path, cap, "%s/token", env);
+	else if ((env = getenv("XDG_CACHE_HOME")) && *env)
+		snprintf(path, cap, "%s/huggingface/token", env);
+	else if ((env = getenv("HOME")) && *env)
+		snprintf(path, cap, "%s/.cache/huggingface/token", env);
+	else
+		return 1;
+	return 0;
+}
+
+int fidx_api_token(int format, const char *token_file, char **token, struct fidx_err *err)
+{
 	char path[4096];
 	int rc;
 
@@ -492,15 +511,7 @@ int fidx_api_token(int format, const char *token_file, char **token, struct fidx
 	if ((rc = token_from_env("HF_TOKEN", token, err)) != 1 ||
 	    (rc = token_from_env("HUGGING_FACE_HUB_TOKEN", token, err)) != 1)
 		return rc;
-	if ((env = getenv("HF_TOKEN_PATH")) && *env)
-		snprintf(path, sizeof path, "%s", env);
-	else if ((env = getenv("HF_HOME")) && *env)
-		snprintf(path, sizeof path, "%s/token", env);
-	else if ((env = getenv("XDG_CACHE_HOME")) && *env)
-		snprintf(path, sizeof path, "%s/huggingface/token", env);
-	else if ((env = getenv("HOME")) && *env)
-		snprintf(path, sizeof path, "%s/.cache/huggingface/token", env);
-	else
+	if (hf_token_path(path, sizeof path))
 		return 0;
 	rc = read_small(path, token, err);
 	if (rc == 1)
@@ -514,4 +525,25 @@ void fidx_api_token_free(char *token)
 		return;
 	explicit_bzero(token, strlen(token));
 	free(token);
+}
+
+int fidx_api_needs_token(const char *url)
+{
+	size_t n = strlen(FIDX_API_ROUTER);
+	return strncasecmp(url, FIDX_API_ROUTER, n) == 0 && (url[n] == '/' || url[n] == '\0');
+}
+
+int fidx_api_no_token(int format, struct fidx_err *err)
+{
+	char path[4096];
+	if (format != FIDX_API_HF)
+		return fidx_err_set(err, FIDX_EINPUT, "no API token, and the Hugging Face Inference API needs one: "
+		                    "looked in FIDX_API_TOKEN; set FIDX_API_TOKEN, or give " FIDX_SETTING("token_file") " <file>");
+	if (hf_token_path(path, sizeof path))
+		return fidx_err_set(err, FIDX_EINPUT, "no API token, and the Hugging Face Inference API needs one: "
+		                    "looked in HF_TOKEN and HUGGING_FACE_HUB_TOKEN (no token file: HOME is not set); "
+		                    "run `huggingface-cli login`, set HF_TOKEN, or give " FIDX_SETTING("token_file") " <file>");
+	return fidx_err_set(err, FIDX_EINPUT, "no API token, and the Hugging Face Inference API needs one: "
+	                    "looked in HF_TOKEN, HUGGING_FACE_HUB_TOKEN and %s; "
+	                    "run `huggingface-cli login`, set HF_TOKEN, or give " FIDX_SETTING("token_file") " <file>", path);
 }

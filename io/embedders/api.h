@@ -69,4 +69,14 @@ double fidx_api_estimated_time(const char *body, size_t len);
 int fidx_api_token(int format, const char *token_file, char **token, struct fidx_err *err);
 void fidx_api_token_free(char *token);
 
+/* Whether the service at url answers nothing without a token: the Hugging
+ * Face router (FIDX_API_ROUTER), the default service. Self-hosted servers
+ * may run without one. */
+int fidx_api_needs_token(const char *url);
+
+/* FIDX_EINPUT, saying that the Hugging Face Inference API needs a token,
+ * where fidx_api_token looked for one for format (its variables and token
+ * file; never a token) and how to give one. */
+int fidx_api_no_token(int format, struct fidx_err *err);
+
 #endif

@@ -402,6 +402,10 @@ static int client_embed(void *state, const char *const *texts, const size_t *len
 		*bad = SIZE_MAX;
 	if (!n)
 		return 0;
+	/* Said before any request rather than learned from a 401 (or, offline,
+	 * from a name that does not resolve). */
+	if (!c->token && fidx_api_needs_token(c->url))
+		return fidx_api_no_token(c->format, err);
 	call_start = now_s();
 	if (!c->t0)
 		c->t0 = call_start;

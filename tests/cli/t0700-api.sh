@@ -108,6 +108,25 @@ test_expect_success 'no token or a wrong one: 401 at once, exit 6, the message s
 	stat "s[\"by_status\"]" >st && echo "{'"'"'401'"'"': 2}" >want && test_cmp want st
 '
 
+test_expect_success 'the default Hugging Face API and no token anywhere: said before any request, status 3' '
+	reset &&
+	printf "%s\n" "no API token, and the Hugging Face Inference API needs one: looked in HF_TOKEN, HUGGING_FACE_HUB_TOKEN and $XDG_CACHE_HOME/huggingface/token; run \`huggingface-cli login\`, set HF_TOKEN, or give --token-file <file>" >msg &&
+	sed "s/^/fidx-build: error: /" msg >want &&
+	test_expect_code 3 env -u HF_INFERENCE_ENDPOINT -u HF_HUB_OFFLINE \
+		fidx build --no-cache --retries 0 -o none.fidx --embedder api --texts faqs.txt 2>err &&
+	test_cmp want err &&
+	test_must_fail test -e none.fidx &&
+	fidx build -q -o vec.fidx --embedder api "$FIDX_SRC/datasets/medicare-faqs/embeddings.csv" &&
+	fidx info vec.fidx >info && test_grep "endpoint: +https://router.huggingface.co/" info &&
+	sed "s/^/fidx-search: error: /" msg >want &&
+	test_expect_code 3 env -u HF_INFERENCE_ENDPOINT fidx search --no-cache --retries 0 vec.fidx "How can Medicare help me?" 2>err &&
+	test_cmp want err &&
+	stat "s[\"requests\"]" >n && echo 0 >want && test_cmp want n &&
+	: a query in the cache needs no request, so no token &&
+	env -u HF_INFERENCE_ENDPOINT fidx search -k 1 vec.fidx "How can Medicare help me?" >hit &&
+	test_grep "^ +1 +8 " hit
+'
+
 test_expect_success 'a token that is not one word is refused without being shown' '
 	printf "hf_abc def\n" >spaced &&
 	test_expect_code 3 api -o x.fidx --api-url "$HF" --token-file spaced --texts faqs.txt 2>err &&
