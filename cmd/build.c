@@ -192,6 +192,7 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	o.level = 1;
 	o.read.header = FIDX_HEADER_AUTO;
+	o.note = cmd_reader_note;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:qvh", options, &li)) != -1) {
 		cmd_recipe_note(&recipe, options, c, li, optarg);

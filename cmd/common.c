@@ -191,6 +191,13 @@ void cmd_verbose(const char *fmt, ...)
 	va_end(ap);
 }
 
+void cmd_reader_note(void *ctx, const char *line)
+{
+	(void)ctx;
+	if (fidx_verbosity >= 2)
+		cmd_warn("%s", line);
+}
+
 int cmd_exit_code(int code)
 {
 	switch (code) {

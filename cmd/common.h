@@ -41,6 +41,10 @@ void cmd_note(const char *fmt, ...) FIDX_PRINTF(1, 2);
 /* A message shown with -v. */
 void cmd_verbose(const char *fmt, ...) FIDX_PRINTF(1, 2);
 
+/* A reader's note (io/readers/reader.h's fidx_reader_note): a warning
+ * shown with -v. ctx is not used (for index/ingest.h's note callback). */
+void cmd_reader_note(void *ctx, const char *line);
+
 /* Prints err and returns the exit code for its code. */
 int cmd_fail(const struct fidx_err *err);
 int cmd_exit_code(int fidx_code);

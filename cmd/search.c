@@ -191,6 +191,8 @@ static int read_vectors(struct queries *q, const char *path, const struct fidx_r
 
 	if ((rc = fidx_reader_open(&t, path, to, err)) != 0)
 		return rc;
+	if (fidx_reader_note(t))
+		cmd_reader_note(NULL, fidx_reader_note(t));
 	name = fidx_source_name(fidx_reader_source(t));
 	rc = 0;
 	while (rc == 0 && (rc = fidx_reader_next(t, &rows, err)) == 1) {

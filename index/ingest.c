@@ -217,6 +217,8 @@ static int ingest_file(struct run *r, const struct fidx_plan_file *f, struct fid
 	ro.format = f->format;
 	if ((rc = fidx_reader_open(&t, f->path, &ro, err)) != 0)
 		return rc;
+	if (r->o->note && fidx_reader_note(t))
+		r->o->note(r->o->note_ctx, fidx_reader_note(t));
 	name = fidx_source_name(fidx_reader_source(t));
 	while ((rc = fidx_reader_next(t, &rows, err)) == 1) {
 		size_t i;

@@ -44,6 +44,10 @@ struct fidx_ingest_opts {
 	 * dropped: then the result is the index a build from scratch gives. */
 	int update, delete_missing;
 	struct fidx_progress progress; /* rows read, and the share of the input bytes */
+	/* Optional: told of what a reader accepted although it is not quite
+	 * right (io/readers/reader.h's fidx_reader_note), one line each. */
+	void (*note)(void *ctx, const char *line);
+	void *note_ctx;
 };
 
 struct fidx_ingest_stats {

@@ -437,6 +437,24 @@ static void test_hostile(void **state)
 	assert_int_equal(rows, 1);
 	assert_string_equal(row.id, "3000000000");
 	assert_true(row.vec[0] == 7.0f);
+	/* parquet-rs 0.3's footer row count of 0: the row group's 3 rows, and
+	 * a note saying so; none for a file that is right. */
+	assert_int_equal(read_hostile("zero-rows.parquet", NULL, &row, &rows, &err), 0);
+	assert_int_equal(rows, 3);
+	assert_true(row.vec[0] == 1.0f);
+	{
+		struct fidx_reader_opts o = {NULL, NULL, NULL, FIDX_HEADER_AUTO, NULL, NULL};
+		struct fidx_reader *t;
+		assert_int_equal(fidx_reader_open(&t, FIDX_PARQUET_FIXTURES "/../hostile/zero-rows.parquet", &o, &err), 0);
+		assert_non_null(fidx_reader_note(t));
+		assert_non_null(strstr(fidx_reader_note(t), "zero-rows.parquet: the Parquet footer says 0 rows, its row "
+		                                            "groups hold 3: read by the row groups"));
+		fidx_reader_close(t);
+		assert_int_equal(fidx_reader_open(&t, FIDX_PARQUET_FIXTURES "/../hostile/ok.parquet", &o, &err), 0);
+		assert_null(fidx_reader_note(t));
+		fidx_reader_close(t);
+	}
+	expect_hostile("two-rows.parquet", "damaged Parquet footer (the row groups hold 3 rows, the file 2)");
 }
 
 int main(void)

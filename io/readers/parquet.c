@@ -380,6 +380,7 @@ struct parquet {
 	struct fidx_rowbuf block;
 	char *str[2]; /* the row's id and text, each ending in a NUL */
 	size_t str_cap[2];
+	char note[FIDX_ERR_MAX]; /* parquet_note's */
 };
 
 static int bad_footer(struct parquet *p, struct fidx_err *err, const char *what)
@@ -1706,8 +1707,20 @@ static int parquet_open(void **out, struct fidx_source *src, const struct fidx_r
 		}
 		sum += p->rgs[i].rows;
 	}
-	if (sum != p->rows) {
-		rc = bad_footer(p, err, "the row groups' rows do not add up to the file's");
+	if (p->rows == 0 && sum > 0) {
+		/* parquet-rs 0.3 wrote 0 whatever its row groups held; DuckDB
+		 * and others go by the row groups, which the pages are checked
+		 * against as they are read. */
+		snprintf(p->note, sizeof p->note,
+		         "%s: the Parquet footer says 0 rows, its row groups hold %lld: read by the row groups "
+		         "(old writers such as parquet-rs 0.3 wrote 0)",
+		         p->name, (long long)sum);
+		p->rows = sum;
+	} else if (sum != p->rows) {
+		char why[100];
+		snprintf(why, sizeof why, "the row groups hold %lld rows, the file %lld", (long long)sum,
+		         (long long)p->rows);
+		rc = bad_footer(p, err, why);
 		goto fail;
 	}
 	if ((rc = select_columns(p, emb, id, text, err)) != 0)
@@ -2091,6 +2104,12 @@ static void parquet_close(void *state)
 	free(p);
 }
 
+static const char *parquet_note(void *state)
+{
+	struct parquet *p = state;
+	return p->note[0] ? p->note : NULL;
+}
+
 static int parquet_magic(const unsigned char *b, size_t n)
 {
 	return n >= 4 && memcmp(b, "PAR1", 4) == 0;
@@ -2099,5 +2118,5 @@ static int parquet_magic(const unsigned char *b, size_t n)
 const struct fidx_format fidx_format_parquet = {
 	.name = "parquet", .title = "Parquet", .suffixes = (const char *const[]){".parquet", NULL},
 	.magic = parquet_magic, .flags = FIDX_FORMAT_COLUMNS,
-	.open = parquet_open, .next = parquet_next, .close = parquet_close,
+	.open = parquet_open, .next = parquet_next, .close = parquet_close, .note = parquet_note,
 };

@@ -185,6 +185,11 @@ const struct fidx_format *fidx_reader_format(const struct fidx_reader *r)
 	return r->fmt;
 }
 
+const char *fidx_reader_note(const struct fidx_reader *r)
+{
+	return r->fmt->note ? r->fmt->note(r->state) : NULL;
+}
+
 struct fidx_source *fidx_reader_source(struct fidx_reader *r)
 {
 	return r->src;

@@ -83,6 +83,10 @@ struct fidx_format {
 	/* 1 and a block, 0 after the last row, or a negative fidx_code. */
 	int (*next)(void *state, struct fidx_rows *rows, struct fidx_err *err);
 	void (*close)(void *state);
+	/* What the reader accepted although it is not quite right (Parquet: a
+	 * footer's row count of 0, as parquet-rs 0.3 wrote), one line for the
+	 * caller to tell, or NULL. NULL: never anything. */
+	const char *(*note)(void *state);
 };
 #define FIDX_FORMAT_COLUMNS 1u  /* has named columns (--id-column and the others) */
 #define FIDX_FORMAT_FALLBACK 2u /* takes a file nothing else claims (step 5) */
@@ -125,6 +129,8 @@ int fidx_reader_open_source(struct fidx_reader **r, struct fidx_source *src,
 /* 1 and the next block, 0 at the end, or a negative fidx_code. */
 int fidx_reader_next(struct fidx_reader *r, struct fidx_rows *rows, struct fidx_err *err);
 const struct fidx_format *fidx_reader_format(const struct fidx_reader *r);
+/* The format's note on this file (see struct fidx_format), or NULL. */
+const char *fidx_reader_note(const struct fidx_reader *r);
 /* The source: its name, stored size and digest. */
 struct fidx_source *fidx_reader_source(struct fidx_reader *r);
 void fidx_reader_close(struct fidx_reader *r);

@@ -45,6 +45,19 @@ do
 	'
 done
 
+hostile=$FIDX_SRC/tests/parquet/hostile
+test_expect_success 'a footer row count of 0 (parquet-rs 0.3) is read by the row groups, with a warning at -v' '
+	fidx build -o zero.fidx "$hostile/zero-rows.parquet" 2>err &&
+	echo "fidx-build: wrote zero.fidx: 3 rows from 1 file" >want && test_cmp want err &&
+	fidx build -v -o zero.fidx "$hostile/zero-rows.parquet" 2>err &&
+	echo "fidx-build: warning: $hostile/zero-rows.parquet: the Parquet footer says 0 rows, its row groups hold 3: read by the row groups (old writers such as parquet-rs 0.3 wrote 0)" >want &&
+	grep warning err >got && test_cmp want got &&
+	fidx export -q zero.fidx --csv zero.csv && printf "0\n1\n1\n1\n" >want && test_cmp want zero.csv &&
+	test_expect_code 3 fidx build -o two.fidx "$hostile/two-rows.parquet" 2>err &&
+	echo "fidx-build: error: $hostile/two-rows.parquet: damaged Parquet footer (the row groups hold 3 rows, the file 2)" >want &&
+	test_cmp want err
+'
+
 test_expect_success 'a YAML config and sharded file names pick Parquet files too' '
 	mkdir -p yaml/data &&
 	cp "$fx/duckdb-list3-float-snappy-v1-low.parquet" yaml/data/train-00000-of-00001.parquet &&

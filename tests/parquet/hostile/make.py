@@ -96,9 +96,10 @@ def page(ptype, body, usize=None, nvals=1, enc=PLAIN, v2=None):
     return struct_(f) + body
 
 
-def parquet(schema, columns, rows, footer_long_ids=()):
+def parquet(schema, columns, rows, footer_long_ids=(), file_rows=None):
     """schema: element field lists, root first. columns: per leaf (type,
-    codec, values, bytes, dictionary page length or None), one row group."""
+    codec, values, bytes, dictionary page length or None), one row group.
+    file_rows: the footer's row count, when it is not the row group's."""
     out = bytearray(b"PAR1")
     chunks = []
     for type, codec, nvalues, data, dict_len in columns:
@@ -110,7 +111,7 @@ def parquet(schema, columns, rows, footer_long_ids=()):
         if dict_len:
             meta.append((11, I64, start))
         chunks.append([(2, I64, start), (3, STRUCT, meta)])
-    footer = struct_([(1, I32, 1), (2, LIST, (STRUCT, schema)), (3, I64, rows),
+    footer = struct_([(1, I32, 1), (2, LIST, (STRUCT, schema)), (3, I64, rows if file_rows is None else file_rows),
                       (4, LIST, (STRUCT, [[(1, LIST, (STRUCT, chunks)), (2, I64, 0), (3, I64, rows)]]))],
                      long_ids=footer_long_ids)
     return bytes(out) + footer + struct.pack("<I", len(footer)) + b"PAR1"
@@ -194,6 +195,12 @@ def files():
         [elem("schema", children=2), elem("id", INT32, REQUIRED, converted=13), elem("v", INT32, REQUIRED, converted=13)],
         [(INT32, UNCOMPRESSED, 1, page(DATA_PAGE, body[:4]), None),
          (INT32, UNCOMPRESSED, 1, page(DATA_PAGE, body[4:]), None)], 1)
+
+    # parquet-rs 0.3's footer: a row count of 0, the rows in the row group.
+    # Read by the row group, as DuckDB reads it; any other disagreement is
+    # refused.
+    yield "zero-rows.parquet", parquet(one_float, [(FLOAT, UNCOMPRESSED, 3, floats(1, 2, 3), None)], 3, file_rows=0)
+    yield "two-rows.parquet", parquet(one_float, [(FLOAT, UNCOMPRESSED, 3, floats(1, 2, 3), None)], 3, file_rows=2)
 
 
 if __name__ == "__main__":
