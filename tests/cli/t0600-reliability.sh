@@ -79,7 +79,12 @@ test_expect_success 'crash points: before fsync and before rename keep the old i
 fi
 
 # Kill a run at a random moment, many times: the target is always the old
-# or the new index, and the next run cleans up.
+# or the new index, and the next run cleans up. Each run draws new moments
+# from a seed taken from the clock; FIDX_KILL_SEED (and FIDX_KILL_MS, the
+# window they are drawn from, else measured) replays a run's schedule with
+# the same awk. A failure names both and the iteration.
+kill_seed=${FIDX_KILL_SEED:-$(( $(date +%s%N) / 1000 % 1000000000 ))}
+echo "# kill moments: FIDX_KILL_SEED=$kill_seed"
 kill_loop() {
 	what=$1 loops=$2
 	# Kills land anywhere within about one run (milliseconds), a window
@@ -90,11 +95,17 @@ kill_loop() {
 	t0=$(date +%s%N)
 	if [ "$what" = build ]; then fidx build -q -o timing.fidx a.csv; else fidx merge -q -o timing.fidx a-1.fidx a-2.fidx; fi
 	t1=$(date +%s%N)
-	kill_ms=$(( (t1 - t0) / 1000000 * 3 / 2 + 5 ))
+	kill_ms=${FIDX_KILL_MS:-$(( (t1 - t0) / 1000000 * 3 / 2 + 5 ))}
 	[ $kill_ms -gt 999 ] && kill_ms=999
+	replay="FIDX_KILL_SEED=$kill_seed FIDX_KILL_MS=$kill_ms"
+	# The seed gives each kill its place in the window (per mille); the
+	# window moves with the runs before it, so a replay repeats the places.
+	awk -v s="$kill_seed" -v n="$loops" \
+		'BEGIN { srand(s); for (i = 0; i < n; i++) printf "%d\n", int(rand() * 1000) }' >moments
 	cp A.fidx k.fidx
 	i=0 killed=0
-	while [ $i -lt $loops ]; do
+	while [ $i -lt $loops ] && read -r place <&8; do
+		ms=$((place * kill_ms / 1000))
 		if cmp -s k.fidx A.fidx; then src=b new=B.fidx; else src=a new=A.fidx; fi
 		if [ "$what" = build ]; then
 			fidx build -q -o k.fidx $src.csv 2>/dev/null &
@@ -102,7 +113,7 @@ kill_loop() {
 			fidx merge -q -o k.fidx $src-1.fidx $src-2.fidx 2>/dev/null &
 		fi
 		pid=$!
-		sleep "0.$(awk -v s=$i "BEGIN { srand(s); printf \"%03d\", int(rand() * $kill_ms) }")"
+		sleep "0.$(printf %03d "$ms")"
 		kill -9 $pid 2>/dev/null
 		wait $pid 2>/dev/null
 		if [ $? = 137 ]; then
@@ -112,11 +123,15 @@ kill_loop() {
 			kill_ms=$((kill_ms * 3 / 4))
 			[ $kill_ms -lt 2 ] && kill_ms=2
 		fi
-		one_of k.fidx A.fidx B.fidx || { echo "iteration $i" >&2; return 1; }
+		one_of k.fidx A.fidx B.fidx || {
+			echo "$what iteration $i (killed after $ms ms) failed; replay: $replay" >&2
+			return 1
+		}
 		i=$((i + 1))
-	done
-	echo "$killed of $loops ${what}s were killed before they finished" >>"$scratch/stats"
-	{ [ $loops -lt 20 ] || [ $killed -gt $((loops / 10)) ]; } &&
+	done 8<moments
+	echo "$killed of $loops ${what}s were killed before they finished ($replay)" >>"$scratch/stats"
+	{ [ $loops -lt 20 ] || [ $killed -gt $((loops / 10)) ] ||
+		{ echo "only $killed of $loops ${what}s were killed; replay: $replay" >&2; return 1; }; } &&
 	fidx build -q -o k.fidx a.csv && no_temp_files
 }
 
