@@ -11,6 +11,7 @@
 #include "file.h"
 #include "ingest.h"
 #include "plan.h"
+#include "reader.h"
 
 static const char usage[] =
 	"usage: fidx build -o <index> [<options>] <input>...\n"
@@ -21,10 +22,12 @@ static const char usage[] =
 	"rows) and writes it atomically: the previous <index>, if any, is replaced only\n"
 	"once the new one is complete and verified.\n"
 	"\n"
-	"Inputs are CSV or TSV files, numpy .npy arrays, FAISS flat indexes, JSON\n"
-	"Lines or Parquet files of embeddings (each optionally .gz or .zst; the format\n"
-	"is told by the first bytes, then the name), Hugging Face Hub-style dataset\n"
-	"folders (refs/convert/parquet's included), or - for standard input. CSV is\n"
+	"Inputs are CSV or TSV files, numpy .npy arrays, safetensors files, FAISS flat\n"
+	"indexes, JSON Lines or Parquet files of embeddings (each optionally .gz or\n"
+	".zst; the format is told by the first bytes, then the name), Hugging Face\n"
+	"Hub-style dataset folders (refs/convert/parquet's included), or - for\n"
+	"standard input. Values may be float16, bfloat16 (converted exactly), float32,\n"
+	"float64 or 8- and 16-bit integers (read as the numbers they are). CSV is\n"
 	"read as pandas writes it:\n"
 	"DataFrame(embeddings).to_csv(path, index=False), or without a header.\n"
 	"Without inputs, the texts of --texts are embedded with --embedder.\n"
@@ -38,11 +41,13 @@ static const char usage[] =
 	"      --embedding-column <name>\n"
 	"                             the embedding is this one column, a list such as\n"
 	"                             \"[0.1, -0.2, ...]\" (default: all other columns;\n"
-	"                             Parquet: its only list column, else the others)\n"
+	"                             Parquet: its only list column, else the others;\n"
+	"                             safetensors: the tensor, default the only 2-D one)\n"
 	"      --header, --no-header  whether the first line names the columns (default:\n"
 	"                             guessed: a header has a non-number, or is 0,1,...)\n"
 	"      --format <name>        the input format, when neither its first bytes nor\n"
-	"                             its name tell: " CMD_FORMATS "\n"
+	"                             its name tell:\n"
+	"                             " CMD_FORMATS "\n"
 	"      --config <name>        Hub folders: the config (default: the default one)\n"
 	"      --split <name>         Hub folders: the split (default: train)\n"
 	"      --embedder <name>      hash or api. With --texts only: the embedder\n"
@@ -66,7 +71,9 @@ static const char usage[] =
 	"      --list-inputs          build nothing: print the data files the inputs\n"
 	"                             resolve to (a Hub folder's, for --config and\n"
 	"                             --split), one per line, in the order a build reads\n"
-	"                             them, each checked to exist and to be readable\n"
+	"                             them, each checked to exist and to be readable;\n"
+	"                             with -v, also what a build reads in each (the\n"
+	"                             columns or array, and their types) on stderr\n"
 	CMD_OUT_HELP
 	CMD_COMMON_HELP
 	"\n"
@@ -113,7 +120,9 @@ static const struct option options[] = {
 
 /* --list-inputs: the data files, one per line, for scripts that share the
  * files out (contrib/slurm/fidx-slurm). A name with a line break would
- * read as two: refused. */
+ * read as two: refused. With -v, each file is also opened as a build
+ * opens it and what its reader chose is told on stderr: the format, and
+ * the columns or array the rows come from with their types. */
 static int list_inputs(const struct fidx_ingest_opts *o)
 {
 	struct fidx_err err = {0};
@@ -130,8 +139,24 @@ static int list_inputs(const struct fidx_ingest_opts *o)
 			cmd_error("\"%s\": a file name with a line break cannot be listed one per line", q);
 			status = FIDX_EXIT_INPUT;
 		}
-	for (i = 0; i < plan.n && status == FIDX_EXIT_OK; i++)
+	for (i = 0; i < plan.n && status == FIDX_EXIT_OK; i++) {
 		printf("%s\n", plan.files[i].name);
+		if (fidx_verbosity >= 2 && i < plan.ninputs) {
+			struct fidx_reader_opts ro = o->read;
+			struct fidx_reader *r;
+			char desc[1024];
+			if (plan.files[i].format)
+				ro.format = plan.files[i].format;
+			if (fidx_reader_open(&r, plan.files[i].path, &ro, &err)) {
+				status = cmd_fail(&err);
+				break;
+			}
+			fidx_reader_describe(r, desc, sizeof desc);
+			fidx_reader_close(r);
+			fflush(stdout);
+			cmd_verbose("%s: %s", plan.files[i].name, desc);
+		}
+	}
 	fidx_plan_free(&plan);
 	return cmd_finish(status);
 }

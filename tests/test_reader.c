@@ -135,7 +135,7 @@ static void test_toy_reads_by_its_bytes(void **state)
 
 	/* Its name is in the lists; without the line, fidx does not know it. */
 	fidx_formats_list(formats, 1, names, sizeof names);
-	assert_string_equal(names, "toy, csv, tsv, npy, faiss, jsonl or parquet");
+	assert_string_equal(names, "toy, csv, tsv, npy, faiss, jsonl, parquet or safetensors");
 	assert_ptr_equal(fidx_format_find(formats, "toy"), &toy);
 	assert_null(fidx_format_find(NULL, "toy"));
 	o.formats = NULL;

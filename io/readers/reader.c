@@ -7,7 +7,7 @@
 #include "path.h"
 
 extern const struct fidx_format fidx_format_parquet, fidx_format_npy, fidx_format_faiss,
-	fidx_format_jsonl, fidx_format_csv, fidx_format_tsv;
+	fidx_format_jsonl, fidx_format_csv, fidx_format_tsv, fidx_format_safetensors;
 
 /* Formats fidx recognises and does not read: a clear refusal, not a CSV
  * parse error on binary bytes. */
@@ -27,7 +27,7 @@ KNOWN(lz4, "lz4", "lz4", ".lz4");
 
 const struct fidx_format *const fidx_formats[] = {
 	&fidx_format_csv, &fidx_format_tsv, &fidx_format_npy, &fidx_format_faiss, &fidx_format_jsonl,
-	&fidx_format_parquet,
+	&fidx_format_parquet, &fidx_format_safetensors,
 	&arrow, &json, &npz, &xz, &bz2, &lz4,
 	NULL,
 };
@@ -152,10 +152,17 @@ int fidx_reader_open_source(struct fidx_reader **out, struct fidx_source *src,
 		return fidx_err_nomem(err);
 	}
 	r->src = src;
-	if ((rc = fidx_format_detect(src, o, &r->fmt, err)) == 0 &&
-	    !(r->fmt->flags & FIDX_FORMAT_COLUMNS) && (o->id_column || o->text_column || o->embedding_column))
-		rc = fidx_err_set(err, FIDX_EINPUT, "%s holds only vectors: it has no columns "
-		                  "for " FIDX_SETTING("id_column") ", " FIDX_SETTING("text_column") " or " FIDX_SETTING("embedding_column"), fidx_source_name(src));
+	if ((rc = fidx_format_detect(src, o, &r->fmt, err)) == 0 && !(r->fmt->flags & FIDX_FORMAT_COLUMNS)) {
+		if (r->fmt->flags & FIDX_FORMAT_TENSORS) {
+			if (o->id_column || o->text_column)
+				rc = fidx_err_set(err, FIDX_EINPUT, "%s holds only tensors: it has no ids or texts for "
+				                  FIDX_SETTING("id_column") " or " FIDX_SETTING("text_column"), fidx_source_name(src));
+		} else if (o->id_column || o->text_column || o->embedding_column) {
+			rc = fidx_err_set(err, FIDX_EINPUT, "%s holds only vectors: it has no columns for "
+			                  FIDX_SETTING("id_column") ", " FIDX_SETTING("text_column") " or "
+			                  FIDX_SETTING("embedding_column"), fidx_source_name(src));
+		}
+	}
 	if (rc == 0)
 		rc = r->fmt->open(&r->state, src, o, err);
 	if (rc) {
@@ -188,6 +195,17 @@ const struct fidx_format *fidx_reader_format(const struct fidx_reader *r)
 const char *fidx_reader_note(const struct fidx_reader *r)
 {
 	return r->fmt->note ? r->fmt->note(r->state) : NULL;
+}
+
+void fidx_reader_describe(const struct fidx_reader *r, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "%s", r->fmt->title);
+	if (r->fmt->describe && n >= 0 && (size_t)n + 2 < cap) {
+		memcpy(out + n, ": ", 3);
+		r->fmt->describe(r->state, out + n + 2, cap - (size_t)n - 2);
+		if (!out[n + 2])
+			out[n] = '\0';
+	}
 }
 
 struct fidx_source *fidx_reader_source(struct fidx_reader *r)

@@ -11,7 +11,8 @@
  * How a file's format is chosen, first match wins:
  *   1. the format asked for (o->format), if any;
  *   2. a magic in the first bytes (decoded: gzip and zstd are undone first):
- *      Parquet's "PAR1", numpy's "\x93NUMPY", FAISS's index tags, ...;
+ *      Parquet's "PAR1", numpy's "\x93NUMPY", FAISS's index tags,
+ *      safetensors' header length (8 bytes, the top ones zero) then '{';
  *   3. the file name's suffix (before .gz or .zst): ".csv", ".parquet", ...;
  *   4. a format whose reader recognises the start of the text (JSON Lines:
  *      the first character that is not white space is '{');
@@ -87,9 +88,15 @@ struct fidx_format {
 	 * footer's row count of 0, as parquet-rs 0.3 wrote), one line for the
 	 * caller to tell, or NULL. NULL: never anything. */
 	const char *(*note)(void *state);
+	/* What an opened reader chose, into out (cap bytes, terminated): the
+	 * columns or the array its rows come from and how their values are
+	 * stored, e.g. "embedding: list column \"emb\" of FLOAT16". NULL:
+	 * nothing to add to the format's title. */
+	void (*describe)(void *state, char *out, size_t cap);
 };
 #define FIDX_FORMAT_COLUMNS 1u  /* has named columns (--id-column and the others) */
 #define FIDX_FORMAT_FALLBACK 2u /* takes a file nothing else claims (step 5) */
+#define FIDX_FORMAT_TENSORS 4u  /* named arrays: --embedding-column names one; no ids or texts */
 #define FIDX_SNIFF_BYTES 512
 
 /* The registry: every format, NULL-terminated, in the order lists show
@@ -131,6 +138,11 @@ int fidx_reader_next(struct fidx_reader *r, struct fidx_rows *rows, struct fidx_
 const struct fidx_format *fidx_reader_format(const struct fidx_reader *r);
 /* The format's note on this file (see struct fidx_format), or NULL. */
 const char *fidx_reader_note(const struct fidx_reader *r);
+/* What the reader reads, for -v: its format's title, then, when the format
+ * says, the columns or array chosen and their types ("Parquet: embedding:
+ * 384 columns \"0\" to \"383\" (384 FLOAT); id: column \"id\" (INT64)"),
+ * into out (cap bytes, always terminated). */
+void fidx_reader_describe(const struct fidx_reader *r, char *out, size_t cap);
 /* The source: its name, stored size and digest. */
 struct fidx_source *fidx_reader_source(struct fidx_reader *r);
 void fidx_reader_close(struct fidx_reader *r);

@@ -58,17 +58,17 @@ test_expect_success '--format decides when the bytes and the name do not' '
 	test_expect_code 3 fidx build -q -o f.fidx tabs.csv 2>err &&
 	fidx build -q --format tsv -o f.fidx tabs.csv && same f.fidx &&
 	test_expect_code 2 fidx build --format arrow -o f.fidx tabs.csv 2>err &&
-	test_grep "^fidx-build: error: --format expects csv, tsv, npy, faiss, jsonl or parquet, not \"arrow\"" err &&
+	test_grep "^fidx-build: error: --format expects csv, tsv, npy, faiss, jsonl, parquet or safetensors, not \"arrow\"" err &&
 	fidx build --help >help &&
-	test_grep "its name tell: csv, tsv, npy, faiss, jsonl or parquet$" help &&
+	test_grep "^ {29}csv, tsv, npy, faiss, jsonl, parquet or safetensors$" help &&
 	fidx search --help >help &&
-	test_grep "nor its name tell: csv, tsv, npy, faiss, jsonl or parquet$" help
+	test_grep "^ {29}csv, tsv, npy, faiss, jsonl, parquet or safetensors$" help
 '
 
 test_expect_success 'a format fidx does not read is named, by its bytes or its name' '
 	printf "ARROW1\0\0rest of an Arrow file" >data.bin &&
 	test_expect_code 3 fidx build -o a.fidx data.bin 2>err &&
-	test_grep "^fidx-build: error: data.bin: Arrow files are not supported \(fidx reads .csv, .tsv, .npy, .faiss, .jsonl and .parquet, optionally .gz or .zst\)$" err &&
+	test_grep "^fidx-build: error: data.bin: Arrow files are not supported \(fidx reads .csv, .tsv, .npy, .faiss, .jsonl, .parquet and .safetensors, optionally .gz or .zst\)$" err &&
 	cp rows.jsonl rows.json &&
 	test_expect_code 3 fidx build -o a.fidx rows.json 2>err &&
 	test_grep "rows.json: JSON files are not supported" err &&

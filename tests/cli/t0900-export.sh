@@ -106,7 +106,7 @@ open(\"cut.npy\", \"wb\").write(open(\"p.npy\", \"rb\").read()[:-5])
 		fidx build -q -o n-$f.fidx $f.npy && fidx export -q n-$f.fidx --npy n-$f.npy && cmp p.npy n-$f.npy || return 1
 	done &&
 	gzip -k p.npy && fidx build -q -o gz.fidx p.npy.gz && fidx export -q gz.fidx --npy gz.npy && cmp p.npy gz.npy &&
-	test_expect_code 3 fidx build -o z.fidx ints.npy 2>err && test_grep "holds .<i8., not float32 or float64" err &&
+	test_expect_code 3 fidx build -o z.fidx ints.npy 2>err && test_grep "holds .<i8., not a type fidx reads \(float16, float32, float64, int8, uint8, int16 or uint16" err &&
 	test_expect_code 3 fidx build -o z.fidx flat.npy 2>err && test_grep "flat.npy: the array is not 2-D" err &&
 	test_expect_code 3 fidx build -o z.fidx inf.npy 2>err && test_grep "inf.npy: row 4, column 5: not a finite number" err &&
 	test_expect_code 3 fidx build -o z.fidx cut.npy 2>err && test_grep "cut.npy: the file ends in row 500 of the 500" err &&
