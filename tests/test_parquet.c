@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,11 +74,18 @@ static long num(const cJSON *o, const char *key)
 	return (long)v->valuedouble;
 }
 
-/* The manifest's data sets, exactly representable in float. */
+/* The manifest's data sets, exactly representable in float (half's in
+ * float16 too: the value of binary16 bits, computed here by arithmetic,
+ * not by moving bits as the reader does). */
 static double value(const char *set, long r, long c, long dim)
 {
 	if (strcmp(set, "low") == 0)
 		return (double)((r * 37 + c * 11) % 101 - 50) / 32.0;
+	if (strcmp(set, "half") == 0) {
+		long i = r * dim + c, h = (i * 2477 + 11) % 0x7c00;
+		double v = h < 0x400 ? ldexp((double)h, -24) : ldexp(1 + (double)(h & 0x3ff) / 1024, (int)(h >> 10) - 15);
+		return i % 3 == 1 && h ? -v : v;
+	}
 	return (double)(r * dim + c) / 1024.0 - 7.5;
 }
 
@@ -142,6 +150,7 @@ static void check_fixture(const cJSON *fx)
 	const cJSON *idc = cJSON_GetObjectItemCaseSensitive(fx, "id_column");
 	const cJSON *textc = cJSON_GetObjectItemCaseSensitive(fx, "text_column");
 	const cJSON *scale = cJSON_GetObjectItemCaseSensitive(fx, "int_scale");
+	const cJSON *offset = cJSON_GetObjectItemCaseSensitive(fx, "int_offset");
 	long rows = num(fx, "rows"), dim = num(fx, "dim"), r = 0, c, err_row;
 	struct fidx_reader_opts o = {NULL, NULL, NULL, FIDX_HEADER_AUTO, NULL, NULL};
 	struct fidx_reader *t;
@@ -168,7 +177,8 @@ static void check_fixture(const cJSON *fx)
 		if ((long)row.where != r + 1)
 			fail_msg("%s: row %ld numbered %llu", file, r, (unsigned long long)row.where);
 		for (c = 0; c < dim; c++) {
-			double want_v = value(set, r, c, dim) * (cJSON_IsNumber(scale) ? scale->valuedouble : 1);
+			double want_v = value(set, r, c, dim) * (cJSON_IsNumber(scale) ? scale->valuedouble : 1) +
+			                (cJSON_IsNumber(offset) ? offset->valuedouble : 0);
 			if (row.vec[c] != (float)want_v)
 				fail_msg("%s: row %ld, value %ld: %.9g, not %.9g", file, r, c, row.vec[c], want_v);
 		}
@@ -290,6 +300,9 @@ static void test_damaged(void **state)
 	damage("duckdb-wide-int64-zstd-v2-high.parquet", NULL);
 	damage("hyparquet-list3-double-snappy-pv2-high-bss.parquet", "embedding");
 	damage("pqwasm-list3-double-zstd-pv2-high-bss.parquet", NULL);
+	damage("pqwasm-wide-float16-zstd-pv2-low.parquet", NULL);
+	damage("hyparquet-list3-float16-zstd-pv2-half-bss.parquet", "embedding");
+	damage("pqwasm-list3-float16-zstd-pv2-half-nodict.parquet", "embedding");
 }
 
 /* Hand-made damage with a known message. */
@@ -455,6 +468,72 @@ static void test_hostile(void **state)
 		fidx_reader_close(t);
 	}
 	expect_hostile("two-rows.parquet", "damaged Parquet footer (the row groups hold 3 rows, the file 2)");
+	/* FLOAT16: a NaN or an infinity names its row and column. */
+	expect_hostile("half-nan.parquet", "half-nan.parquet: row 2 (row group 1, row 2): column \"b\": nan is not a finite float");
+	expect_hostile("half-list-inf.parquet", "row 1 (row group 1, row 1): column \"embedding\": -inf is not a finite float");
+	/* Page checksums: a v2 page's covers its levels and compressed values. */
+	assert_int_equal(read_hostile("crc-ok.parquet", NULL, &row, &rows, &err), 0);
+	assert_int_equal(rows, 2);
+	assert_int_equal(row.text_len, 2); /* "hi" */
+	expect_hostile("crc-bad.parquet", "crc-bad.parquet: column \"text\", row group 1, page at byte 35: checksum "
+	               "mismatch: the page's bytes give CRC-32 6c968dba, its header says 6c968dbb (the file is damaged)");
+}
+
+/* Reads file of tests/parquet/parquet-testing whole: its status, its rows
+ * (at most cap of their first values into v) and the error. */
+static int read_upstream(const char *file, const char *text, float *v, size_t cap, size_t *rows,
+                         struct fidx_err *err)
+{
+	struct fidx_reader_opts o = {NULL, text, NULL, FIDX_HEADER_AUTO, NULL, NULL};
+	struct fidx_reader *t;
+	struct fidx_row row;
+	char path[512];
+	int rc;
+	snprintf(path, sizeof path, "%s/../parquet-testing/%s", FIDX_PARQUET_FIXTURES, file);
+	*rows = 0;
+	memset(err, 0, sizeof *err);
+	if ((rc = fidx_reader_open(&t, path, &o, err)) != 0)
+		return rc;
+	while ((rc = rowit_next(t, &row, err)) == 1) {
+		if ((*rows + 1) * row.dim <= cap)
+			memcpy(v + *rows * row.dim, row.vec, row.dim * sizeof *v);
+		++*rows;
+	}
+	rowit_close(t);
+	return rc;
+}
+
+/* apache/parquet-testing's files from other writers: parquet-java's page
+ * checksums, right and wrong, and pyarrow's FLOAT16 columns. */
+static void test_upstream(void **state)
+{
+	static float a[5120 * 2], b[5120 * 2];
+	struct fidx_err err;
+	size_t n, m;
+	(void)state;
+	/* Right checksums, compressed or not: the same rows. */
+	assert_int_equal(read_upstream("datapage_v1-uncompressed-checksum.parquet", NULL, a, 5120 * 2, &n, &err), 0);
+	assert_int_equal(read_upstream("datapage_v1-snappy-compressed-checksum.parquet", NULL, b, 5120 * 2, &m, &err), 0);
+	assert_int_equal(n, 5120);
+	assert_int_equal(m, 5120);
+	assert_memory_equal(a, b, sizeof a);
+	assert_int_equal(read_upstream("plain-dict-uncompressed-checksum.parquet", "binary_field", a, 0, &n, &err), 0);
+	assert_int_equal(read_upstream("rle-dict-snappy-checksum.parquet", "binary_field", a, 0, &m, &err), 0);
+	assert_true(n > 0 && n == m);
+	/* Wrong ones: the damage is named before any row of the page. */
+	assert_int_equal(read_upstream("datapage_v1-corrupt-checksum.parquet", NULL, a, 0, &n, &err), FIDX_EINPUT);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(err.msg, "datapage_v1-corrupt-checksum.parquet: column \"a\", row group 1, page at byte 4: "
+	                                "checksum mismatch: the page's bytes give CRC-32 0f4f6d0a, its header says "
+	                                "bbce3b9d (the file is damaged)"));
+	assert_int_equal(read_upstream("rle-dict-uncompressed-corrupt-checksum.parquet", "binary_field", a, 0, &n, &err),
+	                 FIDX_EINPUT);
+	assert_non_null(strstr(err.msg, "column \"long_field\", row group 1, page at byte 4: checksum mismatch"));
+	/* FLOAT16: the first row is null. */
+	assert_int_equal(read_upstream("float16_nonzeros_and_nans.parquet", NULL, a, 0, &n, &err), FIDX_EINPUT);
+	assert_non_null(strstr(err.msg, "row 1 (row group 1, row 1): column \"x\" is null"));
+	assert_int_equal(read_upstream("float16_zeros_and_nans.parquet", NULL, a, 0, &n, &err), FIDX_EINPUT);
+	assert_non_null(strstr(err.msg, "row 1 (row group 1, row 1): column \"x\" is null"));
 }
 
 int main(void)
@@ -465,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_upstream),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

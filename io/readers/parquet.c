@@ -1,14 +1,16 @@
 /* Rows of embeddings from an Apache Parquet file, the Hugging Face Hub's
  * own dataset format, read by fidx itself (Debian has no Parquet library
  * for C). Scoped to what embedding datasets hold:
- *   - the embedding as one list column (list<float>, list<double>, or
+ *   - the embedding as one list column (list<float>, list<double>,
+ *     list<float16> (the FLOAT16 logical type, converted exactly), or
  *     integers; the standard three-level LIST layout, the legacy two-level
  *     one, or a bare repeated field), or as flat numeric columns, one per
  *     dimension (pandas' "0".."383");
  *   - an id column (string or integer) and a text column (string);
- *   - data pages v1 and v2 and dictionary pages; encodings PLAIN,
- *     PLAIN_DICTIONARY / RLE_DICTIONARY, BYTE_STREAM_SPLIT, RLE levels;
- *     codecs UNCOMPRESSED, SNAPPY, GZIP and ZSTD.
+ *   - data pages v1 and v2 and dictionary pages, their CRC-32 verified when
+ *     the writer stored one; encodings PLAIN, PLAIN_DICTIONARY /
+ *     RLE_DICTIONARY, BYTE_STREAM_SPLIT, DELTA_*, RLE levels; codecs
+ *     UNCOMPRESSED, SNAPPY, GZIP and ZSTD.
  * Rows stream row group by row group; memory holds one page per column.
  * The file is untrusted: every size and offset in the footer and the page
  * headers is checked against the file and against what it must cover
@@ -30,6 +32,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "array.h"
 #include "bytes.h"
 #include "reader.h"
 
@@ -315,13 +318,14 @@ static int tc_enter(struct tc *t, int type)
 
 struct elem { /* a SchemaElement */
 	char *name;
-	int type, type_length, rep, nchild, converted, has_type, logical_list, logical_string;
+	int type, type_length, rep, nchild, converted, has_type, logical_list, logical_string, logical_half;
 };
 
 struct leaf {
 	const char *name; /* the top-level field's */
 	int type, type_length, converted, logical_string;
 	int unsign; /* UINT_8..UINT_64: INT32 and INT64 read unsigned */
+	int half;   /* FLOAT16: a FIXED_LEN_BYTE_ARRAY of 2 bytes, IEEE half precision */
 	int max_def, max_rep;
 	int rep_def; /* definition level of the repeated node (lists) */
 	int top_opt; /* the top-level field is optional */
@@ -423,7 +427,7 @@ static int parse_schema_elem(struct tc *t, struct elem *e)
 			e->converted = v >= 0 && v <= 21 ? v + 1 : 0;
 			break;
 		}
-		case 10: { /* LogicalType: a union; STRING is 1, LIST is 3 */
+		case 10: { /* LogicalType: a union; STRING is 1, LIST is 3, FLOAT16 is 15 */
 			int l2 = 0, id2, type2;
 			if (!tc_enter(t, type))
 				break;
@@ -432,6 +436,8 @@ static int parse_schema_elem(struct tc *t, struct elem *e)
 					e->logical_string = 1;
 				if (id2 == 3)
 					e->logical_list = 1;
+				if (id2 == 15)
+					e->logical_half = 1;
 				tc_skip(t, type2);
 			}
 			t->depth--;
@@ -552,6 +558,7 @@ static int walk(struct parquet *p, size_t *next, int n, int depth, int def, int 
 			l->converted = e->converted;
 			l->unsign = e->converted - 1 >= 11 && e->converted - 1 <= 14;
 			l->logical_string = e->logical_string;
+			l->half = e->logical_half && e->type == T_FLBA && e->type_length == 2;
 			l->max_def = d;
 			l->max_rep = r;
 			l->rep_def = rd;
@@ -901,6 +908,8 @@ struct page_header {
 	int32_t def_len, rep_len;             /* v2 */
 	int compressed;                       /* v2 */
 	int has_sub;
+	int has_crc;
+	uint32_t crc; /* CRC-32 of the page's bytes as stored, when the writer gave one */
 };
 
 static void parse_page_header(struct tc *t, struct page_header *h)
@@ -918,7 +927,10 @@ static void parse_page_header(struct tc *t, struct page_header *h)
 			h->usize = tc_i32(t, type);
 		else if (id == 3)
 			h->csize = tc_i32(t, type);
-		else if ((id == 5 || id == 7 || id == 8) && id == (h->type == P_DATA ? 5 : h->type == P_DICT ? 7 : 8)) {
+		else if (id == 4) {
+			h->crc = (uint32_t)tc_i32(t, type);
+			h->has_crc = 1;
+		} else if ((id == 5 || id == 7 || id == 8) && id == (h->type == P_DATA ? 5 : h->type == P_DICT ? 7 : 8)) {
 			int l2 = 0, id2, type2;
 			if (!tc_enter(t, type))
 				return;
@@ -1168,6 +1180,12 @@ static int next_page(struct cur *c, struct fidx_err *err)
 			return fidx_err_nomem(err);
 		if ((rc = fidx_source_pread(c->p->src, c->raw, (size_t)h.csize, c->page_at + hlen, err)) != 0)
 			return rc;
+		if (h.has_crc) {
+			uint32_t crc = (uint32_t)crc32(0, c->raw, (uInt)h.csize);
+			if (crc != h.crc)
+				return page_err(c, err, "checksum mismatch: the page's bytes give CRC-32 %08x, its "
+				                "header says %08x (the file is damaged)", crc, h.crc);
+		}
 		if (h.type == P_DICT) {
 			if ((rc = decompress(c, c->raw, (size_t)h.csize, (size_t)h.usize, &b, err)) != 0 ||
 			    (rc = load_dict(c, &h, b, (size_t)h.usize, err)) != 0)
@@ -1243,7 +1261,7 @@ static int next_page(struct cur *c, struct fidx_err *err)
 		case E_DELTA_LBA: {
 			uint64_t n = 0, n2;
 			const unsigned char *q = b;
-			if (lf->type != T_BYTE_ARRAY)
+			if (lf->type != T_BYTE_ARRAY && lf->type != T_FLBA)
 				return page_err(c, err, "%s values in %s encoding", type_name(lf->type), enc_name(h.enc));
 			if (h.enc == E_DELTA_BA) {
 				if (!(q = dbp_end(b, e, (uint64_t)h.nvals, &n)) || dbp_init(&c->pre, b, e))
@@ -1346,6 +1364,12 @@ static int cur_next(struct cur *c, struct val *v, struct fidx_err *err)
 			v->len = (uint32_t)c->str_len;
 		}
 		c->vp += len;
+		if (c->width) { /* FIXED_LEN_BYTE_ARRAY: parquet-rs writes FLOAT16 so */
+			if (v->len != (uint32_t)c->width)
+				return page_err(c, err, "a value of %u bytes in a column of %d-byte values", v->len, c->width);
+			v->b = v->s;
+			v->s = NULL;
+		}
 		break;
 	}
 	default: /* E_BSS */
@@ -1392,6 +1416,8 @@ static double number(const struct cur *c, const struct val *v)
 		return d;
 	case T_INT32:
 		return c->lf->unsign ? (double)fidx_le32(v->b) : (double)(int32_t)fidx_le32(v->b);
+	case T_FLBA: /* FLOAT16 */
+		return fidx_half_to_float(fidx_le16(v->b));
 	default:
 		return c->lf->unsign ? (double)fidx_le64(v->b) : (double)(int64_t)fidx_le64(v->b);
 	}
@@ -1476,7 +1502,7 @@ static int cur_start(struct cur *c, size_t rg, struct fidx_err *err)
 
 static int is_numeric(const struct leaf *l)
 {
-	if (l->type == T_FLOAT || l->type == T_DOUBLE)
+	if (l->type == T_FLOAT || l->type == T_DOUBLE || l->half)
 		return 1;
 	/* Integers, unless a converted type makes them dates, decimals... */
 	return (l->type == T_INT32 || l->type == T_INT64) &&
@@ -1485,7 +1511,7 @@ static int is_numeric(const struct leaf *l)
 
 static int is_string(const struct leaf *l)
 {
-	return l->type == T_BYTE_ARRAY || l->type == T_FLBA;
+	return (l->type == T_BYTE_ARRAY || l->type == T_FLBA) && !l->half;
 }
 
 /* The first leaf of the top-level field named name, or -1; *n is its number
@@ -2110,6 +2136,61 @@ static const char *parquet_note(void *state)
 	return p->note[0] ? p->note : NULL;
 }
 
+/* A leaf's type as a reader of the file would name it. */
+static const char *leaf_type(const struct leaf *l)
+{
+	static const char *const ints[] = {"UINT_8", "UINT_16", "UINT_32", "UINT_64", "INT_8", "INT_16", "INT_32", "INT_64"};
+	if (l->half)
+		return "FLOAT16";
+	if ((l->type == T_INT32 || l->type == T_INT64) && l->converted - 1 >= 11 && l->converted - 1 <= 18)
+		return ints[l->converted - 1 - 11];
+	return type_name(l->type);
+}
+
+static void parquet_describe(void *state, char *out, size_t cap)
+{
+	const struct parquet *p = state;
+	size_t used = 0, i, j;
+#define ADD(...) (used += used < cap ? (size_t)snprintf(out + used, cap - used, __VA_ARGS__) : 0)
+	if (p->list) {
+		ADD("embedding: list column \"%s\" of %s", p->leaves[p->emb[0]].name, leaf_type(&p->leaves[p->emb[0]]));
+	} else {
+		/* Each type once, with its count, and the names of the columns of
+		 * a type few have (an integer column among floats stands out). */
+		ADD("embedding: %zu column%s", p->nemb, p->nemb == 1 ? "" : "s");
+		if (p->nemb > 1)
+			ADD(", \"%s\" to \"%s\"", p->leaves[p->emb[0]].name, p->leaves[p->emb[p->nemb - 1]].name);
+		ADD(" (");
+		for (i = 0; i < p->nemb; i++) {
+			const char *t = leaf_type(&p->leaves[p->emb[i]]);
+			size_t n = 0, k;
+			for (j = 0; j < i && strcmp(leaf_type(&p->leaves[p->emb[j]]), t); j++)
+				;
+			if (j < i)
+				continue; /* counted already */
+			for (j = i; j < p->nemb; j++)
+				n += !strcmp(leaf_type(&p->leaves[p->emb[j]]), t);
+			ADD("%s%zu %s", i ? ", " : "", n, t);
+			if (n <= 3 && n < p->nemb)
+				for (j = i, k = 0; j < p->nemb; j++)
+					if (!strcmp(leaf_type(&p->leaves[p->emb[j]]), t))
+						ADD("%s\"%s\"", k++ ? ", " : ": ", p->leaves[p->emb[j]].name);
+		}
+		ADD(")");
+	}
+	if (p->id >= 0)
+		ADD("; id: column \"%s\" (%s)", p->leaves[p->id].name, leaf_type(&p->leaves[p->id]));
+	else
+		ADD("; no id column");
+	if (p->text >= 0)
+		ADD("; text: column \"%s\"", p->leaves[p->text].name);
+	else
+		ADD("; no text column");
+#undef ADD
+	if (used >= cap && cap > 4)
+		strcpy(out + cap - 4, "...");
+}
+
 static int parquet_magic(const unsigned char *b, size_t n)
 {
 	return n >= 4 && memcmp(b, "PAR1", 4) == 0;
@@ -2119,4 +2200,5 @@ const struct fidx_format fidx_format_parquet = {
 	.name = "parquet", .title = "Parquet", .suffixes = (const char *const[]){".parquet", NULL},
 	.magic = parquet_magic, .flags = FIDX_FORMAT_COLUMNS,
 	.open = parquet_open, .next = parquet_next, .close = parquet_close, .note = parquet_note,
+	.describe = parquet_describe,
 };

@@ -60,6 +60,15 @@ test_expect_success 'out of memory during a build' '
 	sweep build out.fidx fidx-build -q -o out.fidx --id-column id --text-column text in.csv
 '
 
+test_expect_success 'out of memory reading float16 .npy, safetensors and Parquet FLOAT16' '
+	tail -c +2 "$FIDX_SRC/tests/fuzz/corpus/rows/f16.npy" >h.npy &&
+	tail -c +2 "$FIDX_SRC/tests/fuzz/corpus/safetensors/many" >many.safetensors &&
+	sweep npy out.fidx fidx-build -q -o out.fidx h.npy &&
+	sweep safetensors out.fidx fidx-build -q -o out.fidx --embedding-column emb many.safetensors &&
+	sweep parquet out.fidx fidx-build -q -o out.fidx \
+		"$FIDX_SRC/tests/parquet/fixtures/hyparquet-list3-float16-snappy-pv2-half.parquet"
+'
+
 test_expect_success 'out of memory during a merge' '
 	sweep merge out.fidx fidx-merge -q -o out.fidx keep.fidx more.fidx
 '

@@ -11,9 +11,12 @@
 // Data (r = 0-based row, c = 0-based column, D = dimension):
 //   low : v(r,c) = ((r*37 + c*11) % 101 - 50) / 32   (101 distinct values: writers lean to dictionary)
 //   high: v(r,c) = (r*D + c) / 1024 - 7.5             (all distinct: writers lean to PLAIN)
+//   half: v(r,c) = the binary16 value of bits (i*2477 + 11) % 0x7c00, i = r*D + c,
+//         negated when i % 3 == 1 (and not 0): every exponent, subnormals included
 //   What each writer really chose is in the manifest.
-//   Every value is exact in float32 and float64. The int32/int64 variants store
-//   v * int_scale (32 for low, 1024 for high), which is an exact integer.
+//   Every value is exact in float32 and float64 (half's in float16 too). The
+//   int32/int64/int8 variants store v * int_scale (32 for low, 1024 for high),
+//   which is an exact integer; uint8 stores v * 32 + 50 (int_offset 50).
 //   id   = "doc-<r>" (string) or r*10+3 (int64);  text = "text <r> café" (UTF-8).
 
 import fs from 'node:fs';
@@ -37,7 +40,11 @@ const pkgVersion = (name) => JSON.parse(fs.readFileSync(path.join(HERE, 'node_mo
 // ---------------------------------------------------------------------------
 // data
 // ---------------------------------------------------------------------------
+// The binary16 value of bits h (0 <= h < 0x7c00), as a JS number.
+const half = (h) => (h < 0x400 ? h * 2 ** -24 : (1 + (h & 0x3ff) / 1024) * 2 ** ((h >> 10) - 15));
+const halfAt = (i) => { const h = (i * 2477 + 11) % 0x7c00; return (i % 3 === 1 && h ? -1 : 1) * half(h); };
 const DATA = {
+  half: { fn: (r, c, D) => halfAt(r * D + c), formula: 'v(r,c) = binary16 bits (i*2477 + 11) % 0x7c00 as a number, negated when i % 3 == 1 and the bits are not 0; i = r*D + c' },
   low: { fn: (r, c, D) => ((r * 37 + c * 11) % 101 - 50) / 32, intScale: 32,
     formula: 'v(r,c) = ((r*37 + c*11) % 101 - 50) / 32', sql: (r, c) => `(CAST((${r}*37 + ${c}*11) % 101 - 50 AS DOUBLE) / 32)` },
   high: { fn: (r, c, D) => (r * D + c) / 1024 - 7.5, intScale: 1024,
@@ -46,12 +53,13 @@ const DATA = {
 const idStr = (r) => `doc-${r}`;
 const idInt = (r) => r * 10 + 3;
 const textOf = (r) => `text ${r} café`;
-const isInt = (t) => t === 'int32' || t === 'int64';
+const isInt = (t) => t === 'int32' || t === 'int64' || t === 'int8' || t === 'uint8';
+const intOffset = (t) => (t === 'uint8' ? 50 : 0);
 
 // expected element value (as a JS number; int64 as number too, all are small)
 function elemValue(spec, r, c) {
   const v = DATA[spec.dataset].fn(r, c, spec.dim);
-  return isInt(spec.elem) ? v * DATA[spec.dataset].intScale : v;
+  return isInt(spec.elem) ? v * DATA[spec.dataset].intScale + intOffset(spec.elem) : v;
 }
 
 // Nulls of a spec, normalised: [{column, row, element?}]
@@ -157,7 +165,8 @@ async function writeDuckdb(spec, file) {
 // --- parquet-wasm (arrow-rs) ---------------------------------------------
 const PW_CODEC = { UNCOMPRESSED: pw.Compression.UNCOMPRESSED, SNAPPY: pw.Compression.SNAPPY, GZIP: pw.Compression.GZIP,
   ZSTD: pw.Compression.ZSTD, BROTLI: pw.Compression.BROTLI, LZ4_RAW: pw.Compression.LZ4_RAW };
-const ARROW_ELEM = { float: () => new arrow.Float32(), double: () => new arrow.Float64(), int32: () => new arrow.Int32(), int64: () => new arrow.Int64() };
+const ARROW_ELEM = { float: () => new arrow.Float32(), double: () => new arrow.Float64(), int32: () => new arrow.Int32(), int64: () => new arrow.Int64(),
+  float16: () => new arrow.Float16(), int8: () => new arrow.Int8(), uint8: () => new arrow.Uint8() };
 
 function arrowTable(spec) {
   const rows = expectedRows(spec);
@@ -222,7 +231,10 @@ function writeParquetWasm(spec, file) {
 }
 
 // --- hyparquet-writer --------------------------------------------------------
-const HY_ELEM = { float: 'FLOAT', double: 'DOUBLE', int32: 'INT32', int64: 'INT64' };
+// the schema fields of an element type
+const HY_ELEM = { float: { type: 'FLOAT' }, double: { type: 'DOUBLE' }, int32: { type: 'INT32' }, int64: { type: 'INT64' },
+  float16: { type: 'FIXED_LEN_BYTE_ARRAY', type_length: 2, logical_type: { type: 'FLOAT16' } },
+  int8: { type: 'INT32', converted_type: 'INT_8' }, uint8: { type: 'INT32', converted_type: 'UINT_8' } };
 const hyCompressors = {
   GZIP: (bytes) => new Uint8Array(zlib.gzipSync(bytes)),
   ZSTD: (bytes) => zstd.compress(bytes, 3),
@@ -248,14 +260,14 @@ function writeHyparquet(spec, file) {
   const enc = spec.bss ? 'BYTE_STREAM_SPLIT' : spec.dictionary === false ? 'PLAIN' : undefined;
   if (spec.layout === 'wide') {
     for (let c = 0; c < spec.dim; c++) {
-      schema.push({ name: String(c), type: HY_ELEM[spec.elem], repetition_type: rep(spec.nullable) });
+      schema.push({ name: String(c), ...HY_ELEM[spec.elem], repetition_type: rep(spec.nullable) });
       columnData.push({ name: String(c), data: rows.map((o) => conv(o[String(c)])), ...(enc ? { encoding: enc } : {}) });
     }
   } else {
     schema.push(
       { name: 'embedding', repetition_type: rep(spec.listNullable), converted_type: 'LIST', num_children: 1 },
       { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-      { name: spec.elementName, type: HY_ELEM[spec.elem], repetition_type: rep(spec.elementNullable) },
+      { name: spec.elementName, ...HY_ELEM[spec.elem], repetition_type: rep(spec.elementNullable) },
     );
     columnData.push({ name: 'embedding', data: rows.map((o) => (o.embedding === null ? null : o.embedding.map(conv))), ...(enc ? { encoding: enc } : {}) });
   }
@@ -475,9 +487,11 @@ function compareRows(who, spec, got) {
 }
 async function verify(spec, file) {
   const con = await duckdb();
-  const res = await con.runAndReadAll(`SELECT * FROM read_parquet(${sqlStr(file)})`);
-  const drows = res.getRowObjects().map((o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, duckJs(v)])));
-  compareRows('duckdb', spec, drows);
+  if (!spec.notDuckdb) {
+    const res = await con.runAndReadAll(`SELECT * FROM read_parquet(${sqlStr(file)})`);
+    const drows = res.getRowObjects().map((o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, duckJs(v)])));
+    compareRows('duckdb', spec, drows);
+  }
   if (spec.codec === 'BROTLI') return; // hyparquet has no brotli decompressor here
   const ab = fs.readFileSync(file);
   const hrows = await parquetReadObjects({
@@ -563,6 +577,16 @@ function matrix() {
   pq({ layout: 'wide', elem: 'float', dataset: 'high', codec: 'SNAPPY', pageVersion: 2, dictionary: false, bss: true, tag: 'bss' });
   pq({ layout: 'wide', elem: 'int32', dataset: 'low', codec: 'UNCOMPRESSED', pageVersion: 1 });
   pq({ layout: 'wide', elem: 'int64', dataset: 'high', codec: 'ZSTD', pageVersion: 2, id: 'int64' });
+  // half precision (FLOAT16) and 8-bit integers
+  pq({ layout: 'list3', elem: 'float16', dataset: 'half', codec: 'SNAPPY', pageVersion: 1 });
+  pq({ layout: 'list3', elem: 'float16', dataset: 'half', codec: 'ZSTD', pageVersion: 2, dictionary: false, tag: 'nodict' });
+  pq({ layout: 'list3', elem: 'float16', dataset: 'low', codec: 'SNAPPY', pageVersion: 1, rows: MULTI_R, rowGroupSize: 1000, tag: 'multi' });
+  pq({ layout: 'wide', elem: 'float16', dataset: 'low', codec: 'ZSTD', pageVersion: 2 });
+  pq({ layout: 'wide', elem: 'float16', dataset: 'half', codec: 'SNAPPY', pageVersion: 1 });
+  pq({ layout: 'wide', elem: 'float16', dataset: 'half', codec: 'GZIP', pageVersion: 2, dictionary: false, tag: 'nodict' });
+  pq({ layout: 'list3', elem: 'int8', dataset: 'low', codec: 'SNAPPY', pageVersion: 1 });
+  pq({ layout: 'list3', elem: 'uint8', dataset: 'low', codec: 'ZSTD', pageVersion: 2 });
+  pq({ layout: 'wide', elem: 'int8', dataset: 'low', codec: 'SNAPPY', pageVersion: 2, id: 'int64', text: false, tag: 'intid' });
   pq({ layout: 'list3', elem: 'float', dataset: 'low', codec: 'BROTLI', pageVersion: 1, expectError: 'unsupported codec BROTLI (negative test)', tag: 'unsupported' });
   // multi row group, multi page
   const pm = { rows: MULTI_R, rowGroupSize: 1000, pageBytes: 2048, writeBatch: 64, tag: 'multi' };
@@ -597,6 +621,17 @@ function matrix() {
   hy({ layout: 'wide', elem: 'float', dataset: 'high', codec: 'SNAPPY', bss: true, tag: 'bss' });
   hy({ layout: 'wide', elem: 'int32', dataset: 'low', codec: 'SNAPPY' });
   hy({ layout: 'wide', elem: 'int64', dataset: 'high', codec: 'UNCOMPRESSED', id: 'int64' });
+  // half precision (FLOAT16) and 8-bit integers
+  hy({ layout: 'list3', elem: 'float16', dataset: 'half', codec: 'SNAPPY' });
+  hy({ layout: 'list3', elem: 'float16', dataset: 'half', codec: 'UNCOMPRESSED', dictionary: false, tag: 'nodict' });
+  // DuckDB reads BYTE_STREAM_SPLIT only for FLOAT and DOUBLE: hyparquet alone reads these back
+  hy({ layout: 'list3', elem: 'float16', dataset: 'half', codec: 'ZSTD', bss: true, notDuckdb: true, tag: 'bss' });
+  hy({ layout: 'wide', elem: 'float16', dataset: 'half', codec: 'SNAPPY' });
+  hy({ layout: 'wide', elem: 'float16', dataset: 'half', codec: 'GZIP', bss: true, notDuckdb: true, tag: 'bss' });
+  hy({ layout: 'list3', elem: 'float16', dataset: 'low', codec: 'SNAPPY' });
+  hy({ layout: 'list3', elem: 'int8', dataset: 'low', codec: 'SNAPPY' });
+  hy({ layout: 'list3', elem: 'uint8', dataset: 'low', codec: 'SNAPPY', id: 'int64', text: false, tag: 'intid' });
+  hy({ layout: 'wide', elem: 'uint8', dataset: 'low', codec: 'ZSTD' });
   // multi row group, multi page
   hy({ layout: 'list3', elem: 'float', dataset: 'low', codec: 'SNAPPY', rows: MULTI_R, rowGroupSize: 1000, pageBytes: 4096, dictionary: false, tag: 'multi-nodict' });
   hy({ layout: 'wide', elem: 'float', dataset: 'low', codec: 'ZSTD', rows: MULTI_R, rowGroupSize: 1000, pageBytes: 1024, tag: 'multi' });
@@ -683,7 +718,7 @@ async function fixtures(outDir) {
   fs.mkdirSync(outDir, { recursive: true });
   // clear earlier output (only names this script writes)
   for (const f of fs.readdirSync(outDir)) {
-    if (/^(duckdb|pqwasm|hyparquet|parquetjs)-.*\.parquet$|^(low|high)-\d+-\d+\.csv$|^manifest\.json$/.test(f)) fs.unlinkSync(path.join(outDir, f));
+    if (/^(duckdb|pqwasm|hyparquet|parquetjs)-.*\.parquet$|^(low|high|half)-\d+-\d+\.csv$|^manifest\.json$/.test(f)) fs.unlinkSync(path.join(outDir, f));
   }
   await zstd.init();
   const versions = await writerVersions();
@@ -717,6 +752,7 @@ async function fixtures(outDir) {
       layout: spec.layout,
       element_type: spec.elem,
       ...(isInt(spec.elem) ? { int_scale: DATA[spec.dataset].intScale } : {}),
+      ...(intOffset(spec.elem) ? { int_offset: intOffset(spec.elem) } : {}),
       vector_columns: spec.layout === 'wide' ? Array.from({ length: spec.dim }, (_, c) => String(c)) : ['embedding'],
       ...(spec.layout === 'wide' ? {} : { leaf_path: emb.length === 1 ? emb[0].path : null }),
       ...(spec.layout === 'list3' || spec.layout === 'list2' ? { list_nullable: spec.listNullable !== false } : {}),
@@ -741,6 +777,7 @@ async function fixtures(outDir) {
       nulls: (spec.nulls ?? []).map((n) => ({ column: n.column, ...(n.element !== undefined ? { element: n.element } : {}), row: n.row, ...rowGroupOf(info.row_groups, n.row) })),
       ...(spec.empty ? { empty_lists: spec.empty.map((row) => ({ column: 'embedding', row, ...rowGroupOf(info.row_groups, row) })) } : {}),
       ...(spec.expectError ? { expect_error: spec.expectError } : {}),
+      ...(spec.notDuckdb ? { read_back: 'hyparquet only (DuckDB reads BYTE_STREAM_SPLIT only for FLOAT and DOUBLE)' } : {}),
       bytes: fs.statSync(file).size,
       sha256: crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex'),
     };
@@ -759,7 +796,9 @@ async function fixtures(outDir) {
       'Regenerate: cd tests/parquet/gen && npm ci && node make-fixtures.mjs',
     data: {
       low: DATA.low.formula, high: DATA.high.formula,
-      int_variants: 'int32/int64 element types store v(r,c) * int_scale (32 for low, 1024 for high)',
+      half: DATA.half.formula,
+      int_variants: 'int32/int64/int8 element types store v(r,c) * int_scale (32 for low, 1024 for high); uint8 stores v(r,c) * int_scale + int_offset',
+      float16: 'float16 element types are FIXED_LEN_BYTE_ARRAY(2) columns of the FLOAT16 logical type; the half data set is exact in float16',
       id: 'string "doc-<r>", or int64 r*10+3 where id_column.type is int64', text: '"text <r> café" (UTF-8)',
       csv: 'fixtures/<dataset>-<rows>-<dim>.csv: header id,text,0..D-1, the same values without nulls, floats in JSON number format',
       nulls: 'row is global and 0-based; row_group and row_in_group locate it; element is the index inside the list',

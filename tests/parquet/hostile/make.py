@@ -7,8 +7,10 @@ tests/test_parquet.c, test_hostile, for what each must give).
 
 A small Thrift compact-protocol encoder and just enough of parquet.thrift.
 """
+import gzip
 import os
 import struct
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -61,17 +63,20 @@ def struct_(fields, long_ids=()):
 
 
 # parquet.thrift, the parts used here.
-FLOAT, BYTE_ARRAY, INT32 = 4, 6, 1
+FLOAT, BYTE_ARRAY, INT32, FIXED_LEN_BYTE_ARRAY = 4, 6, 1, 7
 REQUIRED, OPTIONAL, REPEATED = 0, 1, 2
 PLAIN, RLE, DELTA_LENGTH_BYTE_ARRAY, RLE_DICTIONARY = 0, 3, 6, 8
-UNCOMPRESSED, SNAPPY, ZSTD = 0, 1, 6
+UNCOMPRESSED, SNAPPY, GZIP, ZSTD = 0, 1, 2, 6
 DATA_PAGE, DICTIONARY_PAGE, DATA_PAGE_V2 = 0, 2, 3
 
 
-def elem(name, type=None, rep=None, children=None, converted=None):
+def elem(name, type=None, rep=None, children=None, converted=None, length=None, logical=None):
+    """logical: the id of a LogicalType member without fields (15: FLOAT16)."""
     f = []
     if type is not None:
         f.append((1, I32, type))
+    if length is not None:
+        f.append((2, I32, length))
     if rep is not None:
         f.append((3, I32, rep))
     f.append((4, BINARY, name))
@@ -79,12 +84,18 @@ def elem(name, type=None, rep=None, children=None, converted=None):
         f.append((5, I32, children))
     if converted is not None:
         f.append((6, I32, converted))
+    if logical is not None:
+        f.append((10, STRUCT, [(logical, STRUCT, [])]))
     return f
 
 
-def page(ptype, body, usize=None, nvals=1, enc=PLAIN, v2=None):
-    """A page header and its body. v2: (nulls, rows, def_len, rep_len, compressed)."""
+def page(ptype, body, usize=None, nvals=1, enc=PLAIN, v2=None, crc=None):
+    """A page header and its body. v2: (nulls, rows, def_len, rep_len,
+    compressed). crc: True for the CRC-32 of body, or a value to store."""
     f = [(1, I32, ptype), (2, I32, len(body) if usize is None else usize), (3, I32, len(body))]
+    if crc is not None:
+        c = zlib.crc32(body) if crc is True else crc
+        f.append((4, I32, c - (1 << 32) if c >= 1 << 31 else c))
     if ptype == DATA_PAGE:
         f.append((5, STRUCT, [(1, I32, nvals), (2, I32, enc), (3, I32, RLE), (4, I32, RLE)]))
     elif ptype == DICTIONARY_PAGE:
@@ -201,6 +212,38 @@ def files():
     # refused.
     yield "zero-rows.parquet", parquet(one_float, [(FLOAT, UNCOMPRESSED, 3, floats(1, 2, 3), None)], 3, file_rows=0)
     yield "two-rows.parquet", parquet(one_float, [(FLOAT, UNCOMPRESSED, 3, floats(1, 2, 3), None)], 3, file_rows=2)
+
+
+    # FLOAT16 (FIXED_LEN_BYTE_ARRAY of 2, logical type 15): a NaN in row 2
+    # of column b, an infinity after it; then a list column with -inf.
+    def halfs(*vals):
+        return page(DATA_PAGE, struct.pack("<%de" % len(vals), *vals), nvals=len(vals))
+    half = dict(type=FIXED_LEN_BYTE_ARRAY, rep=REQUIRED, length=2, logical=15)
+    yield "half-nan.parquet", parquet(
+        [elem("schema", children=2), elem("a", **half), elem("b", **half)],
+        [(FIXED_LEN_BYTE_ARRAY, UNCOMPRESSED, 3, halfs(1, 2, 3), None),
+         (FIXED_LEN_BYTE_ARRAY, UNCOMPRESSED, 3, halfs(0.5, float("nan"), float("inf")), None)], 3)
+    levels = v1_levels(rle_run(1, 0, 1) + rle_run(2, 1, 1)) + v1_levels(rle_run(3, 3, 2))
+    body = levels + struct.pack("<3e", 2 ** -24, 65504, float("-inf"))
+    yield "half-list-inf.parquet", parquet(
+        [elem("schema", children=1), elem("embedding", rep=OPTIONAL, children=1, converted=3),
+         elem("list", rep=REPEATED, children=1), elem("element", FIXED_LEN_BYTE_ARRAY, OPTIONAL, length=2, logical=15)],
+        [(FIXED_LEN_BYTE_ARRAY, UNCOMPRESSED, 3, page(DATA_PAGE, body, nvals=3), None)], 1)
+
+    # Page checksums (PageHeader.crc): the CRC-32 of the page as stored,
+    # after its header. A v2 page's covers its levels and its compressed
+    # values; the one in crc-bad.parquet is off by one.
+    lv = rle_run(2, 1, 1)
+    vals = struct.pack("<I", 2) + b"hi" + struct.pack("<I", 5) + b"there"
+    body = lv + gzip.compress(vals, mtime=0)
+    v2 = page(DATA_PAGE_V2, body, usize=len(lv) + len(vals), nvals=2, v2=(0, 2, len(lv), 0, True), crc=True)
+    yield "crc-ok.parquet", parquet(text_too, [
+        (FLOAT, UNCOMPRESSED, 2, page(DATA_PAGE, struct.pack("<2f", 1, 2), nvals=2, crc=True), None),
+        (BYTE_ARRAY, GZIP, 2, v2, None)], 2)
+    yield "crc-bad.parquet", parquet(text_too, [
+        (FLOAT, UNCOMPRESSED, 2, page(DATA_PAGE, struct.pack("<2f", 1, 2), nvals=2, crc=True), None),
+        (BYTE_ARRAY, GZIP, 2, page(DATA_PAGE_V2, body, usize=len(lv) + len(vals), nvals=2,
+                                   v2=(0, 2, len(lv), 0, True), crc=zlib.crc32(body) ^ 1), None)], 2)
 
 
 if __name__ == "__main__":
