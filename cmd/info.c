@@ -24,7 +24,7 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static const char *const section_names[] = {"", "metadata", "vectors", "ids", "texts"};
+static const char *const section_names[] = {"", "metadata", "vectors", "ids", "texts", "codes"};
 
 /* The ids' range for integer ids, by a pass over the ids section. */
 static int id_range(struct fidx_file *f, long long *lo, long long *hi, struct fidx_err *err)

@@ -7,28 +7,40 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
 
 #include "outfile.h"
+#include "quant.h"
 
 #define HEADER_SIZE 64
 #define BLOCK_HEAD 20
 #define TOC_ENTRY 40
 #define BLOCK_SIZE (1u << 20)
+/* Version 3's vectors and codes come in blocks of whole rows, about this
+ * many bytes of float32 each, so that scoring one row again decodes
+ * little. */
+#define ROW_BLOCK_BYTES (64u << 10)
+/* Blocks encoded at once (in parallel) by the writer: about this many raw
+ * bytes. */
+#define BATCH_BYTES (8u << 20)
 #define MAX_BLOCK_SIZE (64u << 20)
 #define STORED_FLAG 0x80000000u
-#define CODEC_DEFLATE 1 /* the block deflated */
-#define CODEC_PLANES 2  /* version 1: the block's byte planes deflated together */
-#define CODEC_PLANES4 3 /* version 2: each byte plane deflated or stored alone */
+#define CODEC_DEFLATE 1  /* the block deflated */
+#define CODEC_PLANES 2   /* version 1: the block's byte planes deflated together */
+#define CODEC_PLANES4 3  /* version 2: each byte plane deflated or stored alone */
+#define CODEC_ROWS 4     /* version 3 codes: records stored as they are */
+#define CODEC_RESIDUAL 5 /* version 3 vectors: planes of residuals, zstd or stored */
 #define PLANE_TABLE 16
-/* A plane is stored as it is unless deflate saves at least 2% of it; a
+/* A plane is stored as it is unless compressing saves at least 2% of it; a
  * sample of its first bytes decides for planes of random-looking bytes
- * (the low mantissa bytes), so they cost no compression time. */
-#define PLANE_SAMPLE (64u << 10)
+ * (the low residual bytes), so they cost little compression time. */
+#define PLANE_SAMPLE (4u << 10)
 #define PLANE_GAIN(n) ((n) - (n) / 50)
 /* deflate cannot expand data by more than 1032:1, so a section's decoded
  * size is bounded by its stored size: no small file can ask for a huge
@@ -114,89 +126,157 @@ static void from_planes(const unsigned char *p0, const unsigned char *p1, const 
 	}
 }
 
+/* Version 3 stores each float of the vectors as its difference from the
+ * prediction of its row's codes (index/quant.h), in an order-preserving
+ * integer form, zigzagged so that small differences of either sign are
+ * small numbers: the high bytes are then mostly zero and compress. */
+static uint32_t order_key(uint32_t bits)
+{
+	return bits ^ ((0u - (bits >> 31)) >> 1); /* its own inverse */
+}
+
+static uint32_t to_residual(uint32_t x, uint32_t pred)
+{
+	uint32_t d = order_key(x) - order_key(pred);
+	return d << 1 ^ (0u - (d >> 31));
+}
+
+static uint32_t from_residual(uint32_t z, uint32_t pred)
+{
+	return order_key(order_key(pred) + ((z >> 1) ^ (0u - (z & 1))));
+}
+
+static void put_head(unsigned char *h, uint32_t stored, uint32_t raw, uint32_t raw_crc, uint32_t stored_crc,
+                     uint32_t type, uint32_t index)
+{
+	put32(h, stored);
+	put32(h + 4, raw);
+	put32(h + 8, raw_crc);
+	put32(h + 12, stored_crc);
+	put32(h + 16, head_crc(h, type, index));
+}
+
+/* A block directory's checksum covers its section's type too. */
+static uint32_t dir_crc(const unsigned char *p, size_t n, uint32_t type)
+{
+	unsigned char t[4];
+	put32(t, type);
+	return libdeflate_crc32(crc(p, n), t, 4);
+}
+
 /* ---------------------------------------------------------------- writer */
 
-/* One block's encoded form. */
+/* One block's encoded form: its header, then its stored bytes. */
 struct encoded {
-	unsigned char head[BLOCK_HEAD];
-	unsigned char *buf; /* payload, when not the raw bytes themselves */
+	unsigned char *buf;
 	size_t cap;
-	const unsigned char *payload;
 	uint32_t stored;
+	unsigned char *codes; /* CODEC_RESIDUAL: the codes block, header included */
+	uint32_t codes_len;
 };
 
 /* Per-thread encoding state. */
 struct encoder {
-	struct libdeflate_compressor *c;
+	struct libdeflate_compressor *c; /* CODEC_DEFLATE */
+	ZSTD_CCtx *z;                    /* CODEC_RESIDUAL */
 	unsigned char *plane;
+	uint32_t *resid;
+	float *pred;
 };
 
 struct secw {
 	int fd;
 	const char *name;
 	uint64_t start, pos;
-	uint32_t type, codec, blocks;
+	uint32_t type, codec, blocks, block_size, dim;
 	uint64_t raw_total;
 	int level, nthreads;
 	size_t batch;         /* blocks encoded at once, in parallel */
-	unsigned char *raw;   /* batch * BLOCK_SIZE bytes */
+	unsigned char *raw;   /* batch * block_size bytes */
 	size_t fill;
 	struct encoded *enc;  /* batch entries */
 	struct encoder *coders; /* nthreads entries */
+	uint32_t *dir;        /* each block's length, header included */
+	size_t dir_cap;
+	struct secw *codes;   /* CODEC_RESIDUAL: the codes, written alongside */
 };
 
-/* Deflates src into dst (room cap); returns the size, or 0 when it does not
- * save at least 2%. */
-static size_t squeeze(struct libdeflate_compressor *c, const unsigned char *src, size_t n,
-                      unsigned char *dst, size_t cap)
+/* Compresses a plane (zstd) into dst (room cap); returns the size, or 0
+ * when that does not save at least 2% (judged on a sample first). */
+static size_t squeeze(ZSTD_CCtx *z, const unsigned char *src, size_t n, unsigned char *dst, size_t cap)
 {
-	size_t got = libdeflate_deflate_compress(c, src, n, dst, cap);
-	return got && got < PLANE_GAIN(n) ? got : 0;
+	size_t got;
+	if (n > PLANE_SAMPLE) {
+		got = ZSTD_compress2(z, dst, cap, src, PLANE_SAMPLE);
+		if (ZSTD_isError(got) || got >= PLANE_GAIN(PLANE_SAMPLE))
+			return 0;
+	}
+	got = ZSTD_compress2(z, dst, cap, src, n);
+	return !ZSTD_isError(got) && got < PLANE_GAIN(n) ? got : 0;
+}
+
+/* The codes of the block's rows, and its floats as residuals against
+ * them, in byte planes each compressed or stored. Returns the stored
+ * size. */
+static uint32_t encode_residual(const struct secw *s, struct encoder *coder, const unsigned char *raw, size_t n,
+                                uint32_t index, struct encoded *e)
+{
+	size_t dim = s->dim, rows = n / 4 / dim, rec = fidx_quant_record(dim), q = n / 4, off = PLANE_TABLE, r, i;
+	unsigned char *codes = e->codes + BLOCK_HEAD, *out = e->buf + BLOCK_HEAD;
+	uint32_t c;
+	int p;
+
+	for (r = 0; r < rows; r++) {
+		const float *x = (const float *)raw + r * dim;
+		fidx_quant_encode(x, dim, codes + r * rec);
+		fidx_quant_predict(codes + r * rec, dim, coder->pred);
+		for (i = 0; i < dim; i++) {
+			uint32_t xb, pb;
+			memcpy(&xb, x + i, 4);
+			memcpy(&pb, coder->pred + i, 4);
+			coder->resid[r * dim + i] = to_residual(xb, pb);
+		}
+	}
+	c = crc(codes, rows * rec);
+	put_head(e->codes, (uint32_t)(rows * rec) | STORED_FLAG, (uint32_t)(rows * rec), c, c, FIDX_SEC_CODES, index);
+	e->codes_len = (uint32_t)(BLOCK_HEAD + rows * rec);
+
+	to_planes((const unsigned char *)coder->resid, coder->plane, n);
+	for (p = 0; p < 4; p++) {
+		const unsigned char *plane = coder->plane + (size_t)p * q;
+		size_t got = squeeze(coder->z, plane, q, out + off, e->cap - BLOCK_HEAD - off);
+		if (!got) {
+			memcpy(out + off, plane, q);
+			put32(out + 4 * p, (uint32_t)q | STORED_FLAG);
+			off += q;
+		} else {
+			put32(out + 4 * p, (uint32_t)got);
+			off += got;
+		}
+	}
+	return (uint32_t)off;
 }
 
 static void encode(const struct secw *s, struct encoder *coder, const unsigned char *raw, size_t n,
                    uint32_t index, struct encoded *e)
 {
-	uint32_t stored = 0, flag = 0;
+	unsigned char *out = e->buf + BLOCK_HEAD;
+	uint32_t stored, flag = 0;
 
-	if (s->codec == CODEC_PLANES4) {
-		size_t q = n / 4, off = PLANE_TABLE;
-		int p;
-		to_planes(raw, coder->plane, n);
-		for (p = 0; p < 4; p++) {
-			const unsigned char *plane = coder->plane + (size_t)p * q;
-			size_t got = 0;
-			/* A sample that does not compress means the plane will not. */
-			if (q <= PLANE_SAMPLE || squeeze(coder->c, plane, PLANE_SAMPLE, e->buf + off, e->cap - off))
-				got = squeeze(coder->c, plane, q, e->buf + off, e->cap - off);
-			if (!got) {
-				memcpy(e->buf + off, plane, q);
-				put32(e->buf + 4 * p, (uint32_t)q | STORED_FLAG);
-				off += q;
-			} else {
-				put32(e->buf + 4 * p, (uint32_t)got);
-				off += got;
-			}
-		}
-		e->payload = e->buf;
-		stored = (uint32_t)off;
+	if (s->codec == CODEC_RESIDUAL) {
+		stored = encode_residual(s, coder, raw, n, index, e);
 	} else {
-		size_t got = libdeflate_deflate_compress(coder->c, raw, n, e->buf, e->cap);
+		size_t got = libdeflate_deflate_compress(coder->c, raw, n, out, e->cap - BLOCK_HEAD);
 		if (got && got < n) {
-			e->payload = e->buf;
 			stored = (uint32_t)got;
 		} else {
 			/* Incompressible: keep the bytes as they are. */
-			e->payload = raw;
+			memcpy(out, raw, n);
 			stored = (uint32_t)n;
 			flag = STORED_FLAG;
 		}
 	}
-	put32(e->head, stored | flag);
-	put32(e->head + 4, (uint32_t)n);
-	put32(e->head + 8, crc(raw, n));
-	put32(e->head + 12, crc(e->payload, stored));
-	put32(e->head + 16, head_crc(e->head, s->type, index));
+	put_head(e->buf, stored | flag, (uint32_t)n, crc(raw, n), crc(out, stored), s->type, index);
 	e->stored = stored;
 }
 
@@ -207,21 +287,30 @@ static void secw_free(struct secw *s)
 		for (i = 0; i < (size_t)s->nthreads; i++) {
 			if (s->coders[i].c)
 				libdeflate_free_compressor(s->coders[i].c);
+			ZSTD_freeCCtx(s->coders[i].z);
 			free(s->coders[i].plane);
+			free(s->coders[i].resid);
+			free(s->coders[i].pred);
 		}
 	if (s->enc)
-		for (i = 0; i < s->batch; i++)
+		for (i = 0; i < s->batch; i++) {
 			free(s->enc[i].buf);
+			free(s->enc[i].codes);
+		}
 	free(s->coders);
 	free(s->enc);
 	free(s->raw);
+	free(s->dir);
 	s->coders = NULL;
 	s->enc = NULL;
 	s->raw = NULL;
+	s->dir = NULL;
 }
 
-static int secw_init(struct secw *s, int fd, const char *name, uint64_t start, uint32_t type,
-                     uint32_t codec, int level, struct fidx_err *err)
+/* A section written at start of fd, in blocks of block_size raw bytes.
+ * CODEC_ROWS sections only receive the blocks another section encodes. */
+static int secw_init(struct secw *s, int fd, const char *name, uint64_t start, uint32_t type, uint32_t codec,
+                     uint32_t block_size, uint32_t dim, int level, struct fidx_err *err)
 {
 	size_t i, bound;
 
@@ -231,38 +320,75 @@ static int secw_init(struct secw *s, int fd, const char *name, uint64_t start, u
 	s->start = s->pos = start;
 	s->type = type;
 	s->codec = codec;
+	s->block_size = block_size;
+	s->dim = dim;
 	s->level = level;
+	if (codec == CODEC_ROWS)
+		return 0;
 	/* Only the vectors are large enough to be worth several threads. */
 	s->nthreads = type == FIDX_SEC_VECTORS ? omp_get_max_threads() : 1;
 	if (s->nthreads < 1)
 		s->nthreads = 1;
 	s->batch = (size_t)s->nthreads * 2;
-	s->raw = malloc(s->batch * BLOCK_SIZE);
+	if (type == FIDX_SEC_VECTORS && s->batch < BATCH_BYTES / block_size)
+		s->batch = BATCH_BYTES / block_size;
+	s->raw = malloc(s->batch * block_size);
 	s->enc = calloc(s->batch, sizeof *s->enc);
 	s->coders = calloc((size_t)s->nthreads, sizeof *s->coders);
 	if (!s->raw || !s->enc || !s->coders)
 		return fidx_err_nomem(err);
 	for (i = 0; i < (size_t)s->nthreads; i++) {
-		if (!(s->coders[i].c = libdeflate_alloc_compressor(level)))
+		struct encoder *c = &s->coders[i];
+		if (codec != CODEC_RESIDUAL) {
+			if (!(c->c = libdeflate_alloc_compressor(level)))
+				return fidx_err_nomem(err);
+			continue;
+		}
+		if (!(c->z = ZSTD_createCCtx()) || !(c->plane = malloc(block_size)) || !(c->resid = malloc(block_size)) ||
+		    !(c->pred = malloc((size_t)dim * sizeof *c->pred)))
 			return fidx_err_nomem(err);
-		if (codec == CODEC_PLANES4 && !(s->coders[i].plane = malloc(BLOCK_SIZE)))
-			return fidx_err_nomem(err);
+		if (ZSTD_isError(ZSTD_CCtx_setParameter(c->z, ZSTD_c_compressionLevel, level)))
+			return fidx_err_set(err, FIDX_EINTERNAL, "zstd: cannot set level %d", level);
 	}
-	bound = libdeflate_deflate_compress_bound(s->coders[0].c, BLOCK_SIZE);
-	if (codec == CODEC_PLANES4)
-		bound = PLANE_TABLE + 4 * libdeflate_deflate_compress_bound(s->coders[0].c, BLOCK_SIZE / 4);
+	if (codec == CODEC_RESIDUAL)
+		bound = PLANE_TABLE + (size_t)block_size + 1024;
+	else
+		bound = libdeflate_deflate_compress_bound(s->coders[0].c, block_size);
 	for (i = 0; i < s->batch; i++) {
-		s->enc[i].cap = bound;
-		if (!(s->enc[i].buf = malloc(bound)))
+		s->enc[i].cap = BLOCK_HEAD + bound;
+		if (!(s->enc[i].buf = malloc(s->enc[i].cap)))
+			return fidx_err_nomem(err);
+		if (codec == CODEC_RESIDUAL &&
+		    !(s->enc[i].codes = malloc(BLOCK_HEAD + block_size / 4 / dim * fidx_quant_record(dim))))
 			return fidx_err_nomem(err);
 	}
+	return 0;
+}
+
+/* Appends one encoded block (header included) to section s. */
+static int secw_block(struct secw *s, const unsigned char *b, uint32_t len, uint32_t raw, struct fidx_err *err)
+{
+	int rc;
+	if (s->blocks == s->dir_cap) {
+		size_t ncap = s->dir_cap ? s->dir_cap * 2 : 256;
+		uint32_t *nd = realloc(s->dir, ncap * sizeof *nd);
+		if (!nd)
+			return fidx_err_nomem(err);
+		s->dir = nd;
+		s->dir_cap = ncap;
+	}
+	if ((rc = fidx_pwrite_all(s->fd, b, len, s->pos, s->name, err)) != 0)
+		return rc;
+	s->dir[s->blocks++] = len;
+	s->pos += len;
+	s->raw_total += raw;
 	return 0;
 }
 
 /* Encodes the buffered blocks (in parallel) and writes them in order. */
 static int secw_flush(struct secw *s, struct fidx_err *err)
 {
-	size_t nblk = (s->fill + BLOCK_SIZE - 1) / BLOCK_SIZE, i;
+	size_t nblk = (s->fill + s->block_size - 1) / s->block_size, i;
 	long b;
 	int rc = 0;
 
@@ -270,18 +396,16 @@ static int secw_flush(struct secw *s, struct fidx_err *err)
 		return 0;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(s->nthreads) if (nblk > 1)
 	for (b = 0; b < (long)nblk; b++) {
-		size_t off = (size_t)b * BLOCK_SIZE, n = s->fill - off < BLOCK_SIZE ? s->fill - off : BLOCK_SIZE;
+		size_t off = (size_t)b * s->block_size;
+		size_t n = s->fill - off < s->block_size ? s->fill - off : s->block_size;
 		encode(s, &s->coders[omp_get_thread_num()], s->raw + off, n, s->blocks + (uint32_t)b, &s->enc[b]);
 	}
 	for (i = 0; i < nblk && !rc; i++) {
 		struct encoded *e = &s->enc[i];
-		rc = fidx_pwrite_all(s->fd, e->head, BLOCK_HEAD, s->pos, s->name, err);
-		if (!rc)
-			rc = fidx_pwrite_all(s->fd, e->payload, e->stored, s->pos + BLOCK_HEAD, s->name, err);
-		s->pos += BLOCK_HEAD + (uint64_t)e->stored;
-		s->raw_total += get32(e->head + 4);
+		rc = secw_block(s, e->buf, BLOCK_HEAD + e->stored, get32(e->buf + 4), err);
+		if (!rc && s->codes)
+			rc = secw_block(s->codes, e->codes, e->codes_len, e->codes_len - BLOCK_HEAD, err);
 	}
-	s->blocks += (uint32_t)nblk;
 	s->fill = 0;
 	return rc;
 }
@@ -289,7 +413,7 @@ static int secw_flush(struct secw *s, struct fidx_err *err)
 static int secw_put(struct secw *s, const void *data, size_t n, struct fidx_err *err)
 {
 	const unsigned char *p = data;
-	size_t cap = s->batch * BLOCK_SIZE;
+	size_t cap = s->batch * s->block_size;
 	while (n) {
 		size_t take = cap - s->fill;
 		if (take > n)
@@ -304,18 +428,33 @@ static int secw_put(struct secw *s, const void *data, size_t n, struct fidx_err 
 	}
 	return 0;
 }
+
+/* Writes the last blocks and the directory. */
 static int secw_finish(struct secw *s, struct fidx_section_info *info, struct fidx_err *err)
 {
+	size_t n, i;
+	unsigned char *dir;
 	int rc = secw_flush(s, err);
 	if (rc)
 		return rc;
+	n = (size_t)s->blocks * 4;
+	if (!(dir = malloc(n + 4)))
+		return fidx_err_nomem(err);
+	for (i = 0; i < s->blocks; i++)
+		put32(dir + 4 * i, s->dir[i]);
+	put32(dir + n, dir_crc(dir, n, s->type));
+	rc = fidx_pwrite_all(s->fd, dir, n + 4, s->pos, s->name, err);
+	free(dir);
+	if (rc)
+		return rc;
+	s->pos += n + 4;
 	info->type = s->type;
 	info->codec = s->codec;
 	info->offset = s->start;
 	info->stored_bytes = s->pos - s->start;
 	info->raw_bytes = s->raw_total;
 	info->block_count = s->blocks;
-	info->block_size = BLOCK_SIZE;
+	info->block_size = s->block_size;
 	return 0;
 }
 
@@ -331,10 +470,9 @@ struct fidx_file_writer {
 	uint32_t dim;
 	int level;
 	uint64_t rows, nids, ntexts;
-	int ids_fd, texts_fd;
-	struct secw vec, ids, texts;
+	int codes_fd, ids_fd, texts_fd;
+	struct secw vec, codes, ids, texts;
 };
-
 int fidx_file_check_target(const char *path, int force, struct fidx_err *err)
 {
 	unsigned char head[sizeof MAGIC];
@@ -358,6 +496,25 @@ int fidx_file_check_target(const char *path, int force, struct fidx_err *err)
 	return fidx_err_set(err, FIDX_EINPUT, "%s exists and is not a fidx index: give " FIDX_SETTING("force") " to replace it", path);
 }
 
+/* The vectors and their codes, once the dimension is known: blocks of
+ * whole rows, about ROW_BLOCK_BYTES of float32 each. FIDX_TEST_BLOCK_ROWS
+ * makes them smaller, so that tests can cover many blocks with few rows. */
+static int start_vectors(struct fidx_file_writer *w, struct fidx_err *err)
+{
+	const char *test = getenv("FIDX_TEST_BLOCK_ROWS");
+	uint32_t dim = w->dim, rows = ROW_BLOCK_BYTES / 4 / dim ? ROW_BLOCK_BYTES / 4 / dim : 1;
+	int rc;
+	if (test && strtoul(test, NULL, 10) > 0 && strtoul(test, NULL, 10) < rows)
+		rows = (uint32_t)strtoul(test, NULL, 10);
+	if ((rc = secw_init(&w->vec, w->out.fd, w->out.tmp, HEADER_SIZE, FIDX_SEC_VECTORS, CODEC_RESIDUAL,
+	                    rows * dim * 4, dim, w->level, err)) != 0 ||
+	    (rc = secw_init(&w->codes, w->codes_fd, w->out.tmp, 0, FIDX_SEC_CODES, CODEC_ROWS,
+	                    rows * (uint32_t)fidx_quant_record(dim), dim, w->level, err)) != 0)
+		return rc;
+	w->vec.codes = &w->codes;
+	return 0;
+}
+
 int fidx_fw_open(struct fidx_file_writer **out, const char *path, uint32_t dim, int level,
                  unsigned flags, struct fidx_err *err)
 {
@@ -370,13 +527,17 @@ int fidx_fw_open(struct fidx_file_writer **out, const char *path, uint32_t dim, 
 	w = calloc(1, sizeof *w);
 	if (!w)
 		return fidx_err_nomem(err);
-	w->ids_fd = w->texts_fd = -1;
+	w->codes_fd = w->ids_fd = w->texts_fd = -1;
 	w->out.fd = -1;
 	w->dim = dim;
 	w->level = level;
 	rc = fidx_outfile_open(&w->out, path, flags, err);
 	if (rc)
 		goto fail;
+	if ((w->codes_fd = fidx_spool_open(path, err)) < 0) {
+		rc = w->codes_fd;
+		goto fail;
+	}
 	if ((w->ids_fd = fidx_spool_open(path, err)) < 0) {
 		rc = w->ids_fd;
 		goto fail;
@@ -385,12 +546,11 @@ int fidx_fw_open(struct fidx_file_writer **out, const char *path, uint32_t dim, 
 		rc = w->texts_fd;
 		goto fail;
 	}
-	if ((rc = secw_init(&w->vec, w->out.fd, w->out.tmp, HEADER_SIZE, FIDX_SEC_VECTORS,
-	                    CODEC_PLANES4, level, err)) != 0 ||
-	    (rc = secw_init(&w->ids, w->ids_fd, w->out.tmp, 0, FIDX_SEC_IDS, CODEC_DEFLATE,
+	if ((rc = secw_init(&w->ids, w->ids_fd, w->out.tmp, 0, FIDX_SEC_IDS, CODEC_DEFLATE, BLOCK_SIZE, 0,
 	                    text_level(level), err)) != 0 ||
-	    (rc = secw_init(&w->texts, w->texts_fd, w->out.tmp, 0, FIDX_SEC_TEXTS, CODEC_DEFLATE,
-	                    text_level(level), err)) != 0)
+	    (rc = secw_init(&w->texts, w->texts_fd, w->out.tmp, 0, FIDX_SEC_TEXTS, CODEC_DEFLATE, BLOCK_SIZE, 0,
+	                    text_level(level), err)) != 0 ||
+	    (dim && (rc = start_vectors(w, err)) != 0))
 		goto fail;
 	*out = w;
 	return 0;
@@ -405,8 +565,10 @@ int fidx_fw_set_dim(struct fidx_file_writer *w, uint32_t dim, struct fidx_err *e
 		return fidx_err_set(err, FIDX_EINPUT, "dimension %u is out of range (1..%u)", dim, FIDX_MAX_DIM);
 	if (w->dim && w->dim != dim)
 		return fidx_err_set(err, FIDX_EINTERNAL, "the dimension of %s was already set", w->out.target);
+	if (w->dim)
+		return 0;
 	w->dim = dim;
-	return 0;
+	return start_vectors(w, err);
 }
 
 void fidx_fw_abort(struct fidx_file_writer *w)
@@ -414,8 +576,11 @@ void fidx_fw_abort(struct fidx_file_writer *w)
 	if (!w)
 		return;
 	secw_free(&w->vec);
+	secw_free(&w->codes);
 	secw_free(&w->ids);
 	secw_free(&w->texts);
+	if (w->codes_fd >= 0)
+		close(w->codes_fd);
 	if (w->ids_fd >= 0)
 		close(w->ids_fd);
 	if (w->texts_fd >= 0)
@@ -506,6 +671,10 @@ int fidx_fw_commit(struct fidx_file_writer *w, const char *meta_json, struct fid
 	int rc;
 
 	memset(&meta, 0, sizeof meta);
+	if (!w->dim) {
+		rc = fidx_err_set(err, FIDX_EINPUT, "%s: no vectors to write (no dimension)", w->out.target);
+		goto out;
+	}
 	if (w->nids && w->nids != w->rows) {
 		rc = fidx_err_set(err, FIDX_EINPUT, "%llu ids for %llu rows",
 		                  (unsigned long long)w->nids, (unsigned long long)w->rows);
@@ -519,6 +688,10 @@ int fidx_fw_commit(struct fidx_file_writer *w, const char *meta_json, struct fid
 	if ((rc = secw_finish(&w->vec, &sec[nsec++], err)) != 0)
 		goto out;
 	pos = w->vec.pos;
+	if ((rc = secw_finish(&w->codes, &sec[nsec], err)) != 0 ||
+	    (rc = copy_spool(w, w->codes_fd, &sec[nsec], &pos, err)) != 0)
+		goto out;
+	nsec++;
 	if (w->nids) {
 		if ((rc = secw_finish(&w->ids, &sec[nsec], err)) != 0 ||
 		    (rc = copy_spool(w, w->ids_fd, &sec[nsec], &pos, err)) != 0)
@@ -531,8 +704,8 @@ int fidx_fw_commit(struct fidx_file_writer *w, const char *meta_json, struct fid
 			goto out;
 		nsec++;
 	}
-	if ((rc = secw_init(&meta, w->out.fd, w->out.tmp, pos, FIDX_SEC_META, CODEC_DEFLATE, text_level(w->level),
-	                    err)) != 0 ||
+	if ((rc = secw_init(&meta, w->out.fd, w->out.tmp, pos, FIDX_SEC_META, CODEC_DEFLATE, BLOCK_SIZE, 0,
+	                    text_level(w->level), err)) != 0 ||
 	    (rc = secw_put(&meta, meta_json, strlen(meta_json), err)) != 0 ||
 	    (rc = secw_finish(&meta, &sec[nsec++], err)) != 0)
 		goto out;
@@ -603,8 +776,13 @@ struct fidx_file {
 	uint64_t size;
 	uint32_t version, dim, nsec;
 	uint64_t count;
+	uint32_t block_rows; /* version 3: rows per block of the vectors and codes */
 	struct fidx_section_info sec[FIDX_SEC_MAX + 1]; /* by type */
 	int has[FIDX_SEC_MAX + 1];
+	uint64_t *pos[FIDX_SEC_MAX + 1]; /* where each block starts, once asked for */
+	void *map;                       /* the codes, mapped */
+	size_t map_len;
+	const unsigned char *codes;      /* the codes section's first byte */
 };
 
 static int corrupt(const struct fidx_file *f, struct fidx_err *err, const char *what)
@@ -621,6 +799,45 @@ static int rd(const struct fidx_file *f, uint64_t off, void *buf, size_t n, stru
 		return 0;
 	}
 	return fidx_pread_all(f->fd, buf, n, off, f->name, err);
+}
+
+/* Version 3 ends every section with its block directory. */
+static uint64_t dir_size(const struct fidx_file *f, const struct fidx_section_info *s)
+{
+	return f->version >= 3 ? (uint64_t)s->block_count * 4 + 4 : 0;
+}
+
+/* Where a section's blocks end. */
+static uint64_t blocks_end(const struct fidx_file *f, const struct fidx_section_info *s)
+{
+	return s->offset + s->stored_bytes - dir_size(f, s);
+}
+
+/* The encoding each section must have in each version. */
+static uint32_t codec_of(uint32_t version, uint32_t type)
+{
+	if (type == FIDX_SEC_VECTORS)
+		return version == 1 ? CODEC_PLANES : version == 2 ? CODEC_PLANES4 : CODEC_RESIDUAL;
+	if (type == FIDX_SEC_CODES)
+		return version >= 3 ? CODEC_ROWS : 0;
+	return CODEC_DEFLATE;
+}
+
+/* Version 3's vectors and codes: blocks of the same rows. */
+static int check_rows(struct fidx_file *f, struct fidx_err *err)
+{
+	const struct fidx_section_info *v = &f->sec[FIDX_SEC_VECTORS], *c = &f->sec[FIDX_SEC_CODES];
+	uint64_t rec = fidx_quant_record(f->dim);
+	if (!f->has[FIDX_SEC_CODES])
+		return corrupt(f, err, "the codes are missing");
+	f->block_rows = v->block_size / 4 / f->dim;
+	if (!f->block_rows || v->block_size % (4 * f->dim))
+		return corrupt(f, err, "the vectors' blocks are not whole rows");
+	if (f->count > UINT64_MAX / rec || c->raw_bytes != f->count * rec || c->block_size != f->block_rows * rec ||
+	    c->block_count != v->block_count ||
+	    c->stored_bytes != (uint64_t)c->block_count * BLOCK_HEAD + c->raw_bytes + dir_size(f, c))
+		return corrupt(f, err, "the codes do not match the vectors");
+	return 0;
 }
 
 static int check_sections(struct fidx_file *f, struct fidx_err *err)
@@ -665,7 +882,7 @@ static int check_sections(struct fidx_file *f, struct fidx_err *err)
 	toc_size = get32(head + 48);
 	if (f->dim == 0 || f->dim > FIDX_MAX_DIM)
 		return corrupt(f, err, "dimension out of range");
-	if (f->nsec < 2 || f->nsec > FIDX_SEC_MAX || toc_size != f->nsec * TOC_ENTRY + 4)
+	if (f->nsec < 2 || f->nsec > (f->version >= 3 ? 5u : 4u) || toc_size != f->nsec * TOC_ENTRY + 4)
 		return corrupt(f, err, "bad table of contents size");
 	if (toc_off < HEADER_SIZE || toc_off + toc_size + sizeof END != f->size)
 		return corrupt(f, err, "bad table of contents offset");
@@ -688,7 +905,7 @@ static int check_sections(struct fidx_file *f, struct fidx_err *err)
 	for (i = 0; i < f->nsec; i++) {
 		const unsigned char *e = toc + i * TOC_ENTRY;
 		struct fidx_section_info s;
-		uint64_t blocks_min;
+		uint64_t blocks_min, dir;
 		s.type = get32(e);
 		s.codec = get32(e + 4);
 		s.offset = get64(e + 8);
@@ -696,23 +913,25 @@ static int check_sections(struct fidx_file *f, struct fidx_err *err)
 		s.raw_bytes = get64(e + 24);
 		s.block_count = get32(e + 32);
 		s.block_size = get32(e + 36);
-		if (s.type < 1 || s.type > FIDX_SEC_MAX || f->has[s.type]) {
+		if (s.type < 1 || s.type > (f->version >= 3 ? 5u : 4u) || f->has[s.type]) {
 			free(toc);
 			return corrupt(f, err, "unknown or repeated section");
 		}
-		if (s.codec != (s.type != FIDX_SEC_VECTORS ? CODEC_DEFLATE : f->version == 1 ? CODEC_PLANES : CODEC_PLANES4)) {
+		if (s.codec != codec_of(f->version, s.type)) {
 			free(toc);
 			return corrupt(f, err, "unknown section encoding");
 		}
-		if (s.block_size < 4 || s.block_size > MAX_BLOCK_SIZE || s.block_size % 4) {
+		if (s.block_size < 4 || s.block_size > MAX_BLOCK_SIZE || (s.block_size % 4 && s.codec != CODEC_ROWS)) {
 			free(toc);
 			return corrupt(f, err, "bad block size");
 		}
 		blocks_min = s.raw_bytes / s.block_size + (s.raw_bytes % s.block_size != 0);
+		dir = dir_size(f, &s);
+		/* Version 3's vectors are bounded by their codes instead (see
+		 * check_rows): they can compress much more than deflate can. */
 		if (s.offset < HEADER_SIZE || s.offset > limit || s.stored_bytes > limit - s.offset ||
-		    s.block_count != blocks_min ||
-		    s.stored_bytes < (uint64_t)s.block_count * BLOCK_HEAD ||
-		    s.raw_bytes / MAX_RATIO > s.stored_bytes) {
+		    s.block_count != blocks_min || s.stored_bytes < (uint64_t)s.block_count * BLOCK_HEAD + dir ||
+		    (s.codec != CODEC_RESIDUAL && s.raw_bytes / MAX_RATIO > s.stored_bytes)) {
 			free(toc);
 			return corrupt(f, err, "section sizes do not fit the file");
 		}
@@ -733,6 +952,8 @@ static int check_sections(struct fidx_file *f, struct fidx_err *err)
 	if (f->count > UINT64_MAX / 4 / f->dim ||
 	    f->sec[FIDX_SEC_VECTORS].raw_bytes != f->count * f->dim * 4)
 		return corrupt(f, err, "the vectors do not match the dimension and count");
+	if (f->version >= 3 && (rc = check_rows(f, err)) != 0)
+		return rc;
 	if (f->sec[FIDX_SEC_META].raw_bytes > (16u << 20))
 		return corrupt(f, err, "metadata too large");
 	for (i = FIDX_SEC_IDS; i <= FIDX_SEC_TEXTS; i++)
@@ -804,8 +1025,13 @@ int fidx_file_open_mem(struct fidx_file **out, const char *name, const void *dat
 
 void fidx_file_close(struct fidx_file *f)
 {
+	int i;
 	if (!f)
 		return;
+	if (f->map)
+		munmap(f->map, f->map_len);
+	for (i = 0; i <= FIDX_SEC_MAX; i++)
+		free(f->pos[i]);
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f->name);
@@ -817,6 +1043,7 @@ uint32_t fidx_file_version(const struct fidx_file *f) { return f->version; }
 uint32_t fidx_file_dim(const struct fidx_file *f) { return f->dim; }
 uint64_t fidx_file_count(const struct fidx_file *f) { return f->count; }
 uint64_t fidx_file_size(const struct fidx_file *f) { return f->size; }
+uint32_t fidx_file_block_rows(const struct fidx_file *f) { return f->block_rows; }
 
 const struct fidx_section_info *fidx_file_section(const struct fidx_file *f, int type)
 {
@@ -831,70 +1058,120 @@ struct blk {
 	uint32_t stored, raw, index, flag, raw_crc, stored_crc;
 };
 
-/* Reads and checks the header of block `index`, which starts at pos and
- * decodes to the section's bytes from raw_off. */
-static int read_head(struct fidx_file *f, const struct fidx_section_info *s, uint64_t pos,
-                     uint32_t index, uint64_t raw_off, struct blk *b, struct fidx_err *err)
+/* Checks the header h of block `index`, found at pos. */
+static int parse_head(const struct fidx_file *f, const struct fidx_section_info *s, const unsigned char *h,
+                      uint64_t pos, uint32_t index, struct blk *b, struct fidx_err *err)
 {
-	unsigned char head[BLOCK_HEAD];
-	uint64_t end = s->offset + s->stored_bytes, expect;
-	int rc;
+	uint64_t end = blocks_end(f, s), expect;
 
-	if (index >= s->block_count)
-		return corrupt(f, err, "a section ends early");
-	if (pos + BLOCK_HEAD > end)
-		return corrupt(f, err, "a block header goes past its section");
-	if ((rc = rd(f, pos, head, BLOCK_HEAD, err)) != 0)
-		return rc;
-	if (get32(head + 16) != head_crc(head, s->type, index))
+	memset(b, 0, sizeof *b);
+	if (get32(h + 16) != head_crc(h, s->type, index))
 		return corrupt(f, err, "block header checksum mismatch");
 	b->pos = pos;
-	b->raw_off = raw_off;
 	b->index = index;
-	b->flag = get32(head) & STORED_FLAG;
-	b->stored = get32(head) & ~STORED_FLAG;
-	b->raw = get32(head + 4);
-	b->raw_crc = get32(head + 8);
-	b->stored_crc = get32(head + 12);
-	expect = s->raw_bytes - raw_off < s->block_size ? s->raw_bytes - raw_off : s->block_size;
+	b->raw_off = (uint64_t)index * s->block_size;
+	b->flag = get32(h) & STORED_FLAG;
+	b->stored = get32(h) & ~STORED_FLAG;
+	b->raw = get32(h + 4);
+	b->raw_crc = get32(h + 8);
+	b->stored_crc = get32(h + 12);
+	expect = s->raw_bytes - b->raw_off < s->block_size ? s->raw_bytes - b->raw_off : s->block_size;
 	if (b->raw != expect || b->stored > end - pos - BLOCK_HEAD ||
-	    (b->flag && (b->stored != b->raw || s->codec == CODEC_PLANES4)) ||
-	    (s->codec != CODEC_DEFLATE && b->raw % 4) ||
-	    (s->codec == CODEC_PLANES4 && b->stored < PLANE_TABLE))
+	    (b->flag && b->stored != b->raw) ||
+	    (b->flag && (s->codec == CODEC_PLANES4 || s->codec == CODEC_RESIDUAL)) ||
+	    (s->codec == CODEC_ROWS && (!b->flag || b->raw_crc != b->stored_crc)) ||
+	    (s->codec != CODEC_DEFLATE && s->codec != CODEC_ROWS && b->raw % 4) ||
+	    ((s->codec == CODEC_PLANES4 || s->codec == CODEC_RESIDUAL) && b->stored < PLANE_TABLE))
 		return corrupt(f, err, "block sizes do not fit their section");
 	if (index + 1 == s->block_count && pos + BLOCK_HEAD + b->stored != end)
 		return corrupt(f, err, "a section has bytes after its last block");
 	return 0;
 }
 
-/* The headers of all blocks of a section. */
-static int block_table(struct fidx_file *f, const struct fidx_section_info *s, struct blk **out,
-                       struct fidx_err *err)
+/* Reads and checks the header of block `index`, which starts at pos. */
+static int read_head(struct fidx_file *f, const struct fidx_section_info *s, uint64_t pos, uint32_t index,
+                     struct blk *b, struct fidx_err *err)
 {
-	struct blk *t = malloc(((size_t)s->block_count + 1) * sizeof *t);
-	uint64_t pos = s->offset, raw = 0;
-	uint32_t i;
+	unsigned char head[BLOCK_HEAD];
 	int rc;
 
-	*out = NULL;
-	if (!t)
-		return fidx_err_nomem(err);
-	for (i = 0; i < s->block_count; i++) {
-		if ((rc = read_head(f, s, pos, i, raw, &t[i], err)) != 0) {
-			free(t);
-			return rc;
-		}
-		pos += BLOCK_HEAD + (uint64_t)t[i].stored;
-		raw += t[i].raw;
+	if (index >= s->block_count)
+		return corrupt(f, err, "a section ends early");
+	if (pos < s->offset || pos > blocks_end(f, s) || blocks_end(f, s) - pos < BLOCK_HEAD)
+		return corrupt(f, err, "a block header goes past its section");
+	if ((rc = rd(f, pos, head, BLOCK_HEAD, err)) != 0)
+		return rc;
+	return parse_head(f, s, head, pos, index, b, err);
+}
+
+/* Where the blocks of section type start (block_count + 1 offsets, the
+ * last one where they end): version 3 reads them from the section's
+ * directory, earlier versions walk the block headers. Kept until close;
+ * not for use by several threads at once. */
+static int positions(struct fidx_file *f, int type, const uint64_t **out, struct fidx_err *err)
+{
+	const struct fidx_section_info *s = &f->sec[type];
+	uint64_t *t, pos = s->offset, end = blocks_end(f, s);
+	uint32_t i;
+	int rc = 0;
+
+	if (f->pos[type]) {
+		*out = f->pos[type];
+		return 0;
 	}
-	*out = t;
+	if (!(t = malloc(((size_t)s->block_count + 1) * sizeof *t)))
+		return fidx_err_nomem(err);
+	if (f->version >= 3) {
+		size_t n = (size_t)s->block_count * 4;
+		unsigned char *dir = malloc(n + 4);
+		if (!dir)
+			rc = fidx_err_nomem(err);
+		else if ((rc = rd(f, end, dir, n + 4, err)) == 0 && get32(dir + n) != dir_crc(dir, n, s->type))
+			rc = corrupt(f, err, "block directory checksum mismatch");
+		for (i = 0; !rc && i < s->block_count; i++) {
+			uint32_t len = get32(dir + 4 * (size_t)i);
+			t[i] = pos;
+			if (len < BLOCK_HEAD || len > end - pos)
+				rc = corrupt(f, err, "the block directory does not fit its section");
+			pos += len;
+		}
+		if (!rc && pos != end)
+			rc = corrupt(f, err, "the block directory does not fit its section");
+		free(dir);
+	} else {
+		for (i = 0; !rc && i < s->block_count; i++) {
+			struct blk b;
+			t[i] = pos;
+			if ((rc = read_head(f, s, pos, i, &b, err)) == 0)
+				pos += BLOCK_HEAD + (uint64_t)b.stored;
+		}
+	}
+	if (rc) {
+		free(t);
+		return rc;
+	}
+	t[s->block_count] = end;
+	*out = f->pos[type] = t;
 	return 0;
 }
 
-/* Per-thread decoding state: the stored bytes of a block and its planes. */
+/* Reads the header of block i at the position the table says. */
+static int head_at(struct fidx_file *f, const struct fidx_section_info *s, const uint64_t *t, uint32_t i,
+                   struct blk *b, struct fidx_err *err)
+{
+	int rc = read_head(f, s, t[i], i, b, err);
+	if (!rc && t[i] + BLOCK_HEAD + b->stored != t[i + 1])
+		return corrupt(f, err, "a block does not match the block directory");
+	return rc;
+}
+
+/* Per-thread decoding state: the stored bytes of a block and its planes;
+ * for residual vectors, the codes of its rows and their prediction. */
 struct decoder {
 	struct libdeflate_decompressor *d;
-	unsigned char *stored, *plane;
+	ZSTD_DCtx *z;
+	unsigned char *stored, *plane, *codes;
+	float *pred;
 	size_t stored_cap, block;
 };
 
@@ -902,13 +1179,17 @@ static void decoder_free(struct decoder *c)
 {
 	if (c->d)
 		libdeflate_free_decompressor(c->d);
+	ZSTD_freeDCtx(c->z);
 	free(c->stored);
 	free(c->plane);
+	free(c->codes);
+	free(c->pred);
 	memset(c, 0, sizeof *c);
 }
 
 /* Sized for the blocks of section s. */
-static int decoder_init(struct decoder *c, const struct fidx_section_info *s, struct fidx_err *err)
+static int decoder_init(struct decoder *c, const struct fidx_file *f, const struct fidx_section_info *s,
+                        struct fidx_err *err)
 {
 	size_t bs = s->raw_bytes < s->block_size ? (size_t)s->raw_bytes : s->block_size;
 	memset(c, 0, sizeof *c);
@@ -924,6 +1205,12 @@ static int decoder_init(struct decoder *c, const struct fidx_section_info *s, st
 		decoder_free(c);
 		return fidx_err_nomem(err);
 	}
+	if (s->codec == CODEC_RESIDUAL &&
+	    (!(c->z = ZSTD_createDCtx()) || !(c->codes = malloc((size_t)f->block_rows * fidx_quant_record(f->dim))) ||
+	     !(c->pred = malloc((size_t)f->dim * sizeof *c->pred)))) {
+		decoder_free(c);
+		return fidx_err_nomem(err);
+	}
 	return 0;
 }
 
@@ -935,10 +1222,75 @@ static int inflate_exact(struct libdeflate_decompressor *d, const unsigned char 
 	return r == LIBDEFLATE_SUCCESS && got == want && got_in == n ? 0 : -1;
 }
 
-/* Decodes block b into dst (b->raw bytes) and checks both checksums. */
-static int decode(struct fidx_file *f, const struct fidx_section_info *s, const struct blk *b,
-                  struct decoder *c, unsigned char *dst, struct fidx_err *err)
+/* The records of codes block `index`, checked, read into c->codes. */
+static int read_codes(struct fidx_file *f, uint32_t index, struct decoder *c, const unsigned char **out,
+                      struct fidx_err *err)
 {
+	const struct fidx_section_info *s = &f->sec[FIDX_SEC_CODES];
+	struct blk b;
+	int rc = read_head(f, s, s->offset + (uint64_t)index * (BLOCK_HEAD + s->block_size), index, &b, err);
+	if (rc || (rc = rd(f, b.pos + BLOCK_HEAD, c->codes, b.raw, err)) != 0)
+		return rc;
+	if (crc(c->codes, b.raw) != b.raw_crc)
+		return corrupt(f, err, "block checksum mismatch");
+	*out = c->codes;
+	return 0;
+}
+
+/* Turns a block of residuals (dst, in place) back into its rows' floats. */
+static void unresidual(unsigned char *dst, const unsigned char *codes, size_t rows, size_t dim, float *pred)
+{
+	size_t r, i, rec = fidx_quant_record(dim);
+	for (r = 0; r < rows; r++) {
+		unsigned char *row = dst + r * dim * 4;
+		fidx_quant_predict(codes + r * rec, dim, pred);
+		for (i = 0; i < dim; i++) {
+			uint32_t z, pb;
+			memcpy(&z, row + 4 * i, 4);
+			memcpy(&pb, pred + i, 4);
+			z = from_residual(z, pb);
+			memcpy(row + 4 * i, &z, 4);
+		}
+	}
+}
+
+/* Decodes the four planes of an encoding 3 or 5 block (c->stored) into
+ * dst. */
+static int decode_planes(struct fidx_file *f, const struct fidx_section_info *s, const struct blk *b,
+                         struct decoder *c, unsigned char *dst, struct fidx_err *err)
+{
+	const unsigned char *plane[4];
+	size_t q = b->raw / 4, off = PLANE_TABLE;
+	int p;
+	for (p = 0; p < 4; p++) {
+		uint32_t len = get32(c->stored + 4 * p) & ~STORED_FLAG;
+		int raw = (get32(c->stored + 4 * p) & STORED_FLAG) != 0;
+		if (len > b->stored - off || (raw && len != q))
+			return corrupt(f, err, "block sizes do not fit their section");
+		if (raw) {
+			plane[p] = c->stored + off;
+		} else {
+			unsigned char *to = c->plane + (size_t)p * q;
+			if (s->codec == CODEC_PLANES4 ? inflate_exact(c->d, c->stored + off, len, to, q) != 0
+			                              : ZSTD_decompressDCtx(c->z, to, q, c->stored + off, len) != q)
+				return corrupt(f, err, "a block does not decompress");
+			plane[p] = to;
+		}
+		off += len;
+	}
+	if (off != b->stored)
+		return corrupt(f, err, "block sizes do not fit their section");
+	from_planes(plane[0], plane[1], plane[2], plane[3], dst, q);
+	return 0;
+}
+
+/* Decodes block b into dst (b->raw bytes) and checks its checksums; a
+ * block of residual vectors needs its rows' codes: given, already
+ * checked, or read here when codes is NULL. */
+static int decode(struct fidx_file *f, const struct fidx_section_info *s, const struct blk *b,
+                  struct decoder *c, unsigned char *dst, const unsigned char *codes, struct fidx_err *err)
+{
+	size_t r, rows = b->raw / 4 / f->dim;
 	int rc;
 
 	if (b->stored > c->stored_cap || b->raw > c->block)
@@ -959,30 +1311,22 @@ static int decode(struct fidx_file *f, const struct fidx_section_info *s, const 
 			return corrupt(f, err, "a block does not inflate");
 		from_planes(c->plane, c->plane + b->raw / 4, c->plane + b->raw / 2, c->plane + b->raw / 4 * 3,
 		            dst, b->raw / 4);
-	} else {
-		const unsigned char *plane[4];
-		size_t q = b->raw / 4, off = PLANE_TABLE;
-		int p;
-		for (p = 0; p < 4; p++) {
-			uint32_t len = get32(c->stored + 4 * p) & ~STORED_FLAG;
-			int raw = (get32(c->stored + 4 * p) & STORED_FLAG) != 0;
-			if (len > b->stored - off || (raw && len != q))
-				return corrupt(f, err, "block sizes do not fit their section");
-			if (raw) {
-				plane[p] = c->stored + off;
-			} else {
-				if (inflate_exact(c->d, c->stored + off, len, c->plane + (size_t)p * q, q))
-					return corrupt(f, err, "a block does not inflate");
-				plane[p] = c->plane + (size_t)p * q;
-			}
-			off += len;
-		}
-		if (off != b->stored)
-			return corrupt(f, err, "block sizes do not fit their section");
-		from_planes(plane[0], plane[1], plane[2], plane[3], dst, q);
+	} else if ((rc = decode_planes(f, s, b, c, dst, err)) != 0) {
+		return rc;
+	}
+	if (s->codec == CODEC_RESIDUAL) {
+		if (!codes && (rc = read_codes(f, b->index, c, &codes, err)) != 0)
+			return rc;
+		unresidual(dst, codes, rows, f->dim, c->pred);
 	}
 	if (crc(dst, b->raw) != b->raw_crc)
 		return corrupt(f, err, "block checksum mismatch");
+	/* What search relies on: every row within its codes' bound. */
+	if (s->codec == CODEC_RESIDUAL)
+		for (r = 0; r < rows; r++)
+			if (fidx_quant_check(codes + r * fidx_quant_record(f->dim), (const float *)dst + r * f->dim,
+			                     f->dim))
+				return corrupt(f, err, "a row is not within the bound of its codes");
 	return 0;
 }
 
@@ -999,13 +1343,13 @@ static int decode_all(struct fidx_file *f, int type, const struct span *dests, s
                       struct fidx_err *err)
 {
 	const struct fidx_section_info *s = fidx_file_section(f, type);
-	struct blk *t = NULL;
+	const uint64_t *t = NULL;
 	long first_bad = LONG_MAX, i;
 	int rc, nthreads;
 
 	if (!s)
 		return corrupt(f, err, "a section is missing");
-	if ((rc = block_table(f, s, &t, err)) != 0)
+	if ((rc = positions(f, type, &t, err)) != 0)
 		return rc;
 	nthreads = s->block_count > 1 ? omp_get_max_threads() : 1;
 #pragma omp parallel num_threads(nthreads)
@@ -1014,32 +1358,36 @@ static int decode_all(struct fidx_file *f, int type, const struct span *dests, s
 		struct fidx_err mine = {0};
 		unsigned char *aside = NULL;
 		long bad = LONG_MAX;
-		int ok = decoder_init(&c, s, &mine) == 0;
+		int ok = decoder_init(&c, f, s, &mine) == 0;
 		if (ok && !(aside = malloc(c.block)))
 			ok = 0, fidx_err_nomem(&mine);
 		if (!ok)
 			bad = -1;
 #pragma omp for schedule(dynamic, 1)
 		for (i = 0; i < (long)s->block_count; i++) {
-			const struct blk *b = &t[i];
+			struct blk b;
 			unsigned char *dst = aside;
 			size_t j;
 			if (!ok || i > bad)
 				continue;
+			if (head_at(f, s, t, (uint32_t)i, &b, &mine) != 0) {
+				bad = i;
+				continue;
+			}
 			for (j = 0; j < nd; j++)
-				if (b->raw_off >= dests[j].off && b->raw_off + b->raw <= dests[j].off + dests[j].len)
-					dst = dests[j].ptr + (b->raw_off - dests[j].off);
-			if (decode(f, s, b, &c, dst, &mine) != 0) {
+				if (b.raw_off >= dests[j].off && b.raw_off + b.raw <= dests[j].off + dests[j].len)
+					dst = dests[j].ptr + (b.raw_off - dests[j].off);
+			if (decode(f, s, &b, &c, dst, NULL, &mine) != 0) {
 				bad = i;
 				continue;
 			}
 			if (dst == aside)
 				for (j = 0; j < nd; j++) {
-					uint64_t lo = b->raw_off > dests[j].off ? b->raw_off : dests[j].off;
-					uint64_t hi = b->raw_off + b->raw < dests[j].off + dests[j].len
-					                  ? b->raw_off + b->raw : dests[j].off + dests[j].len;
+					uint64_t lo = b.raw_off > dests[j].off ? b.raw_off : dests[j].off;
+					uint64_t hi = b.raw_off + b.raw < dests[j].off + dests[j].len
+					                  ? b.raw_off + b.raw : dests[j].off + dests[j].len;
 					if (lo < hi)
-						memcpy(dests[j].ptr + (lo - dests[j].off), aside + (lo - b->raw_off), hi - lo);
+						memcpy(dests[j].ptr + (lo - dests[j].off), aside + (lo - b.raw_off), hi - lo);
 				}
 		}
 		/* The lowest failing block reports, whichever thread met it. */
@@ -1052,12 +1400,10 @@ static int decode_all(struct fidx_file *f, int type, const struct span *dests, s
 		free(aside);
 		decoder_free(&c);
 	}
-	free(t);
 	if (first_bad != LONG_MAX)
 		return err && err->code ? err->code : FIDX_ECORRUPT;
 	return 0;
 }
-
 int fidx_file_read_rows(struct fidx_file *f, const struct fidx_dest *d, size_t nd,
                         struct fidx_err *err)
 {
@@ -1116,8 +1462,8 @@ struct fidx_cursor {
 static int next_block(struct fidx_cursor *c, unsigned char *dst, size_t *n, struct fidx_err *err)
 {
 	struct blk b;
-	int rc = read_head(c->f, c->s, c->pos, c->next_block, c->raw_done, &b, err);
-	if (rc || (rc = decode(c->f, c->s, &b, &c->c, dst, err)) != 0)
+	int rc = read_head(c->f, c->s, c->pos, c->next_block, &b, err);
+	if (rc || (rc = decode(c->f, c->s, &b, &c->c, dst, NULL, err)) != 0)
 		return rc;
 	c->pos += BLOCK_HEAD + (uint64_t)b.stored;
 	c->raw_done += b.raw;
@@ -1141,7 +1487,7 @@ int fidx_cursor_open(struct fidx_cursor **out, struct fidx_file *f, int type, st
 	c->f = f;
 	c->s = s;
 	c->pos = s->offset;
-	if ((rc = decoder_init(&c->c, s, err)) != 0) {
+	if ((rc = decoder_init(&c->c, f, s, err)) != 0) {
 		free(c);
 		return rc;
 	}
@@ -1248,4 +1594,114 @@ int fidx_file_read_section(struct fidx_file *f, int type, size_t cap, char **out
 	*out = buf;
 	*n = (size_t)s->raw_bytes;
 	return 0;
+}
+
+/* ---------------------------------------------------------------- search */
+
+int fidx_file_map_codes(struct fidx_file *f, struct fidx_err *err)
+{
+	const struct fidx_section_info *s = fidx_file_section(f, FIDX_SEC_CODES);
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t from;
+	void *p;
+
+	if (!s)
+		return fidx_err_set(err, FIDX_EINTERNAL, "%s: the index has no codes", f->name);
+	if (f->codes)
+		return 0;
+	if (f->mem) {
+		f->codes = f->mem + s->offset;
+		return 0;
+	}
+	if (page <= 0)
+		page = 4096;
+	from = s->offset / (uint64_t)page * (uint64_t)page;
+	f->map_len = (size_t)(s->offset + s->stored_bytes - from);
+	p = mmap(NULL, f->map_len, PROT_READ, MAP_SHARED, f->fd, (off_t)from);
+	if (p == MAP_FAILED)
+		return fidx_err_sys(err, FIDX_EIO, errno, "%s: cannot map the codes", f->name);
+	/* Read once, front to back: readahead may go far ahead. */
+	madvise(p, f->map_len, MADV_SEQUENTIAL);
+	f->map = p;
+	f->codes = (const unsigned char *)p + (s->offset - from);
+	return 0;
+}
+
+int fidx_file_codes_block(const struct fidx_file *f, uint32_t index, const unsigned char **recs,
+                          uint32_t *rows, struct fidx_err *err)
+{
+	const struct fidx_section_info *s = &f->sec[FIDX_SEC_CODES];
+	uint64_t at = (uint64_t)index * (BLOCK_HEAD + s->block_size);
+	const unsigned char *h = f->codes + at;
+	struct blk b;
+	int rc;
+
+	if (!f->codes || index >= s->block_count)
+		return fidx_err_set(err, FIDX_EINTERNAL, "%s: no such block of codes", f->name);
+	/* The section's size was checked against its blocks at open: the
+	 * header and its records lie inside it. */
+	if ((rc = parse_head(f, s, h, s->offset + at, index, &b, err)) != 0)
+		return rc;
+	if (crc(h + BLOCK_HEAD, b.raw) != b.raw_crc)
+		return corrupt(f, err, "block checksum mismatch");
+	*recs = h + BLOCK_HEAD;
+	*rows = (uint32_t)(b.raw / fidx_quant_record(f->dim));
+	return 0;
+}
+
+struct fidx_block_reader {
+	struct fidx_file *f;
+	const uint64_t *pos;
+	struct decoder c;
+	uint64_t bytes;
+};
+
+int fidx_block_reader_open(struct fidx_block_reader **out, struct fidx_file *f, struct fidx_err *err)
+{
+	struct fidx_block_reader *r;
+	int rc;
+
+	*out = NULL;
+	if (!f->block_rows)
+		return fidx_err_set(err, FIDX_EINTERNAL, "%s: the vectors are not in blocks of rows", f->name);
+	if (!(r = calloc(1, sizeof *r)))
+		return fidx_err_nomem(err);
+	r->f = f;
+	if ((rc = positions(f, FIDX_SEC_VECTORS, &r->pos, err)) != 0 ||
+	    (rc = decoder_init(&r->c, f, &f->sec[FIDX_SEC_VECTORS], err)) != 0) {
+		free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+int fidx_block_read(struct fidx_block_reader *r, uint32_t index, const unsigned char *codes, float *dst,
+                    uint32_t *rows, struct fidx_err *err)
+{
+	const struct fidx_section_info *s = &r->f->sec[FIDX_SEC_VECTORS];
+	struct blk b;
+	int rc;
+
+	if (index >= s->block_count)
+		return fidx_err_set(err, FIDX_EINTERNAL, "%s: no such block of vectors", r->f->name);
+	if ((rc = head_at(r->f, s, r->pos, index, &b, err)) != 0 ||
+	    (rc = decode(r->f, s, &b, &r->c, (unsigned char *)dst, codes, err)) != 0)
+		return rc;
+	r->bytes += BLOCK_HEAD + (uint64_t)b.stored;
+	*rows = b.raw / 4 / r->f->dim;
+	return 0;
+}
+
+uint64_t fidx_block_reader_bytes(const struct fidx_block_reader *r)
+{
+	return r->bytes;
+}
+
+void fidx_block_reader_close(struct fidx_block_reader *r)
+{
+	if (!r)
+		return;
+	decoder_free(&r->c);
+	free(r);
 }

@@ -157,15 +157,17 @@ static int load_mem(const char *data, size_t n, struct fidx_err *err)
 
 /* Every single-byte change and every truncation of a small file is
  * reported as corruption; none crashes. */
-static void test_every_flip_and_cut(void **state)
+static void flip_and_cut(const char *name, size_t rows_per_block)
 {
-	char path[128];
+	char path[128], rows[16];
 	struct fidx_err err = {0};
 	size_t n, i;
 	char *data;
-	(void)state;
-	snprintf(path, sizeof path, "%s/small.fidx", dir);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	snprintf(rows, sizeof rows, "%zu", rows_per_block);
+	setenv("FIDX_TEST_BLOCK_ROWS", rows, 1);
 	write_file(path, 8, 5, 1, 1);
+	unsetenv("FIDX_TEST_BLOCK_ROWS");
 	data = slurp(path, &n);
 	assert_int_equal(load_mem(data, n, &err), 0);
 	for (i = 0; i < n; i++) {
@@ -183,6 +185,15 @@ static void test_every_flip_and_cut(void **state)
 	for (i = 0; i < n; i++)
 		assert_int_equal(load_mem(data, i, &err), FIDX_ECORRUPT);
 	free(data);
+}
+
+static void test_every_flip_and_cut(void **state)
+{
+	(void)state;
+	flip_and_cut("small.fidx", 0);
+	/* Blocks of 2 rows: 3 blocks of vectors and of codes, and their
+	 * directories. */
+	flip_and_cut("blocks.fidx", 2);
 }
 
 static void test_messages(void **state)
@@ -207,14 +218,14 @@ static void test_version_check(void **state)
 	snprintf(path, sizeof path, "%s/v.fidx", dir);
 	write_file(path, 4, 1, 0, 0);
 	data = slurp(path, &n);
-	data[8] = 3; /* version 3, with a header checksum that matches */
+	data[8] = 4; /* version 4, with a header checksum that matches */
 	{
 		/* Recompute the header checksum so that only the version differs. */
 		unsigned long c = crc32(0L, (const Bytef *)data, 60);
 		data[60] = (char)c, data[61] = (char)(c >> 8), data[62] = (char)(c >> 16), data[63] = (char)(c >> 24);
 	}
 	assert_int_equal(load_mem(data, n, &err), FIDX_ECORRUPT);
-	assert_string_equal(err.msg, "x.fidx: index format version 3 is not supported (this fidx reads versions 1 to 2)");
+	assert_string_equal(err.msg, "x.fidx: index format version 4 is not supported (this fidx reads versions 1 to 3)");
 	free(data);
 }
 

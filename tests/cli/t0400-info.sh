@@ -8,7 +8,7 @@ test_expect_success 'info shows the metadata and checks the checksums' '
 	fidx build -q -o f.fidx --texts faqs.txt &&
 	fidx info f.fidx >out &&
 	test_grep "^f.fidx$" out &&
-	test_grep "format: +fidx version 2" out &&
+	test_grep "format: +fidx version 3" out &&
 	test_grep "count: +13" out &&
 	test_grep "texts: +yes" out &&
 	test_grep "faqs.txt  [0-9]+ bytes, 13 rows, sha256 [0-9a-f]{64}" out &&
@@ -18,9 +18,13 @@ test_expect_success 'info shows the metadata and checks the checksums' '
 	test_grep "faqs.txt  [0-9]+ bytes, 13 rows, sha256 $sum" out
 '
 
+# fidx info checks every byte; fidx search checks every byte its answer
+# depends on, so it either fails with status 5 or prints the answer of the
+# undamaged file (a flip in bytes it does not read changes nothing).
 test_expect_success 'every byte flipped is reported, never a crash' '
 	printf "0,1,2\n1,0,0\n0,1,0\n" >s.csv &&
 	fidx build -q -o s.fidx --embedder hash --dim 3 s.csv &&
+	fidx search --tsv --id 0 s.fidx >want &&
 	size=$(wc -c <s.fidx) &&
 	i=0 &&
 	while [ $i -lt $size ]; do
@@ -30,7 +34,7 @@ test_expect_success 'every byte flipped is reported, never a crash' '
 			printf "\000" | dd of=x.fidx bs=1 seek=$i conv=notrunc 2>/dev/null
 		fi &&
 		test_expect_code 5 fidx info -q x.fidx 2>/dev/null &&
-		test_expect_code 5 fidx search --id 0 x.fidx >/dev/null 2>&1 || { echo "byte $i"; return 1; }
+		search_same_or_5 want --tsv --id 0 x.fidx || { echo "byte $i"; return 1; }
 		i=$((i + 1))
 	done
 '
@@ -62,10 +66,10 @@ test_expect_success 'an index in format version 1 stays readable' '
 	fidx search --tsv -k 1 --id faq-2 "$v1" >hit &&
 	printf "1\t1\tfaq-2\t1.0\tSecond, with comma\n" >want &&
 	test_cmp want hit &&
-	fidx merge -q -o v2.fidx "$v1" &&
-	fidx info v2.fidx >out &&
-	test_grep "format: +fidx version 2" out &&
-	fidx search --tsv -k 3 --id faq-3 v2.fidx >a &&
+	fidx merge -q -o v3.fidx "$v1" &&
+	fidx info v3.fidx >out &&
+	test_grep "format: +fidx version 3" out &&
+	fidx search --tsv -k 3 --id faq-3 v3.fidx >a &&
 	fidx search --tsv -k 3 --id faq-3 "$v1" >b &&
 	test_cmp a b
 '

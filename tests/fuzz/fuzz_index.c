@@ -82,7 +82,9 @@ static int inflate_exact(struct libdeflate_decompressor *d, const unsigned char 
 
 /* The decoded bytes of a block (raw of them, into out), as the reader
  * would produce them: codec 1 deflate, 2 deflated planes, 3 planes each
- * deflated or stored. Returns 0, or -1 when they cannot be decoded. */
+ * deflated or stored, 4 stored. Returns 0, or -1 when they cannot be
+ * decoded (codec 5, residuals against the codes, is left alone: its raw
+ * CRC stays as it was). */
 static int decode_block(struct libdeflate_decompressor *d, uint32_t codec, int flag,
                         const unsigned char *in, size_t n, unsigned char *out, size_t raw,
                         unsigned char *tmp)
@@ -99,7 +101,7 @@ static int decode_block(struct libdeflate_decompressor *d, uint32_t codec, int f
 	}
 	if (codec == 1)
 		return inflate_exact(d, in, n, out, raw);
-	if (raw % 4)
+	if (raw % 4 || codec > 3)
 		return -1;
 	if (codec == 2) {
 		if (inflate_exact(d, in, n, tmp, raw))
@@ -131,16 +133,23 @@ static int decode_block(struct libdeflate_decompressor *d, uint32_t codec, int f
 	return 0;
 }
 
-/* Recomputes the CRCs of the blocks of one table of contents entry. */
-static void fix_section(unsigned char *b, size_t size, const unsigned char *e,
+/* Recomputes the CRCs of the blocks of one table of contents entry, and
+ * in version 3 its block directory. */
+static void fix_section(unsigned char *b, size_t size, const unsigned char *e, uint32_t version,
                         struct libdeflate_decompressor *d)
 {
 	uint32_t type = get32(e), codec = get32(e + 4), count = get32(e + 32), i;
-	uint64_t pos = get64(e + 8), stored = get64(e + 16), end;
+	uint64_t pos = get64(e + 8), stored = get64(e + 16), end, dir = 0;
 
 	if (pos > size || stored > size - pos)
 		return;
 	end = pos + stored;
+	if (version >= 3) {
+		dir = (uint64_t)count * 4 + 4;
+		if (dir > stored)
+			return;
+		end -= dir;
+	}
 	for (i = 0; i < count && i < FIX_MAX_BLOCKS && pos + 20 <= end; i++) {
 		unsigned char *h = b + pos, head[24];
 		uint32_t n = get32(h) & ~STORED_FLAG, raw = get32(h + 4);
@@ -159,7 +168,14 @@ static void fix_section(unsigned char *b, size_t size, const unsigned char *e,
 		put32(head + 16, type);
 		put32(head + 20, i);
 		put32(h + 16, crc(head, sizeof head));
+		if (dir)
+			put32(b + end + 4 * (uint64_t)i, 20 + n);
 		pos += 20 + (uint64_t)n;
+	}
+	if (dir && i == count) {
+		unsigned char t[4];
+		put32(t, type);
+		put32(b + end + 4 * (uint64_t)count, libdeflate_crc32(crc(b + end, 4 * (size_t)count), t, 4));
 	}
 }
 
@@ -176,10 +192,10 @@ static unsigned char *repaired(const uint8_t *data, size_t size)
 	memcpy(b, data, size);
 	nsec = get32(b + 36);
 	toc = get64(b + 40);
-	if (nsec >= 1 && nsec <= 4 && toc <= size && (uint64_t)nsec * 40 + 4 <= size - toc) {
+	if (nsec >= 1 && nsec <= 5 && toc <= size && (uint64_t)nsec * 40 + 4 <= size - toc) {
 		if ((d = libdeflate_alloc_decompressor()) != NULL) {
 			for (i = 0; i < nsec; i++)
-				fix_section(b, size, b + toc + 40 * i, d);
+				fix_section(b, size, b + toc + 40 * i, get32(b + 8), d);
 			libdeflate_free_decompressor(d);
 		}
 		put32(b + toc + 40 * nsec, crc(b + toc, 40 * (size_t)nsec));
