@@ -5,6 +5,8 @@
 #include <faiss/c_api/error_c.h>
 #include <faiss/c_api/faiss_c.h>
 #include <faiss/c_api/utils/distances_c.h>
+#include <limits.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include "file.h"
 #include "idset.h"
 #include "number.h"
+#include "quant.h"
 
 struct records {
 	char *blob;
@@ -22,11 +25,20 @@ struct records {
 
 /* How the vectors are held and searched.
  *
- * Loading decodes the file on all threads straight into one buffer of
- * fidx's (transparent huge pages, so that filling it costs few page
- * faults). A few queries are answered from it with FAISS's inner-product
- * kernel (fvec_inner_products_ny) on every thread, each over its own range
- * of rows, keeping a top-k heap per thread; the heaps are then merged.
+ * fidx_index_open leaves the vectors of a version 3 file where they are.
+ * A few queries are answered in two passes (docs/FORMAT.md, Search): the
+ * first scans the 8-bit codes, mapped from the file and checked block by
+ * block, and bounds every row's score; the second decodes only the blocks
+ * of vectors whose rows could reach the top k, and scores them with
+ * FAISS's inner-product kernel (fvec_inner_products_ny), the kernel a full
+ * scan uses, so the scores are the same bits. Every thread keeps its own
+ * heaps; they are merged at the end.
+ *
+ * fidx_index_load, and fidx_index_open of older files, decode the file
+ * on all threads straight into one buffer of fidx's (transparent huge
+ * pages, so that filling it costs few page faults). A few queries are
+ * answered from it with the same kernel, each thread over its own range
+ * of rows.
  *
  * A batch of queries is answered by FAISS IndexFlatIP with BLAS. The first
  * batch moves the rows into IndexFlatIP shards (an eighth of the rows each,
@@ -42,6 +54,9 @@ struct shard {
 struct fidx_index {
 	char *path;
 	struct fidx_meta meta;
+	struct fidx_file *f; /* open while the vectors are left in the file */
+	int codes_mapped;
+	struct fidx_search_stats stats;
 	float *x;          /* the rows, until they move into shards */
 	size_t x_len;      /* of the mapping */
 	struct shard *shards;
@@ -169,7 +184,18 @@ static int make_shards(struct fidx_index *ix, struct fidx_err *err)
 	return 0;
 }
 
-int fidx_index_load(struct fidx_index **out, const char *path, struct fidx_err *err)
+/* Decodes all the rows into fidx's own buffer. */
+static int load_vectors(struct fidx_index *ix, struct fidx_file *f, struct fidx_err *err)
+{
+	uint64_t n = ix->meta.count;
+	if (ix->x || ix->shards)
+		return 0;
+	if (!(ix->x = map_rows((size_t)(n * ix->meta.dim * 4), &ix->x_len)))
+		return fidx_err_nomem(err);
+	return n ? fidx_file_read_vectors(f, ix->x, err) : 0;
+}
+
+static int open_index(struct fidx_index **out, const char *path, int lazy, struct fidx_err *err)
 {
 	struct fidx_index *ix;
 	struct fidx_file *f = NULL;
@@ -206,13 +232,13 @@ int fidx_index_load(struct fidx_index **out, const char *path, struct fidx_err *
 	}
 	if (ix->meta.has_texts && (rc = load_records(f, FIDX_SEC_TEXTS, n, &ix->texts, err)) != 0)
 		goto fail;
-	if (!(ix->x = map_rows((size_t)(n * ix->meta.dim * 4), &ix->x_len))) {
-		rc = fidx_err_nomem(err);
-		goto fail;
+	if (lazy && fidx_file_block_rows(f)) {
+		ix->f = f;
+	} else {
+		if ((rc = load_vectors(ix, f, err)) != 0)
+			goto fail;
+		fidx_file_close(f);
 	}
-	if (n && (rc = fidx_file_read_vectors(f, ix->x, err)) != 0)
-		goto fail;
-	fidx_file_close(f);
 	*out = ix;
 	return 0;
 fail:
@@ -221,10 +247,21 @@ fail:
 	return rc;
 }
 
+int fidx_index_load(struct fidx_index **ix, const char *path, struct fidx_err *err)
+{
+	return open_index(ix, path, 0, err);
+}
+
+int fidx_index_open(struct fidx_index **ix, const char *path, struct fidx_err *err)
+{
+	return open_index(ix, path, 1, err);
+}
+
 void fidx_index_free(struct fidx_index *ix)
 {
 	if (!ix)
 		return;
+	fidx_file_close(ix->f);
 	if (ix->x)
 		munmap(ix->x, ix->x_len);
 	if (ix->shards) {
@@ -255,9 +292,45 @@ const float *fidx_index_vector(const struct fidx_index *ix, uint64_t row)
 	size_t i = ix->nshards - 1;
 	if (ix->x)
 		return ix->x + row * ix->meta.dim;
+	if (!ix->shards)
+		return NULL;
 	while (i > 0 && row < ix->shards[i].lo)
 		i--;
 	return ix->shards[i].xb + (row - ix->shards[i].lo) * ix->meta.dim;
+}
+
+int fidx_index_row(struct fidx_index *ix, uint64_t row, float *out, struct fidx_err *err)
+{
+	struct fidx_block_reader *r;
+	uint32_t per, got;
+	size_t d = ix->meta.dim;
+	float *buf;
+	int rc;
+
+	if (row >= ix->meta.count)
+		return fidx_err_set(err, FIDX_EINTERNAL, "row %llu out of range", (unsigned long long)row);
+	if (!ix->f) {
+		memcpy(out, fidx_index_vector(ix, row), d * sizeof *out);
+		return 0;
+	}
+	per = fidx_file_block_rows(ix->f);
+	if (!(buf = malloc((size_t)per * d * sizeof *buf)))
+		return fidx_err_nomem(err);
+	if ((rc = fidx_block_reader_open(&r, ix->f, err)) == 0) {
+		rc = fidx_block_read(r, (uint32_t)(row / per), NULL, buf, &got, err);
+		if (!rc && row % per >= got)
+			rc = fidx_err_set(err, FIDX_ECORRUPT, "%s: corrupt index: a block has too few rows", ix->path);
+		if (!rc)
+			memcpy(out, buf + row % per * d, d * sizeof *out);
+		fidx_block_reader_close(r);
+	}
+	free(buf);
+	return rc;
+}
+
+const struct fidx_search_stats *fidx_index_stats(const struct fidx_index *ix)
+{
+	return &ix->stats;
 }
 
 const char *fidx_index_id(const struct fidx_index *ix, uint64_t row, char buf[24], size_t *len)
@@ -459,22 +532,273 @@ static int search_shards(struct fidx_index *ix, const float *queries, size_t nq,
 	return rc;
 }
 
+/* Of the errors the threads met, the one at the lowest block reports,
+ * so that a damaged file always gives the same message. */
+static void first_error(long bad, const struct fidx_err *mine, long *first, struct fidx_err *err)
+{
+#pragma omp critical(fidx_index_first_error)
+	if (bad < *first) {
+		*first = bad;
+		if (err)
+			*err = *mine;
+	}
+}
+
+/* Blocks of a lazy index scored exactly: each thread decodes its blocks
+ * into its own buffer and scores their rows for every query, as scan()
+ * does over rows in memory (same kernel, same heaps, same merging). blocks
+ * lists the blocks (in order), or is NULL for all of them. */
+static int block_scan(struct fidx_index *ix, const float *queries, size_t nq, size_t kk, int nt,
+                      const uint32_t *blocks, size_t nblocks, struct fidx_hit *cand, size_t *ncand,
+                      struct fidx_err *err)
+{
+	size_t d = ix->meta.dim, per = fidx_file_block_rows(ix->f), q;
+	struct fidx_block_reader **readers = calloc((size_t)nt, sizeof *readers);
+	long first_bad = LONG_MAX, i;
+	uint64_t rows = 0;
+	int t, rc = 0;
+
+	if (!readers)
+		return fidx_err_nomem(err);
+	/* Opened here, before the threads: the first one reads the block
+	 * directory. */
+	for (t = 0; t < nt && !rc; t++)
+		rc = fidx_block_reader_open(&readers[t], ix->f, err);
+	if (rc)
+		goto out;
+	for (q = 0; q < nq * (size_t)nt; q++)
+		ncand[q] = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1) reduction(+ : rows)
+	{
+		int me = omp_get_thread_num();
+		struct fidx_err mine = {0};
+		float *x = malloc(per * d * sizeof *x), *ip = malloc(per * sizeof *ip);
+		long bad = LONG_MAX;
+		if (!x || !ip) {
+			fidx_err_nomem(&mine);
+			bad = -1;
+		}
+#pragma omp for schedule(dynamic, 4)
+		for (i = 0; i < (long)nblocks; i++) {
+			uint32_t b = blocks ? blocks[i] : (uint32_t)i, got, j;
+			const unsigned char *codes = NULL;
+			uint32_t ncodes;
+			size_t qi;
+			if (bad != LONG_MAX)
+				continue;
+			if (ix->codes_mapped && fidx_file_codes_block(ix->f, b, &codes, &ncodes, &mine) != 0) {
+				bad = i;
+				continue;
+			}
+			if (fidx_block_read(readers[me], b, codes, x, &got, &mine) != 0) {
+				bad = i;
+				continue;
+			}
+			rows += got;
+			for (qi = 0; qi < nq; qi++) {
+				struct fidx_hit *h = cand + (qi * (size_t)nt + (size_t)me) * kk;
+				size_t *m = &ncand[qi * (size_t)nt + (size_t)me];
+				faiss_fvec_inner_products_ny(ip, queries + qi * d, x, d, got);
+				for (j = 0; j < got; j++)
+					heap_push(h, m, kk, ip[j], (uint64_t)b * per + j);
+			}
+		}
+		first_error(bad, &mine, &first_bad, err);
+		free(x);
+		free(ip);
+	}
+	if (first_bad != LONG_MAX)
+		rc = err && err->code ? err->code : FIDX_ECORRUPT;
+	ix->stats.blocks_rescored += nblocks;
+	ix->stats.rows_rescored += rows;
+	for (t = 0; t < nt; t++)
+		ix->stats.vector_bytes += readers[t] ? fidx_block_reader_bytes(readers[t]) : 0;
+out:
+	for (t = 0; t < nt; t++)
+		fidx_block_reader_close(readers[t]);
+	free(readers);
+	return rc;
+}
+
+/* A heap of the kk largest lower bounds seen, the smallest at the root. */
+static void low_push(double *h, size_t *n, size_t k, double v)
+{
+	size_t i, c;
+	if (*n < k) {
+		for (i = (*n)++; i > 0 && v < h[(i - 1) / 2]; i = (i - 1) / 2)
+			h[i] = h[(i - 1) / 2];
+		h[i] = v;
+		return;
+	}
+	if (!(v > h[0]))
+		return;
+	for (i = 0; (c = 2 * i + 1) < k; i = c) {
+		if (c + 1 < k && h[c + 1] < h[c])
+			c++;
+		if (!(h[c] < v))
+			break;
+		h[i] = h[c];
+	}
+	h[i] = v;
+}
+
+static int by_value_desc(const void *pa, const void *pb)
+{
+	double a = *(const double *)pa, b = *(const double *)pb;
+	return (a < b) - (a > b);
+}
+
+/* The first pass (docs/FORMAT.md, Search): bounds every row's score from
+ * its codes, each block checked as it is read. A row whose upper bound is
+ * below the kk-th largest lower bound has kk rows scoring strictly more:
+ * it is not among the top kk. *need gets the blocks that have a row that
+ * is, for some query. */
+static int codes_pass(struct fidx_index *ix, const float *queries, size_t nq, size_t kk, int nt,
+                      uint32_t **need, size_t *nneed, struct fidx_err *err)
+{
+	size_t d = ix->meta.dim, per = fidx_file_block_rows(ix->f), q, m, b;
+	const struct fidx_section_info *cs = fidx_file_section(ix->f, FIDX_SEC_CODES);
+	size_t nb = cs->block_count;
+	struct fidx_quant_query *qq = calloc(nq, sizeof *qq);
+	double *top = malloc(nq * (size_t)nt * kk * sizeof *top), *all = malloc((size_t)nt * kk * sizeof *all);
+	double *maxhi = malloc(nq * nb * sizeof *maxhi), *floor_ = malloc(nq * sizeof *floor_);
+	size_t *ntop = calloc(nq * (size_t)nt, sizeof *ntop);
+	long first_bad = LONG_MAX, i;
+	int rc = 0;
+
+	*need = NULL;
+	*nneed = 0;
+	if (!qq || !top || !all || !maxhi || !floor_ || !ntop) {
+		rc = fidx_err_nomem(err);
+		goto out;
+	}
+	for (q = 0; q < nq && !rc; q++)
+		if (fidx_quant_query_init(&qq[q], queries + q * d, d))
+			rc = fidx_err_nomem(err);
+	if (rc || (!ix->codes_mapped && (rc = fidx_file_map_codes(ix->f, err)) != 0))
+		goto out;
+	ix->codes_mapped = 1;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+	{
+		int me = omp_get_thread_num();
+		struct fidx_err mine = {0};
+		double *lo = malloc(per * sizeof *lo), *hi = malloc(per * sizeof *hi);
+		long bad = LONG_MAX;
+		if (!lo || !hi) {
+			fidx_err_nomem(&mine);
+			bad = -1;
+		}
+#pragma omp for schedule(dynamic, 16)
+		for (i = 0; i < (long)nb; i++) {
+			const unsigned char *recs;
+			uint32_t rows, j;
+			size_t qi;
+			if (bad != LONG_MAX)
+				continue;
+			if (fidx_file_codes_block(ix->f, (uint32_t)i, &recs, &rows, &mine) != 0) {
+				bad = i;
+				continue;
+			}
+			for (qi = 0; qi < nq; qi++) {
+				double *h = top + (qi * (size_t)nt + (size_t)me) * kk, best = -INFINITY;
+				size_t *n = &ntop[qi * (size_t)nt + (size_t)me];
+				fidx_quant_bounds(&qq[qi], recs, rows, d, lo, hi);
+				for (j = 0; j < rows; j++) {
+					low_push(h, n, kk, lo[j]);
+					if (!(hi[j] <= best))
+						best = hi[j];
+				}
+				maxhi[qi * nb + (size_t)i] = best;
+			}
+		}
+		first_error(bad, &mine, &first_bad, err);
+		free(lo);
+		free(hi);
+	}
+	if (first_bad != LONG_MAX) {
+		rc = err && err->code ? err->code : FIDX_ECORRUPT;
+		goto out;
+	}
+	ix->stats.rows_scanned += ix->meta.count;
+	ix->stats.code_bytes += cs->raw_bytes + (uint64_t)nb * 20;
+	/* Each query's floor: the kk-th largest lower bound of all. */
+	for (q = 0; q < nq; q++) {
+		size_t t, j;
+		m = 0;
+		for (t = 0; t < (size_t)nt; t++)
+			for (j = 0; j < ntop[q * (size_t)nt + t]; j++)
+				all[m++] = top[(q * (size_t)nt + t) * kk + j];
+		qsort(all, m, sizeof *all, by_value_desc);
+		floor_[q] = m >= kk ? all[kk - 1] : -INFINITY;
+	}
+	if (!(*need = malloc((nb ? nb : 1) * sizeof **need))) {
+		rc = fidx_err_nomem(err);
+		goto out;
+	}
+	for (b = 0; b < nb; b++)
+		for (q = 0; q < nq; q++)
+			if (!(maxhi[q * nb + b] < floor_[q])) {
+				(*need)[(*nneed)++] = (uint32_t)b;
+				break;
+			}
+out:
+	if (qq)
+		for (q = 0; q < nq; q++)
+			fidx_quant_query_free(&qq[q]);
+	free(qq);
+	free(top);
+	free(all);
+	free(maxhi);
+	free(floor_);
+	free(ntop);
+	return rc;
+}
+
+/* FIDX_SEARCH=exact makes searches of version 3 files decode and score
+ * every row instead of scanning the codes first: the tests compare both. */
+static int exact_only(void)
+{
+	const char *e = getenv("FIDX_SEARCH");
+	return e && strcmp(e, "exact") == 0;
+}
+
+/* Top kk hits per query of a lazy index, parts = nt heaps per query. */
+static int lazy_search(struct fidx_index *ix, const float *queries, size_t nq, size_t kk, int nt,
+                       struct fidx_hit *cand, size_t *ncand, struct fidx_err *err)
+{
+	size_t nb = fidx_file_section(ix->f, FIDX_SEC_VECTORS)->block_count, nneed;
+	uint32_t *need = NULL;
+	int rc;
+
+	/* Every row counts when kk is all of them. */
+	if (exact_only() || kk >= ix->meta.count)
+		return block_scan(ix, queries, nq, kk, nt, NULL, nb, cand, ncand, err);
+	if ((rc = codes_pass(ix, queries, nq, kk, nt, &need, &nneed, err)) == 0)
+		rc = block_scan(ix, queries, nq, kk, nt, need, nneed, cand, ncand, err);
+	free(need);
+	return rc;
+}
+
 int fidx_index_search(struct fidx_index *ix, const float *queries, size_t nq, size_t k,
                       struct fidx_hit *hits, size_t *counts, struct fidx_err *err)
 {
 	size_t kk = k < ix->meta.count ? k : (size_t)ix->meta.count, q, parts, j;
 	struct fidx_hit *cand = NULL, *all = NULL;
 	size_t *ncand = NULL;
-	int rc, nt = 1;
+	int rc, nt = 1, lazy;
 
 	if (kk == 0 || nq == 0) {
 		for (q = 0; q < nq; q++)
 			counts[q] = 0;
 		return 0;
 	}
-	if (ix->x && nq >= FAISS_BLAS_QUERIES && (rc = make_shards(ix, err)) != 0)
+	ix->stats.queries += nq;
+	/* A batch goes to BLAS: the rows move into FAISS's own storage. */
+	if (nq >= FAISS_BLAS_QUERIES && !ix->shards &&
+	    ((rc = load_vectors(ix, ix->f, err)) != 0 || (rc = make_shards(ix, err)) != 0))
 		return rc;
-	if (ix->x) {
+	lazy = ix->f && !ix->x && !ix->shards;
+	if (ix->x || lazy) {
 		nt = omp_get_max_threads();
 		if ((uint64_t)ix->meta.count * ix->meta.dim < SCAN_PARALLEL_FLOATS || nt < 1)
 			nt = 1;
@@ -489,8 +813,9 @@ int fidx_index_search(struct fidx_index *ix, const float *queries, size_t nq, si
 		rc = fidx_err_nomem(err);
 		goto out;
 	}
-	rc = ix->x ? scan(ix, queries, nq, kk, nt, cand, ncand, err)
-	           : search_shards(ix, queries, nq, kk, cand, ncand, err);
+	rc = lazy    ? lazy_search(ix, queries, nq, kk, nt, cand, ncand, err)
+	     : ix->x ? scan(ix, queries, nq, kk, nt, cand, ncand, err)
+	             : search_shards(ix, queries, nq, kk, cand, ncand, err);
 	if (rc)
 		goto out;
 	for (q = 0; q < nq; q++) {

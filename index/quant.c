@@ -49,15 +49,16 @@ void fidx_quant_encode(const float *x, size_t dim, unsigned char *rec)
 {
 	signed char *c = (signed char *)rec + FIDX_QUANT_HEAD;
 	float a = 0, s;
+	int finite = 1;
 	size_t i;
 
 	for (i = 0; i < dim; i++) {
 		float v = fabsf(x[i]);
-		if (!(v <= a))
-			a = v; /* NaN sticks */
+		finite &= v <= FLT_MAX;
+		a = v > a ? v : a;
 	}
 	memset(c, 0, dim);
-	if (!(a <= FLT_MAX)) {
+	if (!finite) {
 		/* Not finite: no bound; search scores the row exactly. */
 		put_f32(rec, 0);
 		put_f32(rec + 4, INFINITY);
@@ -137,6 +138,9 @@ int fidx_quant_query_init(struct fidx_quant_query *qq, const float *q, size_t di
 	qnorm = sqrt(n2) * (1 + SUM_MARGIN);
 	qerr = sqrt(e2) * (1 + SUM_MARGIN);
 	gamma = (double)dim * u / (1 - (double)dim * u);
+	/* Products below float32's normal range round to an absolute error
+	 * of at most 2^-150 each (sums of them are exact). */
+	qq->k_0 = (double)dim * 0x1p-150 * (1 + gamma) * (1 + SUM_MARGIN);
 	qq->scale = 1.0 / (127.0 * scale);
 	/* radius = |q| rho' + |q - q~| nu + gamma |q| (nu + rho'), with
 	 * rho' = rho (1 + 2^-50) + 2^-50 nu the true residual's bound and
@@ -144,7 +148,6 @@ int fidx_quant_query_init(struct fidx_quant_query *qq, const float *q, size_t di
 	qq->k_rho = qnorm * (1 + 0x1p-50) * (1 + gamma) * (1 + SUM_MARGIN);
 	qq->k_a = (128.0 / 127.0) * sqrt((double)dim) * (qerr + qnorm * (0x1p-50 * (1 + gamma) + gamma)) *
 	          (1 + SUM_MARGIN);
-	qq->k_0 = 0;
 	return 0;
 }
 

@@ -97,7 +97,7 @@ int fidx_collection_open(struct fidx_collection **out, const char *const *paths,
 	c->kind = FIDX_IDS_INT;
 	for (i = 0; rc == 0 && i < n; i++) {
 		const struct fidx_meta *m, *m0;
-		if ((rc = fidx_index_load(&c->ix[i], paths[i], err)) != 0)
+		if ((rc = fidx_index_open(&c->ix[i], paths[i], err)) != 0)
 			break;
 		m = fidx_index_meta(c->ix[i]);
 		m0 = fidx_index_meta(c->ix[0]);
