@@ -232,38 +232,47 @@ static dots_fn *pick(const char **name)
 	return dots_c;
 }
 
-static dots_fn *kernel(const char **name)
+/* The kernel, chosen once (or by fidx_quant_set_kernel). */
+static dots_fn *chosen;
+static const char *chosen_name;
+
+static dots_fn *kernel(void)
 {
-	static dots_fn *fn;
-	static const char *fn_name;
-	const char *env = getenv("FIDX_QUANT_KERNEL");
-	/* Tests run every kernel: FIDX_QUANT_KERNEL=c or avx2 asks for a
-	 * lesser one than the CPU could run. */
-	if (env && strcmp(env, "c") == 0) {
-		*name = "c";
-		return dots_c;
-	}
-#ifdef FIDX_QUANT_X86
-	if (env && strcmp(env, "avx2") == 0 && __builtin_cpu_supports("avx2")) {
-		*name = "avx2";
-		return dots_avx2;
-	}
-#endif
-	if (!__atomic_load_n(&fn, __ATOMIC_ACQUIRE)) {
+	dots_fn *f = __atomic_load_n(&chosen, __ATOMIC_ACQUIRE);
+	if (!f) {
 		const char *nm;
-		dots_fn *f = pick(&nm);
-		__atomic_store_n(&fn_name, nm, __ATOMIC_RELAXED);
-		__atomic_store_n(&fn, f, __ATOMIC_RELEASE);
+		f = pick(&nm);
+		__atomic_store_n(&chosen_name, nm, __ATOMIC_RELAXED);
+		__atomic_store_n(&chosen, f, __ATOMIC_RELEASE);
 	}
-	*name = __atomic_load_n(&fn_name, __ATOMIC_RELAXED);
-	return fn;
+	return f;
 }
 
 const char *fidx_quant_kernel(void)
 {
-	const char *name;
-	kernel(&name);
-	return name;
+	kernel();
+	return __atomic_load_n(&chosen_name, __ATOMIC_RELAXED);
+}
+
+int fidx_quant_set_kernel(const char *name)
+{
+	dots_fn *f = NULL;
+	if (strcmp(name, "c") == 0)
+		f = dots_c;
+#ifdef FIDX_QUANT_X86
+	else if (strcmp(name, "avx2") == 0 && __builtin_cpu_supports("avx2"))
+		f = dots_avx2;
+	else if (strcmp(name, "avx512bw") == 0 && __builtin_cpu_supports("avx512f") &&
+	         __builtin_cpu_supports("avx512bw"))
+		f = dots_avx512;
+#endif
+	else if (strcmp(name, "auto") == 0)
+		f = pick(&name);
+	if (!f)
+		return -1;
+	__atomic_store_n(&chosen_name, name, __ATOMIC_RELAXED);
+	__atomic_store_n(&chosen, f, __ATOMIC_RELEASE);
+	return 0;
 }
 
 #define CHUNK 256
@@ -272,8 +281,7 @@ void fidx_quant_bounds(const struct fidx_quant_query *qq, const unsigned char *r
                        size_t dim, double *lo, double *hi)
 {
 	size_t stride = fidx_quant_record(dim), done, j;
-	const char *name;
-	dots_fn *dots = kernel(&name);
+	dots_fn *dots = kernel();
 	int32_t dot[CHUNK];
 
 	for (done = 0; done < n; done += CHUNK) {

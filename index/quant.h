@@ -62,5 +62,8 @@ void fidx_quant_bounds(const struct fidx_quant_query *qq, const unsigned char *r
 
 /* Which kernel the first pass uses: "avx512bw", "avx2" or "c". */
 const char *fidx_quant_kernel(void);
+/* Chooses one (the tests run them all), or "auto"; -1 when this CPU
+ * cannot run it. Not while searches run. */
+int fidx_quant_set_kernel(const char *name);
 
 #endif

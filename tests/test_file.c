@@ -12,6 +12,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <libdeflate.h>
+
+#include "crc32.h"
 #include "file.h"
 
 static char dir[64];
@@ -229,12 +232,33 @@ static void test_version_check(void **state)
 	free(data);
 }
 
+/* fidx_crc32 is libdeflate_crc32, whatever the length, alignment and
+ * starting value (its fast path covers whole 256-byte steps). */
+static void test_crc32(void **state)
+{
+	size_t cap = 70000, n, off;
+	unsigned char *b = malloc(cap + 8);
+	uint32_t seed = 1;
+	(void)state;
+	for (n = 0; n < cap + 8; n++) {
+		seed = seed * 1103515245u + 12345u;
+		b[n] = (unsigned char)(seed >> 16);
+	}
+	for (n = 0; n < 3000; n += n < 600 ? 1 : 37)
+		for (off = 0; off < 3; off++)
+			assert_int_equal(fidx_crc32((uint32_t)n * 2654435761u, b + off, n),
+			                 libdeflate_crc32((uint32_t)n * 2654435761u, b + off, n));
+	for (n = 3000; n <= cap; n = n * 5 / 4 + 3)
+		assert_int_equal(fidx_crc32(0, b + 1, n), libdeflate_crc32(0, b + 1, n));
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_no_temp_left_and_abort),
 		cmocka_unit_test(test_every_flip_and_cut), cmocka_unit_test(test_messages),
-		cmocka_unit_test(test_version_check),
+		cmocka_unit_test(test_version_check),    cmocka_unit_test(test_crc32),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
