@@ -5,6 +5,7 @@
 #include <libdeflate.h>
 #include <limits.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -129,26 +130,6 @@ static void from_planes(const unsigned char *p0, const unsigned char *p1, const 
 	}
 }
 
-/* Version 3 stores each float of the vectors as its difference from the
- * prediction of its row's codes (index/quant.h), in an order-preserving
- * integer form, zigzagged so that small differences of either sign are
- * small numbers: the high bytes are then mostly zero and compress. */
-static uint32_t order_key(uint32_t bits)
-{
-	return bits ^ ((0u - (bits >> 31)) >> 1); /* its own inverse */
-}
-
-static uint32_t to_residual(uint32_t x, uint32_t pred)
-{
-	uint32_t d = order_key(x) - order_key(pred);
-	return d << 1 ^ (0u - (d >> 31));
-}
-
-static uint32_t from_residual(uint32_t z, uint32_t pred)
-{
-	return order_key(order_key(pred) + ((z >> 1) ^ (0u - (z & 1))));
-}
-
 static void put_head(unsigned char *h, uint32_t stored, uint32_t raw, uint32_t raw_crc, uint32_t stored_crc,
                      uint32_t type, uint32_t index)
 {
@@ -184,7 +165,18 @@ struct encoder {
 	ZSTD_CCtx *z;                    /* CODEC_RESIDUAL */
 	unsigned char *plane;
 	uint32_t *resid;
-	float *pred;
+};
+
+/* The vectors' writer thread: it encodes and writes one batch while the
+ * caller fills the next, the two buffers handed over in turn. */
+struct pipe {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int started, busy, quit, rc;
+	struct fidx_err err;
+	unsigned char *raw; /* the batch being written */
+	size_t fill;
 };
 
 struct secw {
@@ -202,6 +194,7 @@ struct secw {
 	uint32_t *dir;        /* each block's length, header included */
 	size_t dir_cap;
 	struct secw *codes;   /* CODEC_RESIDUAL: the codes, written alongside */
+	struct pipe *pipe;    /* the vectors, with 2 threads or more */
 };
 
 /* Compresses a plane (zstd) into dst (room cap); returns the size, or 0
@@ -224,21 +217,17 @@ static size_t squeeze(ZSTD_CCtx *z, const unsigned char *src, size_t n, unsigned
 static uint32_t encode_residual(const struct secw *s, struct encoder *coder, const unsigned char *raw, size_t n,
                                 uint32_t index, struct encoded *e)
 {
-	size_t dim = s->dim, rows = n / 4 / dim, rec = fidx_quant_record(dim), q = n / 4, off = PLANE_TABLE, r, i;
+	size_t dim = s->dim, rows = n / 4 / dim, rec = fidx_quant_record(dim), q = n / 4, off = PLANE_TABLE, r;
 	unsigned char *codes = e->codes + BLOCK_HEAD, *out = e->buf + BLOCK_HEAD;
 	uint32_t c;
 	int p;
 
+	/* Version 3 stores each float as its difference from its codes'
+	 * prediction (index/quant.h): the high bytes are then mostly zero. */
 	for (r = 0; r < rows; r++) {
 		const float *x = (const float *)raw + r * dim;
 		fidx_quant_encode(x, dim, codes + r * rec);
-		fidx_quant_predict(codes + r * rec, dim, coder->pred);
-		for (i = 0; i < dim; i++) {
-			uint32_t xb, pb;
-			memcpy(&xb, x + i, 4);
-			memcpy(&pb, coder->pred + i, 4);
-			coder->resid[r * dim + i] = to_residual(xb, pb);
-		}
+		fidx_quant_residuals(codes + r * rec, x, dim, coder->resid + r * dim);
 	}
 	c = crc(codes, rows * rec);
 	put_head(e->codes, (uint32_t)(rows * rec) | STORED_FLAG, (uint32_t)(rows * rec), c, c, FIDX_SEC_CODES, index);
@@ -283,9 +272,29 @@ static void encode(const struct secw *s, struct encoder *coder, const unsigned c
 	e->stored = stored;
 }
 
+static void pipe_stop(struct pipe *p)
+{
+	if (p->started) {
+		pthread_mutex_lock(&p->lock);
+		p->quit = 1;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+		pthread_join(p->thread, NULL);
+		p->started = 0;
+	}
+}
+
 static void secw_free(struct secw *s)
 {
 	size_t i;
+	if (s->pipe) {
+		pipe_stop(s->pipe);
+		pthread_mutex_destroy(&s->pipe->lock);
+		pthread_cond_destroy(&s->pipe->cond);
+		free(s->pipe->raw);
+		free(s->pipe);
+		s->pipe = NULL;
+	}
 	if (s->coders)
 		for (i = 0; i < (size_t)s->nthreads; i++) {
 			if (s->coders[i].c)
@@ -293,7 +302,6 @@ static void secw_free(struct secw *s)
 			ZSTD_freeCCtx(s->coders[i].z);
 			free(s->coders[i].plane);
 			free(s->coders[i].resid);
-			free(s->coders[i].pred);
 		}
 	if (s->enc)
 		for (i = 0; i < s->batch; i++) {
@@ -340,6 +348,14 @@ static int secw_init(struct secw *s, int fd, const char *name, uint64_t start, u
 	s->coders = calloc((size_t)s->nthreads, sizeof *s->coders);
 	if (!s->raw || !s->enc || !s->coders)
 		return fidx_err_nomem(err);
+	if (s->nthreads > 1) {
+		if (!(s->pipe = calloc(1, sizeof *s->pipe)))
+			return fidx_err_nomem(err);
+		pthread_mutex_init(&s->pipe->lock, NULL);
+		pthread_cond_init(&s->pipe->cond, NULL);
+		if (!(s->pipe->raw = malloc(s->batch * block_size)))
+			return fidx_err_nomem(err);
+	}
 	for (i = 0; i < (size_t)s->nthreads; i++) {
 		struct encoder *c = &s->coders[i];
 		if (codec != CODEC_RESIDUAL) {
@@ -347,8 +363,7 @@ static int secw_init(struct secw *s, int fd, const char *name, uint64_t start, u
 				return fidx_err_nomem(err);
 			continue;
 		}
-		if (!(c->z = ZSTD_createCCtx()) || !(c->plane = malloc(block_size)) || !(c->resid = malloc(block_size)) ||
-		    !(c->pred = malloc((size_t)dim * sizeof *c->pred)))
+		if (!(c->z = ZSTD_createCCtx()) || !(c->plane = malloc(block_size)) || !(c->resid = malloc(block_size)))
 			return fidx_err_nomem(err);
 		if (ZSTD_isError(ZSTD_CCtx_setParameter(c->z, ZSTD_c_compressionLevel, level)))
 			return fidx_err_set(err, FIDX_EINTERNAL, "zstd: cannot set level %d", level);
@@ -388,20 +403,21 @@ static int secw_block(struct secw *s, const unsigned char *b, uint32_t len, uint
 	return 0;
 }
 
-/* Encodes the buffered blocks (in parallel) and writes them in order. */
-static int secw_flush(struct secw *s, struct fidx_err *err)
+/* Encodes fill bytes of raw (on `team` threads) and writes the blocks in
+ * order. */
+static int write_batch(struct secw *s, const unsigned char *raw, size_t fill, int team, struct fidx_err *err)
 {
-	size_t nblk = (s->fill + s->block_size - 1) / s->block_size, i;
+	size_t nblk = (fill + s->block_size - 1) / s->block_size, i;
 	long b;
 	int rc = 0;
 
 	if (!nblk)
 		return 0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(s->nthreads) if (nblk > 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team) if (nblk > 1 && team > 1)
 	for (b = 0; b < (long)nblk; b++) {
 		size_t off = (size_t)b * s->block_size;
-		size_t n = s->fill - off < s->block_size ? s->fill - off : s->block_size;
-		encode(s, &s->coders[omp_get_thread_num()], s->raw + off, n, s->blocks + (uint32_t)b, &s->enc[b]);
+		size_t n = fill - off < s->block_size ? fill - off : s->block_size;
+		encode(s, &s->coders[omp_get_thread_num()], raw + off, n, s->blocks + (uint32_t)b, &s->enc[b]);
 	}
 	for (i = 0; i < nblk && !rc; i++) {
 		struct encoded *e = &s->enc[i];
@@ -409,8 +425,81 @@ static int secw_flush(struct secw *s, struct fidx_err *err)
 		if (!rc && s->codes)
 			rc = secw_block(s->codes, e->codes, e->codes_len, e->codes_len - BLOCK_HEAD, err);
 	}
-	s->fill = 0;
 	return rc;
+}
+
+static void *pipe_main(void *arg)
+{
+	struct secw *s = arg;
+	struct pipe *p = s->pipe;
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		struct fidx_err e = {0};
+		int rc;
+		while (!p->busy && !p->quit)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (!p->busy)
+			break;
+		pthread_mutex_unlock(&p->lock);
+		/* The caller keeps a core for filling the next batch. */
+		rc = p->rc ? 0 : write_batch(s, p->raw, p->fill, s->nthreads - 1, &e);
+		pthread_mutex_lock(&p->lock);
+		if (rc) {
+			p->rc = rc;
+			p->err = e;
+		}
+		p->busy = 0;
+		pthread_cond_broadcast(&p->cond);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/* Waits until the writer thread is idle; returns its first failure. */
+static int pipe_wait(struct pipe *p, struct fidx_err *err)
+{
+	int rc;
+	pthread_mutex_lock(&p->lock);
+	while (p->busy)
+		pthread_cond_wait(&p->cond, &p->lock);
+	rc = p->rc;
+	if (rc && err)
+		*err = p->err;
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
+/* Writes the buffered blocks: hands them to the writer thread when there
+ * is one (and the caller goes on filling the other buffer), else encodes
+ * them on all threads here. */
+static int secw_flush(struct secw *s, int last, struct fidx_err *err)
+{
+	struct pipe *p = s->pipe;
+	unsigned char *t;
+	int rc;
+
+	if (!p || last) {
+		if (p && (rc = pipe_wait(p, err)) != 0)
+			return rc;
+		rc = write_batch(s, s->raw, s->fill, s->nthreads, err);
+		s->fill = 0;
+		return rc;
+	}
+	if ((rc = pipe_wait(p, err)) != 0)
+		return rc;
+	if (!p->started) {
+		if (pthread_create(&p->thread, NULL, pipe_main, s) != 0)
+			return fidx_err_set(err, FIDX_EINTERNAL, "cannot start a thread");
+		p->started = 1;
+	}
+	pthread_mutex_lock(&p->lock);
+	t = p->raw, p->raw = s->raw, s->raw = t;
+	p->fill = s->fill;
+	p->busy = 1;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	s->fill = 0;
+	return 0;
 }
 
 static int secw_put(struct secw *s, const void *data, size_t n, struct fidx_err *err)
@@ -424,7 +513,7 @@ static int secw_put(struct secw *s, const void *data, size_t n, struct fidx_err 
 		memcpy(s->raw + s->fill, p, take);
 		s->fill += take, p += take, n -= take;
 		if (s->fill == cap) {
-			int rc = secw_flush(s, err);
+			int rc = secw_flush(s, 0, err);
 			if (rc)
 				return rc;
 		}
@@ -437,9 +526,11 @@ static int secw_finish(struct secw *s, struct fidx_section_info *info, struct fi
 {
 	size_t n, i;
 	unsigned char *dir;
-	int rc = secw_flush(s, err);
+	int rc = secw_flush(s, 1, err);
 	if (rc)
 		return rc;
+	if (s->pipe)
+		pipe_stop(s->pipe);
 	n = (size_t)s->blocks * 4;
 	if (!(dir = malloc(n + 4)))
 		return fidx_err_nomem(err);
@@ -1174,12 +1265,11 @@ static int head_at(struct fidx_file *f, const struct fidx_section_info *s, const
 }
 
 /* Per-thread decoding state: the stored bytes of a block and its planes;
- * for residual vectors, the codes of its rows and their prediction. */
+ * for residual vectors, the codes of its rows. */
 struct decoder {
 	struct libdeflate_decompressor *d;
 	ZSTD_DCtx *z;
 	unsigned char *stored, *plane, *codes;
-	float *pred;
 	size_t stored_cap, block;
 };
 
@@ -1191,7 +1281,6 @@ static void decoder_free(struct decoder *c)
 	free(c->stored);
 	free(c->plane);
 	free(c->codes);
-	free(c->pred);
 	memset(c, 0, sizeof *c);
 }
 
@@ -1214,8 +1303,7 @@ static int decoder_init(struct decoder *c, const struct fidx_file *f, const stru
 		return fidx_err_nomem(err);
 	}
 	if (s->codec == CODEC_RESIDUAL &&
-	    (!(c->z = ZSTD_createDCtx()) || !(c->codes = malloc((size_t)f->block_rows * fidx_quant_record(f->dim))) ||
-	     !(c->pred = malloc((size_t)f->dim * sizeof *c->pred)))) {
+	    (!(c->z = ZSTD_createDCtx()) || !(c->codes = malloc((size_t)f->block_rows * fidx_quant_record(f->dim))))) {
 		decoder_free(c);
 		return fidx_err_nomem(err);
 	}
@@ -1243,23 +1331,6 @@ static int read_codes(struct fidx_file *f, uint32_t index, struct decoder *c, co
 		return corrupt(f, err, "block checksum mismatch");
 	*out = c->codes;
 	return 0;
-}
-
-/* Turns a block of residuals (dst, in place) back into its rows' floats. */
-static void unresidual(unsigned char *dst, const unsigned char *codes, size_t rows, size_t dim, float *pred)
-{
-	size_t r, i, rec = fidx_quant_record(dim);
-	for (r = 0; r < rows; r++) {
-		unsigned char *row = dst + r * dim * 4;
-		fidx_quant_predict(codes + r * rec, dim, pred);
-		for (i = 0; i < dim; i++) {
-			uint32_t z, pb;
-			memcpy(&z, row + 4 * i, 4);
-			memcpy(&pb, pred + i, 4);
-			z = from_residual(z, pb);
-			memcpy(row + 4 * i, &z, 4);
-		}
-	}
 }
 
 /* Decodes the four planes of an encoding 3 or 5 block (c->stored) into
@@ -1325,7 +1396,9 @@ static int decode(struct fidx_file *f, const struct fidx_section_info *s, const 
 	if (s->codec == CODEC_RESIDUAL) {
 		if (!codes && (rc = read_codes(f, b->index, c, &codes, err)) != 0)
 			return rc;
-		unresidual(dst, codes, rows, f->dim, c->pred);
+		for (r = 0; r < rows; r++)
+			fidx_quant_unresiduals(codes + r * fidx_quant_record(f->dim), (uint32_t *)dst + r * f->dim,
+			                       f->dim);
 	}
 	if (crc(dst, b->raw) != b->raw_crc)
 		return corrupt(f, err, "block checksum mismatch");

@@ -24,16 +24,140 @@ static float get_f32(const unsigned char *p)
 	return v;
 }
 
+/* The per-value loops of encoding and checking, in plain C and with AVX2
+ * (chosen at run time). Both compute the same bits: the same IEEE
+ * operations, no fused multiply-adds, and sums kept in 8 lanes added in
+ * one fixed order. */
+
 /* Sum of the squared differences between x and a * c / 127, in double. */
-static double residual2(const float *x, const signed char *c, size_t dim, float a)
+static double residual2_c(const float *x, const signed char *c, size_t dim, float a)
 {
-	double sum = 0, s = (double)a / 127.0;
+	double acc[8] = {0}, s = (double)a / 127.0;
 	size_t i;
 	for (i = 0; i < dim; i++) {
 		double e = (double)x[i] - s * (double)c[i];
-		sum += e * e;
+		acc[i % 8] += e * e;
 	}
-	return sum;
+	return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/* The largest |x_i|; *finite is 0 when a value is not finite. */
+static float abs_max_c(const float *x, size_t dim, int *finite)
+{
+	float m = 0;
+	int ok = 1;
+	size_t i;
+	for (i = 0; i < dim; i++) {
+		float v = fabsf(x[i]);
+		ok &= v <= FLT_MAX;
+		m = v > m ? v : m;
+	}
+	*finite = ok;
+	return m;
+}
+
+/* c_i = x_i s rounded to the nearest integer (ties to even), within
+ * -127..127. */
+static void to_codes_c(const float *x, size_t dim, float s, signed char *c)
+{
+	size_t i;
+	for (i = 0; i < dim; i++) {
+		float t = x[i] * s;
+		t = t > 127 ? 127 : t < -127 ? -127 : t;
+		c[i] = (signed char)lrintf(t);
+	}
+}
+
+#ifdef FIDX_QUANT_X86
+#define AVX2 __attribute__((target("avx2")))
+
+AVX2 static double residual2_avx2(const float *x, const signed char *c, size_t dim, float a)
+{
+	double acc[8], s = (double)a / 127.0;
+	__m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd(), vs = _mm256_set1_pd(s);
+	size_t i, body = dim / 8 * 8;
+	for (i = 0; i < body; i += 8) {
+		__m256 xf = _mm256_loadu_ps(x + i);
+		__m256i ci = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(c + i)));
+		__m256d e0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(xf)),
+		                           _mm256_mul_pd(vs, _mm256_cvtepi32_pd(_mm256_castsi256_si128(ci))));
+		__m256d e1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(xf, 1)),
+		                           _mm256_mul_pd(vs, _mm256_cvtepi32_pd(_mm256_extracti128_si256(ci, 1))));
+		lo = _mm256_add_pd(lo, _mm256_mul_pd(e0, e0));
+		hi = _mm256_add_pd(hi, _mm256_mul_pd(e1, e1));
+	}
+	_mm256_storeu_pd(acc, lo);
+	_mm256_storeu_pd(acc + 4, hi);
+	for (; i < dim; i++) {
+		double e = (double)x[i] - s * (double)c[i];
+		acc[i % 8] += e * e;
+	}
+	return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+AVX2 static float abs_max_avx2(const float *x, size_t dim, int *finite)
+{
+	__m256 m = _mm256_setzero_ps(), big = _mm256_set1_ps(FLT_MAX), bad = _mm256_setzero_ps();
+	__m256 mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+	float t[8], r;
+	size_t i, body = dim / 8 * 8;
+	int ok;
+	for (i = 0; i < body; i += 8) {
+		__m256 v = _mm256_and_ps(_mm256_loadu_ps(x + i), mask);
+		bad = _mm256_or_ps(bad, _mm256_cmp_ps(v, big, _CMP_NLE_UQ));
+		m = _mm256_max_ps(v, m);
+	}
+	_mm256_storeu_ps(t, m);
+	ok = _mm256_movemask_ps(bad) == 0;
+	r = abs_max_c(x + i, dim - i, finite);
+	*finite &= ok;
+	for (i = 0; i < 8; i++)
+		r = t[i] > r ? t[i] : r;
+	return r;
+}
+
+AVX2 static void to_codes_avx2(const float *x, size_t dim, float s, signed char *c)
+{
+	__m256 vs = _mm256_set1_ps(s), top = _mm256_set1_ps(127), bottom = _mm256_set1_ps(-127);
+	size_t i, body = dim / 16 * 16;
+	for (i = 0; i < body; i += 16) {
+		__m256 a = _mm256_mul_ps(_mm256_loadu_ps(x + i), vs), b = _mm256_mul_ps(_mm256_loadu_ps(x + i + 8), vs);
+		__m256i ia = _mm256_cvtps_epi32(_mm256_max_ps(_mm256_min_ps(a, top), bottom));
+		__m256i ib = _mm256_cvtps_epi32(_mm256_max_ps(_mm256_min_ps(b, top), bottom));
+		__m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(ia, ib), 0xd8);
+		__m128i bytes = _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+		_mm_storeu_si128((__m128i *)(c + i), bytes);
+	}
+	to_codes_c(x + i, dim - i, s, c + i);
+}
+#endif
+
+/* Whether the per-value loops use AVX2: -1 until known; 0 also when
+ * fidx_quant_set_kernel("c") asks for plain C. */
+static int use_avx2 = -1;
+
+static int have_avx2(void)
+{
+#ifdef FIDX_QUANT_X86
+	int h = __atomic_load_n(&use_avx2, __ATOMIC_RELAXED);
+	if (h < 0) {
+		__builtin_cpu_init();
+		h = __builtin_cpu_supports("avx2");
+		__atomic_store_n(&use_avx2, h, __ATOMIC_RELAXED);
+	}
+	return h;
+#else
+	return 0;
+#endif
+}
+
+static double residual2(const float *x, const signed char *c, size_t dim, float a)
+{
+#ifdef FIDX_QUANT_X86
+	if (have_avx2())
+		return residual2_avx2(x, c, dim, a);
+#endif
+	return residual2_c(x, c, dim, a);
 }
 
 /* The smallest float >= v (v >= 0). */
@@ -48,16 +172,17 @@ static float float_up(double v)
 void fidx_quant_encode(const float *x, size_t dim, unsigned char *rec)
 {
 	signed char *c = (signed char *)rec + FIDX_QUANT_HEAD;
-	float a = 0, s;
-	int finite = 1;
-	size_t i;
+	int finite, avx2 = have_avx2();
+	float a;
+#ifdef FIDX_QUANT_X86
+	a = avx2 ? abs_max_avx2(x, dim, &finite) : abs_max_c(x, dim, &finite);
+#else
+	a = abs_max_c(x, dim, &finite);
+#endif
 
-	for (i = 0; i < dim; i++) {
-		float v = fabsf(x[i]);
-		finite &= v <= FLT_MAX;
-		a = v > a ? v : a;
+	if (!finite || a == 0) {
+		memset(c, 0, dim);
 	}
-	memset(c, 0, dim);
 	if (!finite) {
 		/* Not finite: no bound; search scores the row exactly. */
 		put_f32(rec, 0);
@@ -69,12 +194,12 @@ void fidx_quant_encode(const float *x, size_t dim, unsigned char *rec)
 		put_f32(rec + 4, 0);
 		return;
 	}
-	s = 127.0f / a;
-	for (i = 0; i < dim; i++) {
-		float t = x[i] * s;
-		int v = (int)(t + (t >= 0 ? 0.5f : -0.5f));
-		c[i] = (signed char)(v > 127 ? 127 : v < -127 ? -127 : v);
-	}
+#ifdef FIDX_QUANT_X86
+	if (avx2)
+		to_codes_avx2(x, dim, 127.0f / a, c);
+	else
+#endif
+		to_codes_c(x, dim, 127.0f / a, c);
 	put_f32(rec + 4, float_up(sqrt(residual2(x, c, dim, a)) * (1 + RHO_MARGIN)));
 }
 
@@ -88,14 +213,124 @@ int fidx_quant_check(const unsigned char *rec, const float *x, size_t dim)
 	return (double)rho >= sqrt(residual2(x, (const signed char *)rec + FIDX_QUANT_HEAD, dim, a)) ? 0 : -1;
 }
 
-void fidx_quant_predict(const unsigned char *rec, size_t dim, float *p)
+/* The prediction of a row's values from its record: (a * c_i) * fl(1/127),
+ * two roundings in that order. */
+static void predict_c(const unsigned char *rec, size_t dim, float *p)
 {
 	const signed char *c = (const signed char *)rec + FIDX_QUANT_HEAD;
 	const float a = get_f32(rec), r = 1.0f / 127.0f;
 	size_t i;
-	/* Two roundings, in this order, on every machine. */
 	for (i = 0; i < dim; i++)
 		p[i] = (a * (float)c[i]) * r;
+}
+
+/* Order-preserving bits: a float's bits as a signed integer that sorts as
+ * the floats do (its own inverse). */
+static uint32_t order_key(uint32_t bits)
+{
+	return bits ^ ((0u - (bits >> 31)) >> 1);
+}
+
+/* Values [from, dim) of a row as residuals against its record's
+ * prediction: the difference of the order-preserving bits, zigzagged. */
+static void residuals_c(const unsigned char *rec, const float *x, size_t from, size_t dim, uint32_t *z)
+{
+	const signed char *c = (const signed char *)rec + FIDX_QUANT_HEAD;
+	const float a = get_f32(rec), r = 1.0f / 127.0f;
+	size_t i;
+	for (i = from; i < dim; i++) {
+		float p = (a * (float)c[i]) * r;
+		uint32_t xb, pb, d;
+		memcpy(&xb, x + i, 4);
+		memcpy(&pb, &p, 4);
+		d = order_key(xb) - order_key(pb);
+		z[i] = d << 1 ^ (0u - (d >> 31));
+	}
+}
+
+/* The inverse, in place: residuals [from, dim) back to the floats' bits. */
+static void unresiduals_c(const unsigned char *rec, uint32_t *z, size_t from, size_t dim)
+{
+	const signed char *c = (const signed char *)rec + FIDX_QUANT_HEAD;
+	const float a = get_f32(rec), r = 1.0f / 127.0f;
+	size_t i;
+	for (i = from; i < dim; i++) {
+		float p = (a * (float)c[i]) * r;
+		uint32_t pb;
+		memcpy(&pb, &p, 4);
+		z[i] = order_key(order_key(pb) + ((z[i] >> 1) ^ (0u - (z[i] & 1))));
+	}
+}
+
+#ifdef FIDX_QUANT_X86
+/* 8 predictions, as floats' bits, from codes at c. */
+AVX2 static __m256i predict8(const signed char *c, __m256 a, __m256 r)
+{
+	__m256 cf = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)c)));
+	return _mm256_castps_si256(_mm256_mul_ps(_mm256_mul_ps(a, cf), r));
+}
+
+AVX2 static __m256i order_key8(__m256i b)
+{
+	return _mm256_xor_si256(b, _mm256_srli_epi32(_mm256_srai_epi32(b, 31), 1));
+}
+
+AVX2 static void residuals_avx2(const unsigned char *rec, const float *x, size_t dim, uint32_t *z)
+{
+	const signed char *c = (const signed char *)rec + FIDX_QUANT_HEAD;
+	__m256 a = _mm256_set1_ps(get_f32(rec)), r = _mm256_set1_ps(1.0f / 127.0f);
+	size_t i, body = dim / 8 * 8;
+	for (i = 0; i < body; i += 8) {
+		__m256i d = _mm256_sub_epi32(order_key8(_mm256_loadu_si256((const __m256i *)(x + i))),
+		                             order_key8(predict8(c + i, a, r)));
+		_mm256_storeu_si256((__m256i *)(z + i),
+		                    _mm256_xor_si256(_mm256_slli_epi32(d, 1), _mm256_srai_epi32(d, 31)));
+	}
+	residuals_c(rec, x, i, dim, z);
+}
+
+AVX2 static void unresiduals_avx2(const unsigned char *rec, uint32_t *z, size_t dim)
+{
+	const signed char *c = (const signed char *)rec + FIDX_QUANT_HEAD;
+	__m256 a = _mm256_set1_ps(get_f32(rec)), r = _mm256_set1_ps(1.0f / 127.0f);
+	__m256i one = _mm256_set1_epi32(1);
+	size_t i, body = dim / 8 * 8;
+	for (i = 0; i < body; i += 8) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(z + i));
+		__m256i d = _mm256_xor_si256(_mm256_srli_epi32(v, 1),
+		                             _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_and_si256(v, one)));
+		_mm256_storeu_si256((__m256i *)(z + i),
+		                    order_key8(_mm256_add_epi32(order_key8(predict8(c + i, a, r)), d)));
+	}
+	unresiduals_c(rec, z, i, dim);
+}
+#endif
+
+void fidx_quant_predict(const unsigned char *rec, size_t dim, float *p)
+{
+	predict_c(rec, dim, p);
+}
+
+void fidx_quant_residuals(const unsigned char *rec, const float *x, size_t dim, uint32_t *z)
+{
+#ifdef FIDX_QUANT_X86
+	if (have_avx2()) {
+		residuals_avx2(rec, x, dim, z);
+		return;
+	}
+#endif
+	residuals_c(rec, x, 0, dim, z);
+}
+
+void fidx_quant_unresiduals(const unsigned char *rec, uint32_t *z, size_t dim)
+{
+#ifdef FIDX_QUANT_X86
+	if (have_avx2()) {
+		unresiduals_avx2(rec, z, dim);
+		return;
+	}
+#endif
+	unresiduals_c(rec, z, 0, dim);
 }
 
 /* ---------------------------------------------------------------- query */
@@ -270,6 +505,7 @@ int fidx_quant_set_kernel(const char *name)
 		f = pick(&name);
 	if (!f)
 		return -1;
+	__atomic_store_n(&use_avx2, f == dots_c ? 0 : -1, __ATOMIC_RELAXED);
 	__atomic_store_n(&chosen_name, name, __ATOMIC_RELAXED);
 	__atomic_store_n(&chosen, f, __ATOMIC_RELEASE);
 	return 0;

@@ -36,10 +36,14 @@ void fidx_quant_encode(const float *x, size_t dim, unsigned char *rec);
 /* Whether rec's bound holds for x: 0 if it does, -1 if not. */
 int fidx_quant_check(const unsigned char *rec, const float *x, size_t dim);
 
-/* The float a * fl(c_i / 127) for each value: the prediction the vectors'
- * residual coding (docs/FORMAT.md, encoding 5) subtracts. Bit-exact on any
- * IEEE 754 machine. */
+/* The float (a * c_i) * fl(1/127) for each value: the prediction the
+ * vectors' residual coding (docs/FORMAT.md, encoding 5) starts from.
+ * Bit-exact on any IEEE 754 machine. */
 void fidx_quant_predict(const unsigned char *rec, size_t dim, float *p);
+/* Row x as residuals against its record's prediction (z: dim values), and
+ * back (in place: residuals in, the floats' bits out). */
+void fidx_quant_residuals(const unsigned char *rec, const float *x, size_t dim, uint32_t *z);
+void fidx_quant_unresiduals(const unsigned char *rec, uint32_t *z, size_t dim);
 
 /* A query prepared for the first pass. */
 struct fidx_quant_query {
@@ -62,8 +66,9 @@ void fidx_quant_bounds(const struct fidx_quant_query *qq, const unsigned char *r
 
 /* Which kernel the first pass uses: "avx512bw", "avx2" or "c". */
 const char *fidx_quant_kernel(void);
-/* Chooses one (the tests run them all), or "auto"; -1 when this CPU
- * cannot run it. Not while searches run. */
+/* Chooses one (the tests run them all), or "auto"; "c" also keeps the
+ * encoding's per-value loops to plain C. -1 when this CPU cannot run it.
+ * Not while other threads use this module. */
 int fidx_quant_set_kernel(const char *name);
 
 #endif

@@ -136,6 +136,47 @@ static void test_bound_holds(void **state)
 	}
 }
 
+/* Plain C and the SIMD loops write the same records and residuals, and
+ * residuals turn back into the same bits. */
+static void test_kernels_agree(void **state)
+{
+	static const size_t dims[] = {1, 5, 8, 15, 16, 17, 33, 384};
+	size_t t, i;
+	(void)state;
+	for (t = 0; t < sizeof dims / sizeof *dims; t++) {
+		size_t d = dims[t], rec = fidx_quant_record(d);
+		float *x = malloc(d * sizeof *x);
+		unsigned char *r1 = malloc(rec), *r2 = malloc(rec);
+		uint32_t *z1 = malloc(d * sizeof *z1), *z2 = malloc(d * sizeof *z2);
+		int row;
+		for (row = 0; row < 50; row++) {
+			for (i = 0; i < d; i++)
+				x[i] = row == 1 ? (float)i - 7.5f : row == 2 ? -0.0f : gauss() * (row % 7 ? 1.0f : 1e-20f);
+			if (row > 2)
+				fidx_vec_normalize(x, x, d);
+			assert_int_equal(fidx_quant_set_kernel("c"), 0);
+			fidx_quant_encode(x, d, r1);
+			fidx_quant_residuals(r1, x, d, z1);
+			assert_int_equal(fidx_quant_set_kernel("auto"), 0);
+			fidx_quant_encode(x, d, r2);
+			fidx_quant_residuals(r2, x, d, z2);
+			assert_memory_equal(r1, r2, rec);
+			assert_memory_equal(z1, z2, d * sizeof *z1);
+			fidx_quant_unresiduals(r2, z2, d);
+			assert_memory_equal(z2, x, d * sizeof *x);
+			assert_int_equal(fidx_quant_set_kernel("c"), 0);
+			fidx_quant_unresiduals(r1, z1, d);
+			assert_memory_equal(z1, x, d * sizeof *x);
+			assert_int_equal(fidx_quant_set_kernel("auto"), 0);
+		}
+		free(x);
+		free(r1);
+		free(r2);
+		free(z1);
+		free(z2);
+	}
+}
+
 static void test_record(void **state)
 {
 	float x[5] = {0.5f, -0.25f, 0.125f, 0, -0.5f}, bad[3] = {1, NAN, 0};
@@ -376,7 +417,8 @@ static void test_search_kth_ties(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_record),          cmocka_unit_test(test_bound_holds),
+		cmocka_unit_test(test_record),          cmocka_unit_test(test_kernels_agree),
+		cmocka_unit_test(test_bound_holds),
 		cmocka_unit_test(test_search_clusters), cmocka_unit_test(test_search_ties),
 		cmocka_unit_test(test_search_kth_ties),
 	};
