@@ -54,6 +54,9 @@ static const char usage[] =
 	"\n"
 	"Hits are ordered by score, then by id. Scores are cosine similarities in\n"
 	"[-1, 1]; the table shows 4 decimals, --json and --tsv the exact float.\n"
+	"A few queries scan the index's 8-bit copy of the rows first, then score\n"
+	"exactly only the rows that can still make the top k: the same answers as\n"
+	"scoring every row (-v says what was read).\n"
 	"\n" FIDX_EXIT_CODES_HELP;
 
 enum { OPT_JSON = 256, OPT_JSONL, OPT_FIELDS, OPT_TSV, OPT_VECTORS, OPT_FORMAT, OPT_HEADER, OPT_NO_HEADER, OPT_ID,

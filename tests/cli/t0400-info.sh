@@ -18,25 +18,53 @@ test_expect_success 'info shows the metadata and checks the checksums' '
 	test_grep "faqs.txt  [0-9]+ bytes, 13 rows, sha256 $sum" out
 '
 
-# fidx info checks every byte; fidx search checks every byte its answer
-# depends on, so it either fails with status 5 or prints the answer of the
-# undamaged file (a flip in bytes it does not read changes nothing).
-test_expect_success 'every byte flipped is reported, never a crash' '
-	printf "0,1,2\n1,0,0\n0,1,0\n" >s.csv &&
-	fidx build -q -o s.fidx --embedder hash --dim 3 s.csv &&
-	fidx search --tsv --id 0 s.fidx >want &&
-	size=$(wc -c <s.fidx) &&
+# flip_every_byte INDEX ARGS...: each byte of INDEX changed in turn, in a
+# copy x.fidx: fidx info checks every byte, so it exits 5; fidx search ARGS
+# x.fidx checks every byte its answer depends on, so it exits 5 or prints
+# the answer of the undamaged file (a flip in bytes it does not read
+# changes nothing).
+flip_every_byte() {
+	_index=$1
+	shift
+	fidx search "$@" "$_index" >want &&
+	size=$(wc -c <"$_index") &&
 	i=0 &&
 	while [ $i -lt $size ]; do
-		cp s.fidx x.fidx &&
+		cp "$_index" x.fidx &&
 		printf "\377" | dd of=x.fidx bs=1 seek=$i conv=notrunc 2>/dev/null &&
-		if cmp -s s.fidx x.fidx; then
+		if cmp -s "$_index" x.fidx; then
 			printf "\000" | dd of=x.fidx bs=1 seek=$i conv=notrunc 2>/dev/null
 		fi &&
 		test_expect_code 5 fidx info -q x.fidx 2>/dev/null &&
-		search_same_or_5 want --tsv --id 0 x.fidx || { echo "byte $i"; return 1; }
+		search_same_or_5 want "$@" x.fidx || { echo "byte $i"; return 1; }
 		i=$((i + 1))
 	done
+}
+
+test_expect_success 'every byte flipped is reported, never a crash' '
+	printf "0,1,2\n1,0,0\n0,1,0\n" >s.csv &&
+	fidx build -q -o s.fidx --embedder hash --dim 3 s.csv &&
+	flip_every_byte s.fidx --tsv --id 0
+'
+
+# The same over a file of every section, each in several blocks (two rows a
+# block): vectors, codes, ids, texts, metadata, their block directories.
+test_expect_success 'a flipped byte in any section of a file of many blocks' '
+	cat >m.csv <<-EOF &&
+	id,text,a,b,c,d
+	u1,one,1,0,0,0.5
+	u2,two,0,1,0,0
+	u3,three,0.25,0.5,1,0
+	u4,four,1,1,1,1
+	u5,five,-1,0,2,0
+	u6,six,0.5,-0.25,0,3
+	u7,seven,3,1,4,1
+	EOF
+	FIDX_TEST_BLOCK_ROWS=2 fidx build -q -o m.fidx --id-column id --text-column text m.csv &&
+	fidx info m.fidx >info &&
+	test_grep "vectors .* 4 blocks" info &&
+	test_grep "codes .* 4 blocks" info &&
+	flip_every_byte m.fidx --tsv -k 3 --id u3
 '
 
 test_expect_success 'every truncation is reported' '
