@@ -5,7 +5,7 @@
  * of the blocks, then a table of contents and an 8-byte end marker.
  *
  * The vectors and their 8-bit codes (index/quant.h) come in blocks of the
- * same whole rows (about 64 KiB of float32 each). The codes are stored as
+ * same whole rows (about 128 KiB of float32 each). The codes are stored as
  * they are, so that search can map them and scan them in place; each
  * float is stored as its difference from its codes' prediction, in byte
  * planes, each compressed with zstd or stored. Blocks are encoded and
