@@ -31,6 +31,9 @@
 /* Blocks encoded at once (in parallel) by the writer: about this many raw
  * bytes. */
 #define BATCH_BYTES (8u << 20)
+/* Ids and texts: blocks small enough that reading one record decodes
+ * little. */
+#define RECORD_BLOCK (64u << 10)
 /* Spooled sections are copied into the file in aligned pieces this big. */
 #define COPY_CHUNK (2u << 20)
 #define MAX_BLOCK_SIZE (64u << 20)
@@ -140,6 +143,13 @@ static void put_head(unsigned char *h, uint32_t stored, uint32_t raw, uint32_t r
 	put32(h + 16, head_crc(h, type, index));
 }
 
+/* A block directory's entries: each block's length; for ids and texts
+ * also where its first record starts and that record's number. */
+static size_t dir_entry(uint32_t type)
+{
+	return type == FIDX_SEC_IDS || type == FIDX_SEC_TEXTS ? 16 : 4;
+}
+
 /* A block directory's checksum covers its section's type too. */
 static uint32_t dir_crc(const unsigned char *p, size_t n, uint32_t type)
 {
@@ -167,6 +177,13 @@ struct encoder {
 	uint32_t *resid;
 };
 
+/* Where a block's first record starts (NO_START: none starts in it). */
+struct rec_start {
+	uint32_t off;
+	uint64_t row;
+};
+#define NO_START 0xFFFFFFFFu
+
 /* The vectors' writer thread: it encodes and writes one batch while the
  * caller fills the next, the two buffers handed over in turn. */
 struct pipe {
@@ -193,6 +210,11 @@ struct secw {
 	struct encoder *coders; /* nthreads entries */
 	uint32_t *dir;        /* each block's length, header included */
 	size_t dir_cap;
+	/* Ids and texts: where the first record that starts in each block
+	 * starts, and its number. */
+	struct rec_start *starts;
+	size_t nstarts, starts_cap;
+	uint64_t put_bytes, records;
 	struct secw *codes;   /* CODEC_RESIDUAL: the codes, written alongside */
 	struct pipe *pipe;    /* the vectors, with 2 threads or more */
 };
@@ -312,6 +334,8 @@ static void secw_free(struct secw *s)
 	free(s->enc);
 	free(s->raw);
 	free(s->dir);
+	free(s->starts);
+	s->starts = NULL;
 	s->coders = NULL;
 	s->enc = NULL;
 	s->raw = NULL;
@@ -507,6 +531,7 @@ static int secw_put(struct secw *s, const void *data, size_t n, struct fidx_err 
 {
 	const unsigned char *p = data;
 	size_t cap = s->batch * s->block_size;
+	s->put_bytes += n;
 	while (n) {
 		size_t take = cap - s->fill;
 		if (take > n)
@@ -532,11 +557,20 @@ static int secw_finish(struct secw *s, struct fidx_section_info *info, struct fi
 		return rc;
 	if (s->pipe)
 		pipe_stop(s->pipe);
-	n = (size_t)s->blocks * 4;
+	n = (size_t)s->blocks * dir_entry(s->type);
 	if (!(dir = malloc(n + 4)))
 		return fidx_err_nomem(err);
-	for (i = 0; i < s->blocks; i++)
-		put32(dir + 4 * i, s->dir[i]);
+	for (i = 0; i < s->blocks; i++) {
+		unsigned char *e = dir + i * dir_entry(s->type);
+		put32(e, s->dir[i]);
+		if (dir_entry(s->type) > 4) {
+			struct rec_start st = {NO_START, 0};
+			if (i < s->nstarts)
+				st = s->starts[i];
+			put32(e + 4, st.off);
+			put64(e + 8, st.row);
+		}
+	}
 	put32(dir + n, dir_crc(dir, n, s->type));
 	rc = fidx_pwrite_all(s->fd, dir, n + 4, s->pos, s->name, err);
 	free(dir);
@@ -614,9 +648,15 @@ int fidx_fw_open(struct fidx_file_writer **out, const char *path, uint32_t dim, 
                  unsigned flags, struct fidx_err *err)
 {
 	struct fidx_file_writer *w;
+	/* FIDX_TEST_RECORD_BYTES makes the blocks of ids and texts smaller,
+	 * so that tests can cover records across many blocks. */
+	const char *test = getenv("FIDX_TEST_RECORD_BYTES");
+	uint32_t rb = RECORD_BLOCK;
 	int rc;
 
 	*out = NULL;
+	if (test && strtoul(test, NULL, 10) >= 4 && strtoul(test, NULL, 10) < rb)
+		rb = (uint32_t)strtoul(test, NULL, 10) / 4 * 4;
 	if (dim > FIDX_MAX_DIM)
 		return fidx_err_set(err, FIDX_EINPUT, "dimension %u is out of range (1..%u)", dim, FIDX_MAX_DIM);
 	w = calloc(1, sizeof *w);
@@ -641,9 +681,9 @@ int fidx_fw_open(struct fidx_file_writer **out, const char *path, uint32_t dim, 
 		rc = w->texts_fd;
 		goto fail;
 	}
-	if ((rc = secw_init(&w->ids, w->ids_fd, w->out.tmp, 0, FIDX_SEC_IDS, CODEC_DEFLATE, BLOCK_SIZE, 0,
+	if ((rc = secw_init(&w->ids, w->ids_fd, w->out.tmp, 0, FIDX_SEC_IDS, CODEC_DEFLATE, rb, 0,
 	                    text_level(level), err)) != 0 ||
-	    (rc = secw_init(&w->texts, w->texts_fd, w->out.tmp, 0, FIDX_SEC_TEXTS, CODEC_DEFLATE, BLOCK_SIZE, 0,
+	    (rc = secw_init(&w->texts, w->texts_fd, w->out.tmp, 0, FIDX_SEC_TEXTS, CODEC_DEFLATE, rb, 0,
 	                    text_level(level), err)) != 0 ||
 	    (dim && (rc = start_vectors(w, err)) != 0))
 		goto fail;
@@ -695,9 +735,29 @@ int fidx_fw_vectors(struct fidx_file_writer *w, const float *rows, size_t n, str
 static int put_record(struct secw *s, const char *p, size_t len, struct fidx_err *err)
 {
 	unsigned char head[4];
+	size_t b = (size_t)(s->put_bytes / s->block_size);
 	int rc;
 	if (len > UINT32_MAX)
 		return fidx_err_set(err, FIDX_EINPUT, "a value of %zu bytes is too long", len);
+	/* The block this record starts in, if none has started in it yet. */
+	if (b >= s->nstarts) {
+		if (b >= s->starts_cap) {
+			size_t ncap = b + 1 > s->starts_cap * 2 ? b + 1 : s->starts_cap * 2;
+			struct rec_start *ns = realloc(s->starts, ncap * sizeof *ns);
+			if (!ns)
+				return fidx_err_nomem(err);
+			s->starts = ns;
+			s->starts_cap = ncap;
+		}
+		while (s->nstarts < b) {
+			s->starts[s->nstarts].off = NO_START;
+			s->starts[s->nstarts++].row = 0;
+		}
+		s->starts[b].off = (uint32_t)(s->put_bytes - (uint64_t)b * s->block_size);
+		s->starts[b].row = s->records;
+		s->nstarts = b + 1;
+	}
+	s->records++;
 	put32(head, (uint32_t)len);
 	rc = secw_put(s, head, 4, err);
 	return rc ? rc : secw_put(s, p, len, err);
@@ -880,6 +940,7 @@ struct fidx_file {
 	struct fidx_section_info sec[FIDX_SEC_MAX + 1]; /* by type */
 	int has[FIDX_SEC_MAX + 1];
 	uint64_t *pos[FIDX_SEC_MAX + 1]; /* where each block starts, once asked for */
+	struct rec_start *starts[FIDX_SEC_MAX + 1]; /* version 3 ids and texts: their first records */
 	void *map;                       /* the codes, mapped */
 	size_t map_len;
 	const unsigned char *codes;      /* the codes section's first byte */
@@ -904,7 +965,7 @@ static int rd(const struct fidx_file *f, uint64_t off, void *buf, size_t n, stru
 /* Version 3 ends every section with its block directory. */
 static uint64_t dir_size(const struct fidx_file *f, const struct fidx_section_info *s)
 {
-	return f->version >= 3 ? (uint64_t)s->block_count * 4 + 4 : 0;
+	return f->version >= 3 ? (uint64_t)s->block_count * dir_entry(s->type) + 4 : 0;
 }
 
 /* Where a section's blocks end. */
@@ -1130,8 +1191,10 @@ void fidx_file_close(struct fidx_file *f)
 		return;
 	if (f->map)
 		munmap(f->map, f->map_len);
-	for (i = 0; i <= FIDX_SEC_MAX; i++)
+	for (i = 0; i <= FIDX_SEC_MAX; i++) {
 		free(f->pos[i]);
+		free(f->starts[i]);
+	}
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f->name);
@@ -1222,22 +1285,43 @@ static int positions(struct fidx_file *f, int type, const uint64_t **out, struct
 	if (!(t = malloc(((size_t)s->block_count + 1) * sizeof *t)))
 		return fidx_err_nomem(err);
 	if (f->version >= 3) {
-		size_t n = (size_t)s->block_count * 4;
+		size_t es = dir_entry(s->type), n = (size_t)s->block_count * es;
 		unsigned char *dir = malloc(n + 4);
-		if (!dir)
+		struct rec_start *st = es > 4 ? malloc(((size_t)s->block_count + 1) * sizeof *st) : NULL;
+		if (!dir || (es > 4 && !st))
 			rc = fidx_err_nomem(err);
 		else if ((rc = rd(f, end, dir, n + 4, err)) == 0 && get32(dir + n) != dir_crc(dir, n, s->type))
 			rc = corrupt(f, err, "block directory checksum mismatch");
+		uint64_t next = 0; /* the least number the next start may have */
 		for (i = 0; !rc && i < s->block_count; i++) {
-			uint32_t len = get32(dir + 4 * (size_t)i);
+			const unsigned char *e = dir + es * (size_t)i;
+			uint32_t len = get32(e);
 			t[i] = pos;
 			if (len < BLOCK_HEAD || len > end - pos)
 				rc = corrupt(f, err, "the block directory does not fit its section");
 			pos += len;
+			if (st) {
+				st[i].off = get32(e + 4);
+				st[i].row = get64(e + 8);
+				/* Starts within their blocks, numbers rising from 0,
+				 * record 0 at 0 (whether they are right, fidx info
+				 * checks). */
+				if (st[i].off == NO_START ? i == 0
+				                          : (uint64_t)i * s->block_size + st[i].off >= s->raw_bytes ||
+				                                st[i].off >= s->block_size || st[i].row >= f->count ||
+				                                st[i].row < next || (i == 0 && (st[i].off || st[i].row)))
+					rc = corrupt(f, err, "the block directory's records do not fit their section");
+				if (st[i].off != NO_START)
+					next = st[i].row + 1;
+			}
 		}
 		if (!rc && pos != end)
 			rc = corrupt(f, err, "the block directory does not fit its section");
 		free(dir);
+		if (rc)
+			free(st);
+		else
+			f->starts[type] = st;
 	} else {
 		for (i = 0; !rc && i < s->block_count; i++) {
 			struct blk b;
@@ -1334,25 +1418,25 @@ static int read_codes(struct fidx_file *f, uint32_t index, struct decoder *c, co
 	return 0;
 }
 
-/* Decodes the four planes of an encoding 3 or 5 block (c->stored) into
- * dst. */
+/* Decodes the four planes of an encoding 3 or 5 block (its stored bytes
+ * st) into dst. */
 static int decode_planes(struct fidx_file *f, const struct fidx_section_info *s, const struct blk *b,
-                         struct decoder *c, unsigned char *dst, struct fidx_err *err)
+                         struct decoder *c, const unsigned char *st, unsigned char *dst, struct fidx_err *err)
 {
 	const unsigned char *plane[4];
 	size_t q = b->raw / 4, off = PLANE_TABLE;
 	int p;
 	for (p = 0; p < 4; p++) {
-		uint32_t len = get32(c->stored + 4 * p) & ~STORED_FLAG;
-		int raw = (get32(c->stored + 4 * p) & STORED_FLAG) != 0;
+		uint32_t len = get32(st + 4 * p) & ~STORED_FLAG;
+		int raw = (get32(st + 4 * p) & STORED_FLAG) != 0;
 		if (len > b->stored - off || (raw && len != q))
 			return corrupt(f, err, "block sizes do not fit their section");
 		if (raw) {
-			plane[p] = c->stored + off;
+			plane[p] = st + off;
 		} else {
 			unsigned char *to = c->plane + (size_t)p * q;
-			if (s->codec == CODEC_PLANES4 ? inflate_exact(c->d, c->stored + off, len, to, q) != 0
-			                              : ZSTD_decompressDCtx(c->z, to, q, c->stored + off, len) != q)
+			if (s->codec == CODEC_PLANES4 ? inflate_exact(c->d, st + off, len, to, q) != 0
+			                              : ZSTD_decompressDCtx(c->z, to, q, st + off, len) != q)
 				return corrupt(f, err, "a block does not decompress");
 			plane[p] = to;
 		}
@@ -1373,25 +1457,30 @@ static int decode(struct fidx_file *f, const struct fidx_section_info *s, const 
 	size_t r, rows = b->raw / 4 / f->dim;
 	int rc;
 
+	const unsigned char *st = c->stored;
+
 	if (b->stored > c->stored_cap || b->raw > c->block)
 		return corrupt(f, err, "block sizes do not fit their section");
-	if ((rc = rd(f, b->pos + BLOCK_HEAD, c->stored, b->stored, err)) != 0)
+	/* In memory, the stored bytes are read where they are. */
+	if (f->mem && b->pos + BLOCK_HEAD <= f->size && b->stored <= f->size - b->pos - BLOCK_HEAD)
+		st = f->mem + b->pos + BLOCK_HEAD;
+	else if ((rc = rd(f, b->pos + BLOCK_HEAD, c->stored, b->stored, err)) != 0)
 		return rc;
 	/* The stored bytes have their own checksum: a flip in bits that
 	 * inflate ignores (the padding of the last byte) is caught too. */
-	if (crc(c->stored, b->stored) != b->stored_crc)
+	if (crc(st, b->stored) != b->stored_crc)
 		return corrupt(f, err, "block checksum mismatch");
 	if (b->flag) {
-		memcpy(dst, c->stored, b->raw);
+		memcpy(dst, st, b->raw);
 	} else if (s->codec == CODEC_DEFLATE) {
-		if (inflate_exact(c->d, c->stored, b->stored, dst, b->raw))
+		if (inflate_exact(c->d, st, b->stored, dst, b->raw))
 			return corrupt(f, err, "a block does not inflate");
 	} else if (s->codec == CODEC_PLANES) {
-		if (inflate_exact(c->d, c->stored, b->stored, c->plane, b->raw))
+		if (inflate_exact(c->d, st, b->stored, c->plane, b->raw))
 			return corrupt(f, err, "a block does not inflate");
 		from_planes(c->plane, c->plane + b->raw / 4, c->plane + b->raw / 2, c->plane + b->raw / 4 * 3,
 		            dst, b->raw / 4);
-	} else if ((rc = decode_planes(f, s, b, c, dst, err)) != 0) {
+	} else if ((rc = decode_planes(f, s, b, c, st, dst, err)) != 0) {
 		return rc;
 	}
 	if (s->codec == CODEC_RESIDUAL) {
@@ -1516,11 +1605,16 @@ int fidx_file_read_vectors(struct fidx_file *f, float *dst, struct fidx_err *err
 	return fidx_file_read_rows(f, &d, 1, err);
 }
 
+static int verify_starts(struct fidx_file *f, int type, struct fidx_err *err);
+
 int fidx_file_verify(struct fidx_file *f, struct fidx_err *err)
 {
 	int type, rc;
 	for (type = 1; type <= FIDX_SEC_MAX; type++)
 		if (f->has[type] && (rc = decode_all(f, type, NULL, 0, err)) != 0)
+			return rc;
+	for (type = FIDX_SEC_IDS; type <= FIDX_SEC_TEXTS; type++)
+		if (f->has[type] && f->version >= 3 && (rc = verify_starts(f, type, err)) != 0)
 			return rc;
 	return 0;
 }
@@ -1793,4 +1887,169 @@ void fidx_block_reader_close(struct fidx_block_reader *r)
 		return;
 	decoder_free(&r->c);
 	free(r);
+}
+
+/* ---------------------------------------------------------------- records */
+
+struct fidx_records {
+	struct fidx_file *f;
+	const struct fidx_section_info *s;
+	const uint64_t *pos;
+	const struct rec_start *starts;
+	uint32_t *with_start; /* the blocks where a record starts, in order */
+	uint32_t nwith;
+	struct decoder c;
+	unsigned char *block; /* the last block decoded */
+	int64_t cached;       /* its number, or -1 */
+};
+
+int fidx_records_open(struct fidx_records **out, struct fidx_file *f, int type, struct fidx_err *err)
+{
+	struct fidx_records *r;
+	uint32_t i;
+	int rc;
+
+	*out = NULL;
+	if (f->version < 3 || (type != FIDX_SEC_IDS && type != FIDX_SEC_TEXTS) || !f->has[type])
+		return fidx_err_set(err, FIDX_EINTERNAL, "%s: no records to read one by one", f->name);
+	if (!(r = calloc(1, sizeof *r)))
+		return fidx_err_nomem(err);
+	r->f = f;
+	r->s = &f->sec[type];
+	r->cached = -1;
+	if ((rc = positions(f, type, &r->pos, err)) != 0 || (rc = decoder_init(&r->c, f, r->s, err)) != 0) {
+		free(r);
+		return rc;
+	}
+	r->starts = f->starts[type];
+	if (!(r->block = malloc(r->c.block)) ||
+	    !(r->with_start = malloc(((size_t)r->s->block_count + 1) * sizeof *r->with_start))) {
+		fidx_records_close(r);
+		return fidx_err_nomem(err);
+	}
+	for (i = 0; i < r->s->block_count; i++)
+		if (r->starts[i].off != NO_START)
+			r->with_start[r->nwith++] = i;
+	*out = r;
+	return 0;
+}
+
+void fidx_records_close(struct fidx_records *r)
+{
+	if (!r)
+		return;
+	decoder_free(&r->c);
+	free(r->block);
+	free(r->with_start);
+	free(r);
+}
+
+/* n decoded bytes of the section, from offset off. */
+static int records_read(struct fidx_records *r, uint64_t off, void *dst, size_t n, struct fidx_err *err)
+{
+	const struct fidx_section_info *s = r->s;
+	unsigned char *d = dst;
+	int rc;
+
+	if (off > s->raw_bytes || n > s->raw_bytes - off)
+		return corrupt(r->f, err, "a record is longer than its section");
+	while (n) {
+		uint32_t b = (uint32_t)(off / s->block_size);
+		uint64_t at = off - (uint64_t)b * s->block_size;
+		size_t take;
+		if (r->cached != (int64_t)b) {
+			struct blk blk;
+			r->cached = -1;
+			if ((rc = head_at(r->f, s, r->pos, b, &blk, err)) != 0 ||
+			    (rc = decode(r->f, s, &blk, &r->c, r->block, NULL, err)) != 0)
+				return rc;
+			r->cached = b;
+		}
+		take = s->raw_bytes - off < s->block_size - at ? (size_t)(s->raw_bytes - off) : (size_t)(s->block_size - at);
+		if (take > n)
+			take = n;
+		memcpy(d, r->block + at, take);
+		off += take, d += take, n -= take;
+	}
+	return 0;
+}
+
+int fidx_records_get(struct fidx_records *r, uint64_t row, char **out, size_t *len, struct fidx_err *err)
+{
+	const struct rec_start *st = r->starts;
+	uint32_t lo = 0, hi = r->nwith, b;
+	uint64_t off, at;
+	unsigned char head[4];
+	char *p;
+	int rc;
+
+	*out = NULL;
+	if (row >= r->f->count || !r->nwith)
+		return fidx_err_set(err, FIDX_EINTERNAL, "%s: record %llu out of range", r->f->name,
+		                    (unsigned long long)row);
+	/* The last block whose first record is at most row. */
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (st[r->with_start[mid]].row <= row)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	b = r->with_start[lo];
+	off = (uint64_t)b * r->s->block_size + st[b].off;
+	for (at = st[b].row; at < row; at++) {
+		if ((rc = records_read(r, off, head, 4, err)) != 0)
+			return rc;
+		off += 4 + (uint64_t)get32(head);
+	}
+	if ((rc = records_read(r, off, head, 4, err)) != 0)
+		return rc;
+	*len = get32(head);
+	if (*len > r->s->raw_bytes - off - 4)
+		return corrupt(r->f, err, "a record is longer than its section");
+	if (!(p = malloc(*len + 1)))
+		return fidx_err_nomem(err);
+	if ((rc = records_read(r, off + 4, p, *len, err)) != 0) {
+		free(p);
+		return rc;
+	}
+	p[*len] = '\0';
+	*out = p;
+	return 0;
+}
+
+/* Version 3 ids and texts: the directory says rightly where each block's
+ * first record starts (what fidx_records_get relies on). */
+static int verify_starts(struct fidx_file *f, int type, struct fidx_err *err)
+{
+	const struct fidx_section_info *s = &f->sec[type];
+	const uint64_t *t;
+	struct fidx_cursor *c;
+	const struct rec_start *st;
+	uint64_t off = 0, row, b, next = 0; /* next: the first block not yet checked */
+	int rc;
+
+	if ((rc = positions(f, type, &t, err)) != 0 || (rc = fidx_cursor_open(&c, f, type, err)) != 0)
+		return rc;
+	st = f->starts[type];
+	for (row = 0; row < f->count && !rc; row++) {
+		const char *p;
+		size_t len;
+		b = off / s->block_size;
+		for (; next < b && !rc; next++)
+			if (st[next].off != NO_START)
+				rc = corrupt(f, err, "the block directory's records are not where it says");
+		if (!rc && next == b) {
+			if (st[b].off != off - b * s->block_size || st[b].row != row)
+				rc = corrupt(f, err, "the block directory's records are not where it says");
+			next++;
+		}
+		if (!rc && (rc = fidx_cursor_record(c, &p, &len, err)) == 0)
+			off += 4 + len;
+	}
+	for (; next < s->block_count && !rc; next++)
+		if (st[next].off != NO_START)
+			rc = corrupt(f, err, "the block directory's records are not where it says");
+	fidx_cursor_close(c);
+	return rc;
 }

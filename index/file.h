@@ -154,6 +154,14 @@ int fidx_block_reader_open(struct fidx_block_reader **r, struct fidx_file *f, st
  * records from fidx_file_codes_block, or NULL to read them. */
 int fidx_block_read(struct fidx_block_reader *r, uint32_t index, const unsigned char *codes, float *dst,
                     uint32_t *rows, struct fidx_err *err);
+/* Reading ids or texts one record at a time (version 3), without decoding
+ * the others' blocks. */
+struct fidx_records;
+int fidx_records_open(struct fidx_records **r, struct fidx_file *f, int type, struct fidx_err *err);
+/* Record `row`: a new NUL-terminated copy (*p, to free) of *len bytes. */
+int fidx_records_get(struct fidx_records *r, uint64_t row, char **p, size_t *len, struct fidx_err *err);
+void fidx_records_close(struct fidx_records *r);
+
 /* Bytes of the file this reader has decoded so far. */
 uint64_t fidx_block_reader_bytes(const struct fidx_block_reader *r);
 void fidx_block_reader_close(struct fidx_block_reader *r);

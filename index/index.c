@@ -18,9 +18,22 @@
 #include "number.h"
 #include "quant.h"
 
+/* A row's id or text read from the file on its own. */
+struct fetched {
+	uint64_t row; /* UINT64_MAX: a free slot */
+	char *p;
+	size_t len;
+	int64_t num; /* integer ids: the id's value */
+};
+
+/* Ids or texts: all of them (blob), or, for an index opened lazily, those
+ * of the rows search has fetched (got, a hash table by row). */
 struct records {
 	char *blob;
 	uint64_t *off; /* of each record's length prefix */
+	struct fidx_records *file;
+	struct fetched *got;
+	size_t ngot, cap;
 };
 
 /* How the vectors are held and searched.
@@ -107,10 +120,85 @@ static int load_records(struct fidx_file *f, int type, uint64_t n, struct record
 	return 0;
 }
 
+static struct fetched *slot(const struct records *r, uint64_t row)
+{
+	size_t i = (size_t)(row * 0x9e3779b97f4a7c15ull >> 20) & (r->cap - 1);
+	while (r->got[i].row != row && r->got[i].row != UINT64_MAX)
+		i = (i + 1) & (r->cap - 1);
+	return &r->got[i];
+}
+
+/* A row's record; a lazy index has it once fidx_index_search fetched it
+ * (else, a mistake of fidx's, it gives an empty one). */
 static const char *record(const struct records *r, uint64_t row, size_t *len)
 {
-	*len = le32(r->blob + r->off[row]);
-	return r->blob + r->off[row] + 4;
+	const struct fetched *g;
+	if (r->blob) {
+		*len = le32(r->blob + r->off[row]);
+		return r->blob + r->off[row] + 4;
+	}
+	g = r->cap ? slot(r, row) : NULL;
+	if (!g || g->row != row) {
+		*len = 0;
+		return "";
+	}
+	*len = g->len;
+	return g->p;
+}
+
+static void records_free(struct records *r)
+{
+	size_t i;
+	free(r->blob);
+	free(r->off);
+	fidx_records_close(r->file);
+	for (i = 0; i < r->cap; i++)
+		if (r->got[i].row != UINT64_MAX)
+			free(r->got[i].p);
+	free(r->got);
+	memset(r, 0, sizeof *r);
+}
+
+/* Reads the record of a row from the file into r->got, unless it is
+ * there; integer ids are checked and parsed. */
+static int fetch(struct fidx_index *ix, struct records *r, int int_ids, uint64_t row, struct fidx_err *err)
+{
+	struct fetched *g;
+	char *p;
+	size_t len;
+	int rc;
+
+	if (r->blob || !r->file || (r->cap && slot(r, row)->row == row))
+		return 0;
+	if (2 * (r->ngot + 1) > r->cap) {
+		size_t ncap = r->cap ? 2 * r->cap : 64, i;
+		struct fetched *old = r->got, *ng = malloc(ncap * sizeof *ng);
+		if (!ng)
+			return fidx_err_nomem(err);
+		for (i = 0; i < ncap; i++)
+			ng[i].row = UINT64_MAX;
+		r->got = ng;
+		for (i = 0; i < r->cap; i++)
+			if (old[i].row != UINT64_MAX) {
+				size_t cap = r->cap;
+				r->cap = ncap;
+				*slot(r, old[i].row) = old[i];
+				r->cap = cap;
+			}
+		free(old);
+		r->cap = ncap;
+	}
+	if ((rc = fidx_records_get(r->file, row, &p, &len, err)) != 0)
+		return rc;
+	g = slot(r, row);
+	g->row = row;
+	g->p = p;
+	g->len = len;
+	g->num = 0;
+	r->ngot++;
+	if (int_ids && !fidx_parse_canonical_i64(p, len, &g->num))
+		return fidx_err_set(err, FIDX_ECORRUPT, "%s: corrupt index: an integer id is not an integer", ix->path);
+	return 0;
 }
 
 /* A buffer for the rows, asking for transparent huge pages. */
@@ -195,11 +283,39 @@ static int load_vectors(struct fidx_index *ix, struct fidx_file *f, struct fidx_
 	return n ? fidx_file_read_vectors(f, ix->x, err) : 0;
 }
 
+/* Every id, and integer ids parsed. */
+static int load_ids(struct fidx_index *ix, struct fidx_file *f, struct fidx_err *err)
+{
+	uint64_t n = ix->meta.count, i;
+	int rc;
+	if (ix->meta.id_kind == FIDX_IDS_IMPLICIT || ix->ids.blob)
+		return 0;
+	if ((rc = load_records(f, FIDX_SEC_IDS, n, &ix->ids, err)) != 0)
+		return rc;
+	if (ix->meta.id_kind == FIDX_IDS_INT) {
+		if (!(ix->int_ids = malloc((size_t)n * sizeof *ix->int_ids + 1)))
+			return fidx_err_nomem(err);
+		for (i = 0; i < n; i++) {
+			size_t len;
+			const char *p = record(&ix->ids, i, &len);
+			if (!fidx_parse_canonical_i64(p, len, &ix->int_ids[i]))
+				return fidx_err_set(err, FIDX_ECORRUPT, "%s: corrupt index: an integer id is not an integer",
+				                    ix->path);
+		}
+	}
+	return 0;
+}
+
+int fidx_index_all_ids(struct fidx_index *ix, struct fidx_err *err)
+{
+	return ix->f ? load_ids(ix, ix->f, err) : 0;
+}
+
 static int open_index(struct fidx_index **out, const char *path, int lazy, struct fidx_err *err)
 {
 	struct fidx_index *ix;
 	struct fidx_file *f = NULL;
-	uint64_t n, i;
+	uint64_t n;
 	int rc;
 
 	*out = NULL;
@@ -213,28 +329,22 @@ static int open_index(struct fidx_index **out, const char *path, int lazy, struc
 	n = fidx_file_count(f);
 	if ((rc = fidx_meta_read(f, &ix->meta, err)) != 0)
 		goto fail;
-	if (ix->meta.id_kind != FIDX_IDS_IMPLICIT &&
-	    (rc = load_records(f, FIDX_SEC_IDS, n, &ix->ids, err)) != 0)
-		goto fail;
-	if (ix->meta.id_kind == FIDX_IDS_INT) {
-		if (!(ix->int_ids = malloc((size_t)n * sizeof *ix->int_ids + 1))) {
-			rc = fidx_err_nomem(err);
+	lazy = lazy && fidx_file_block_rows(f);
+	/* Lazily, ids and texts are read a row at a time, as search needs them. */
+	if (lazy) {
+		ix->f = f;
+		if ((ix->meta.id_kind != FIDX_IDS_IMPLICIT &&
+		     (rc = fidx_records_open(&ix->ids.file, f, FIDX_SEC_IDS, err)) != 0) ||
+		    (ix->meta.has_texts && (rc = fidx_records_open(&ix->texts.file, f, FIDX_SEC_TEXTS, err)) != 0))
 			goto fail;
-		}
-		for (i = 0; i < n; i++) {
-			size_t len;
-			const char *p = record(&ix->ids, i, &len);
-			if (!fidx_parse_canonical_i64(p, len, &ix->int_ids[i])) {
-				rc = fidx_err_set(err, FIDX_ECORRUPT, "%s: corrupt index: an integer id is not an integer", path);
-				goto fail;
-			}
-		}
+		*out = ix;
+		return 0;
 	}
+	if ((rc = load_ids(ix, f, err)) != 0)
+		goto fail;
 	if (ix->meta.has_texts && (rc = load_records(f, FIDX_SEC_TEXTS, n, &ix->texts, err)) != 0)
 		goto fail;
-	if (lazy && fidx_file_block_rows(f)) {
-		ix->f = f;
-	} else {
+	{
 		if ((rc = load_vectors(ix, f, err)) != 0)
 			goto fail;
 		fidx_file_close(f);
@@ -242,7 +352,8 @@ static int open_index(struct fidx_index **out, const char *path, int lazy, struc
 	*out = ix;
 	return 0;
 fail:
-	fidx_file_close(f);
+	if (ix->f != f)
+		fidx_file_close(f);
 	fidx_index_free(ix);
 	return rc;
 }
@@ -261,6 +372,8 @@ void fidx_index_free(struct fidx_index *ix)
 {
 	if (!ix)
 		return;
+	records_free(&ix->ids);
+	records_free(&ix->texts);
 	fidx_file_close(ix->f);
 	if (ix->x)
 		munmap(ix->x, ix->x_len);
@@ -272,10 +385,8 @@ void fidx_index_free(struct fidx_index *ix)
 		free(ix->shards);
 	}
 	fidx_meta_free(&ix->meta);
-	free(ix->ids.blob);
-	free(ix->ids.off);
-	free(ix->texts.blob);
-	free(ix->texts.off);
+	records_free(&ix->ids);
+	records_free(&ix->texts);
 	free(ix->int_ids);
 	fidx_idset_free(ix->lookup);
 	free(ix->path);
@@ -344,7 +455,13 @@ const char *fidx_index_id(const struct fidx_index *ix, uint64_t row, char buf[24
 
 int64_t fidx_index_id_int(const struct fidx_index *ix, uint64_t row)
 {
-	return ix->int_ids ? ix->int_ids[row] : (int64_t)row;
+	if (ix->int_ids)
+		return ix->int_ids[row];
+	if (ix->meta.id_kind == FIDX_IDS_INT) {
+		const struct fetched *g = ix->ids.cap ? slot(&ix->ids, row) : NULL;
+		return g && g->row == row ? g->num : 0;
+	}
+	return (int64_t)row;
 }
 
 const char *fidx_index_text(const struct fidx_index *ix, uint64_t row, size_t *len)
@@ -368,6 +485,9 @@ int fidx_index_find(struct fidx_index *ix, const char *id, size_t len, uint64_t 
 		return 1;
 	}
 	if (!ix->lookup) {
+		int rc = fidx_index_all_ids(ix, err);
+		if (rc)
+			return rc;
 		if (!(ix->lookup = fidx_idset_new()))
 			return fidx_err_nomem(err);
 		for (i = 0; i < ix->meta.count; i++) {
@@ -754,6 +874,37 @@ out:
 	return rc;
 }
 
+/* The ids and texts of n rows (row(i)), read from the file (a lazy
+ * index); when they are a large part of the index, all of them at once. */
+static int fetch_rows(struct fidx_index *ix, size_t n, uint64_t (*row)(const void *, size_t), const void *ctx,
+                      struct fidx_err *err)
+{
+	size_t i;
+	int rc = 0;
+	if (!ix->f || (!ix->ids.file && !ix->texts.file))
+		return 0;
+	if (n > ix->meta.count / 16 + 64)
+		return (rc = load_ids(ix, ix->f, err)) != 0 || !ix->texts.file || ix->texts.blob
+		           ? rc
+		           : load_records(ix->f, FIDX_SEC_TEXTS, ix->meta.count, &ix->texts, err);
+	for (i = 0; i < n && !rc; i++)
+		if ((rc = fetch(ix, &ix->ids, ix->meta.id_kind == FIDX_IDS_INT, row(ctx, i), err)) == 0)
+			rc = fetch(ix, &ix->texts, 0, row(ctx, i), err);
+	return rc;
+}
+
+static uint64_t hit_row(const void *h, size_t i) { return ((const struct fidx_hit *)h)[i].row; }
+static uint64_t plain_row(const void *r, size_t i) { return ((const uint64_t *)r)[i]; }
+
+int fidx_index_fetch(struct fidx_index *ix, const uint64_t *rows, size_t n, struct fidx_err *err)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (rows[i] >= ix->meta.count)
+			return fidx_err_set(err, FIDX_EINTERNAL, "row %llu out of range", (unsigned long long)rows[i]);
+	return fetch_rows(ix, n, plain_row, rows, err);
+}
+
 /* FIDX_SEARCH=exact makes searches of version 3 files decode and score
  * every row instead of scanning the codes first: the tests compare both. */
 static int exact_only(void)
@@ -829,6 +980,8 @@ int fidx_index_search(struct fidx_index *ix, const float *queries, size_t nq, si
 		if (m > kk)
 			m = kk;
 		memcpy(hits + q * k, all, m * sizeof *all);
+		if ((rc = fetch_rows(ix, m, hit_row, hits + q * k, err)) != 0)
+			goto out;
 		qsort_r(hits + q * k, m, sizeof *hits, hit_order, ix);
 		counts[q] = m;
 	}

@@ -46,6 +46,14 @@ int64_t fidx_index_id_int(const struct fidx_index *ix, uint64_t row);
 /* The text of a row, or NULL when the index has no texts. */
 const char *fidx_index_text(const struct fidx_index *ix, uint64_t row, size_t *len);
 
+/* An index opened with fidx_index_open reads from the file the ids and
+ * texts of the hits fidx_index_search returns, and only those:
+ * fidx_index_id, fidx_index_id_int and fidx_index_text are for those rows,
+ * and for the rows fidx_index_fetch read; fidx_index_all_ids reads every
+ * id (for code that needs them all). */
+int fidx_index_fetch(struct fidx_index *ix, const uint64_t *rows, size_t n, struct fidx_err *err);
+int fidx_index_all_ids(struct fidx_index *ix, struct fidx_err *err);
+
 /* Finds the row of an id given as text. Returns 1 and sets *row, 0 when no
  * row has it, or a negative fidx_code. */
 int fidx_index_find(struct fidx_index *ix, const char *id, size_t len, uint64_t *row,

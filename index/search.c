@@ -53,6 +53,9 @@ static int check_collisions(struct fidx_collection *c, const char *const *paths,
 		explicit += fidx_index_meta(c->ix[i])->id_kind != FIDX_IDS_IMPLICIT;
 	if (!explicit)
 		return 0; /* renumbered ids never collide */
+	for (i = 0; i < c->n; i++)
+		if ((rc = fidx_index_all_ids(c->ix[i], err)) != 0)
+			return rc;
 	if (!(set = fidx_idset_new()))
 		return fidx_err_nomem(err);
 	for (i = 0; rc == 0 && i < c->n; i++) {

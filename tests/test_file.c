@@ -116,6 +116,60 @@ static void test_round_trip(void **state)
 	free(v);
 }
 
+/* Ids and texts read one record at a time are the records the cursor
+ * reads: short and empty ones, ones longer than many blocks, in blocks of
+ * 64 bytes; in order and not. */
+static void test_records(void **state)
+{
+	char path[128];
+	struct fidx_file_writer *w;
+	struct fidx_file *f;
+	struct fidx_cursor *c;
+	struct fidx_records *r;
+	struct fidx_err err = {0};
+	size_t n = 200, i, len, glen;
+	float row[2] = {1, 0};
+	char *text = malloc(5000), **want = calloc(n, sizeof *want), *got;
+	const char *p;
+	(void)state;
+	snprintf(path, sizeof path, "%s/records.fidx", dir);
+	setenv("FIDX_TEST_RECORD_BYTES", "64", 1);
+	assert_int_equal(fidx_fw_open(&w, path, 2, 6, 0, &err), 0);
+	unsetenv("FIDX_TEST_RECORD_BYTES");
+	for (i = 0; i < n; i++) {
+		size_t tl = i % 17 == 0 ? 0 : i % 23 == 0 ? 300 + i * 7 : i % 5;
+		memset(text, 'a' + (int)(i % 26), tl);
+		assert_int_equal(fidx_fw_vectors(w, row, 1, &err), 0);
+		assert_int_equal(fidx_fw_text(w, text, tl, &err), 0);
+		assert_int_equal(fidx_fw_id(w, text, tl < 3 ? tl : 3, &err), 0);
+	}
+	assert_int_equal(fidx_fw_commit(w, "{}", &err), 0);
+	assert_int_equal(fidx_file_open(&f, path, &err), 0);
+	assert_int_equal(fidx_file_verify(f, &err), 0);
+	assert_true(fidx_file_section(f, FIDX_SEC_TEXTS)->block_count > 50);
+	assert_int_equal(fidx_cursor_open(&c, f, FIDX_SEC_TEXTS, &err), 0);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(fidx_cursor_record(c, &p, &len, &err), 0);
+		want[i] = strdup(p);
+	}
+	fidx_cursor_close(c);
+	assert_int_equal(fidx_records_open(&r, f, FIDX_SEC_TEXTS, &err), 0);
+	for (i = 0; i < 2 * n; i++) {
+		size_t row_i = i < n ? i : (i * 7919) % n;
+		assert_int_equal(fidx_records_get(r, row_i, &got, &glen, &err), 0);
+		assert_int_equal(glen, strlen(want[row_i]));
+		assert_string_equal(got, want[row_i]);
+		free(got);
+	}
+	assert_int_equal(fidx_records_get(r, n, &got, &glen, &err), FIDX_EINTERNAL);
+	fidx_records_close(r);
+	fidx_file_close(f);
+	for (i = 0; i < n; i++)
+		free(want[i]);
+	free(want);
+	free(text);
+}
+
 static void test_no_temp_left_and_abort(void **state)
 {
 	char path[128], cmd[256];
@@ -259,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_no_temp_left_and_abort),
 		cmocka_unit_test(test_every_flip_and_cut), cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_version_check),    cmocka_unit_test(test_crc32),
+		cmocka_unit_test(test_records),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

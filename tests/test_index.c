@@ -179,6 +179,8 @@ static void test_build_load_search(void **state)
 	assert_int_equal(fidx_collection_search(c, q, 1, N, 0.999f, res, &m, &err), 0);
 	assert_int_equal(m, 3);
 	/* texts and lookups */
+	row = 42;
+	assert_int_equal(fidx_index_fetch(fidx_collection_index(c, 0), &row, 1, &err), 0);
 	p = fidx_index_text(fidx_collection_index(c, 0), 42, &len);
 	assert_bytes(p, len, "row 42");
 	assert_int_equal(fidx_index_find(fidx_collection_index(c, 0), "42", 2, &row, &err), 1);
@@ -330,6 +332,7 @@ static void test_merge_ids(void **state)
 	/* s60 is the later copy: it sits after a's surviving rows 0..49. */
 	assert_int_equal(fidx_collection_find(c, "s60", 3, &index, &row, &err), 1);
 	assert_int_equal(row, 60);
+	assert_int_equal(fidx_index_fetch(fidx_collection_index(c, 0), &row, 1, &err), 0);
 	p = fidx_index_text(fidx_collection_index(c, 0), 60, &len);
 	assert_bytes(p, len, "row 60");
 	assert_int_equal(fidx_collection_find(c, "s0", 2, &index, &row, &err), 1);

@@ -48,7 +48,8 @@ test_expect_success 'every byte flipped is reported, never a crash' '
 '
 
 # The same over a file of every section, each in several blocks (two rows a
-# block): vectors, codes, ids, texts, metadata, their block directories.
+# block, 16 bytes of ids or texts a block): vectors, codes, ids, texts,
+# metadata, their block directories.
 test_expect_success 'a flipped byte in any section of a file of many blocks' '
 	cat >m.csv <<-EOF &&
 	id,text,a,b,c,d
@@ -60,10 +61,13 @@ test_expect_success 'a flipped byte in any section of a file of many blocks' '
 	u6,six,0.5,-0.25,0,3
 	u7,seven,3,1,4,1
 	EOF
-	FIDX_TEST_BLOCK_ROWS=2 fidx build -q -o m.fidx --id-column id --text-column text m.csv &&
+	FIDX_TEST_BLOCK_ROWS=2 FIDX_TEST_RECORD_BYTES=16 \
+		fidx build -q -o m.fidx --id-column id --text-column text m.csv &&
 	fidx info m.fidx >info &&
 	test_grep "vectors .* 4 blocks" info &&
 	test_grep "codes .* 4 blocks" info &&
+	test_grep "ids .* 3 blocks" info &&
+	test_grep "texts .* 4 blocks" info &&
 	flip_every_byte m.fidx --tsv -k 3 --id u3
 '
 
