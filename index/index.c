@@ -342,13 +342,10 @@ static int open_index(struct fidx_index **out, const char *path, int lazy, struc
 	}
 	if ((rc = load_ids(ix, f, err)) != 0)
 		goto fail;
-	if (ix->meta.has_texts && (rc = load_records(f, FIDX_SEC_TEXTS, n, &ix->texts, err)) != 0)
+	if ((ix->meta.has_texts && (rc = load_records(f, FIDX_SEC_TEXTS, n, &ix->texts, err)) != 0) ||
+	    (rc = load_vectors(ix, f, err)) != 0)
 		goto fail;
-	{
-		if ((rc = load_vectors(ix, f, err)) != 0)
-			goto fail;
-		fidx_file_close(f);
-	}
+	fidx_file_close(f);
 	*out = ix;
 	return 0;
 fail:
@@ -385,8 +382,6 @@ void fidx_index_free(struct fidx_index *ix)
 		free(ix->shards);
 	}
 	fidx_meta_free(&ix->meta);
-	records_free(&ix->ids);
-	records_free(&ix->texts);
 	free(ix->int_ids);
 	fidx_idset_free(ix->lookup);
 	free(ix->path);
