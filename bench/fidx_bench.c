@@ -1,8 +1,10 @@
 /* fidx's side of the benchmark (bench/run drives it).
  *
- *   fidx_bench make N DIM SEED OUT.fidx OUT.f32   synthetic normalized rows:
- *                                                 an index, and the same
- *                                                 matrix raw for the peers
+ *   fidx_bench make N DIM SEED OUT.npy            synthetic normalized rows
+ *                                                 in clusters (n / 1000
+ *                                                 centres, each row its
+ *                                                 centre plus noise), as a
+ *                                                 numpy .npy file
  *   fidx_bench queries NQ DIM SEED OUT.f32        normalized query vectors
  *   fidx_bench search INDEX QUERIES.f32 NQ K REPS median ms of one search
  *                                                 call of NQ queries
@@ -11,7 +13,7 @@
  *                                                 the matrix, all threads
  *   fidx_bench load INDEX REPS                    median ms to open, verify and
  *                                                 load an index
- *   fidx_bench csv RAW.f32 N DIM OUT.csv          the matrix as pandas'
+ *   fidx_bench csv ROWS.npy N DIM OUT.csv         the matrix as pandas'
  *                                                 to_csv(index=False) writes it
  *                                                 (header 0..D-1, shortest
  *                                                 round-trip floats)
@@ -29,7 +31,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "builder.h"
 #include "index.h"
 #include "number.h"
 #include "reader.h"
@@ -86,41 +87,70 @@ static void die(const char *what, const struct fidx_err *err)
 	exit(1);
 }
 
+/* n floats from a raw file, or from a .npy file after its header. */
 static float *read_f32(const char *path, size_t n)
 {
 	FILE *f = fopen(path, "rb");
 	float *x = malloc(n * sizeof *x);
-	if (!f || !x || fread(x, sizeof *x, n, f) != n)
+	unsigned char head[10];
+	if (!f || !x)
+		die(path, NULL);
+	if (fread(head, 1, 10, f) == 10 && memcmp(head, "\x93NUMPY", 6) == 0)
+		fseek(f, 10 + head[8] + 256 * head[9], SEEK_SET);
+	else
+		rewind(f);
+	if (fread(x, sizeof *x, n, f) != n)
 		die(path, NULL);
 	fclose(f);
 	return x;
 }
 
+/* A .npy header for an n x d float32 array (version 1, padded to 128). */
+static void npy_header(FILE *f, size_t n, size_t d)
+{
+	char h[128];
+	int len = snprintf(h, sizeof h, "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu, %zu), }", n, d);
+	memset(h + len, ' ', sizeof h - 10 - (size_t)len);
+	h[sizeof h - 10 - 1] = '\n';
+	fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+	fputc((sizeof h - 10) & 0xff, f);
+	fputc((sizeof h - 10) >> 8, f);
+	fwrite(h, 1, sizeof h - 10, f);
+}
+
 static int cmd_make(char **argv)
 {
-	size_t n = strtoull(argv[0], NULL, 10), d = strtoull(argv[1], NULL, 10), i, chunk = 4096;
-	struct fidx_builder_opts o = {.out = argv[3], .level = 6};
-	struct fidx_builder *b;
-	struct fidx_err err = {0};
-	float *x = malloc(chunk * d * sizeof *x);
-	FILE *raw = fopen(argv[4], "wb");
+	size_t n = strtoull(argv[0], NULL, 10), d = strtoull(argv[1], NULL, 10), i, j, chunk = 4096;
+	size_t nc = n / 1000 ? n / 1000 : 1;
+	float *x = malloc(chunk * d * sizeof *x), *c = malloc(nc * d * sizeof *c);
+	FILE *out = fopen(argv[3], "wb");
 
 	rng_state = strtoull(argv[2], NULL, 10) * 0x9e3779b97f4a7c15ull + 1;
-	if (!x || !raw || fidx_builder_open(&b, &o, &err))
-		die("make", &err);
+	if (!x || !c || !out)
+		die(argv[3], NULL);
+	for (i = 0; i < nc * d; i++)
+		c[i] = (float)gauss();
+	npy_header(out, n, d);
 	for (i = 0; i < n; i += chunk) {
 		size_t m = n - i < chunk ? n - i : chunk, r;
-		random_rows(x, m, d);
-		if (fwrite(x, sizeof *x, m * d, raw) != m * d)
-			die(argv[4], NULL);
-		for (r = 0; r < m; r++)
-			if (fidx_builder_add(b, x + r * d, d, NULL, 0, NULL, 0, "random", i + r + 1, &err))
-				die("make", &err);
+		for (r = 0; r < m; r++) {
+			const float *centre = c + (size_t)(rng_state % nc) * d;
+			double s = 0;
+			for (j = 0; j < d; j++) {
+				x[r * d + j] = centre[j] + 0.8f * (float)gauss();
+				s += (double)x[r * d + j] * x[r * d + j];
+			}
+			for (j = 0; j < d; j++)
+				x[r * d + j] = (float)(x[r * d + j] / sqrt(s));
+		}
+		if (fwrite(x, sizeof *x, m * d, out) != m * d)
+			die(argv[3], NULL);
 	}
-	if (fidx_builder_commit(b, &err) || fclose(raw))
-		die("make", &err);
+	if (fclose(out))
+		die(argv[3], NULL);
 	free(x);
-	printf("{\"rows\": %zu, \"dim\": %zu}\n", n, d);
+	free(c);
+	printf("{\"rows\": %zu, \"dim\": %zu, \"clusters\": %zu}\n", n, d, nc);
 	return 0;
 }
 
@@ -305,7 +335,7 @@ static int cmd_parse(char **argv)
 
 int main(int argc, char **argv)
 {
-	if (argc >= 7 && strcmp(argv[1], "make") == 0)
+	if (argc >= 6 && strcmp(argv[1], "make") == 0)
 		return cmd_make(argv + 2);
 	if (argc >= 6 && strcmp(argv[1], "queries") == 0)
 		return cmd_queries(argv + 2);

@@ -15,9 +15,11 @@
 #include <time.h>
 
 #include "api.h"
+#include "crc32.h"
 #include "embed.h"
 #include "number.h"
 #include "outfile.h"
+#include "quant.h"
 #include "reader.h"
 #include "sha256.h"
 
@@ -243,6 +245,7 @@ void cmd_print_version(void)
 	printf("%s %s\n", prog_name, FIDX_VERSION);
 	printf("faiss %s, C API\n", FIDX_FAISS_VERSION);
 	printf("cpu: %s\n", cpu);
+	printf("search: codes %s, crc32 %s\n", fidx_quant_kernel(), fidx_crc32_kernel());
 }
 
 int cmd_common_option(int c, const char *usage, char **argv)

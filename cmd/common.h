@@ -118,8 +118,9 @@ int cmd_common_option(int c, const char *usage, char **argv);
 	{"keep", required_argument, NULL, CMD_OPT_KEEP},            \
 	{"force", no_argument, NULL, CMD_OPT_FORCE}
 #define CMD_OUT_HELP                                                                          \
-	"      --level <1-12>         the vectors' compression level, 1 fastest to 12\n"         \
-	"                             smallest (default 1: 0.85 of the raw size)\n"              \
+	"      --level <1-12>         compression level, 1 fastest to 12 smallest (default\n"    \
+	"                             1); higher levels shrink texts and ids, hardly the\n"     \
+	"                             vectors\n"                                                 \
 	"      --wait <seconds>       when another fidx is writing the same output, wait\n"      \
 	"                             for it at most this long, then fail with status 7\n"      \
 	"                             (default: as long as it takes)\n"                          \

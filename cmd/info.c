@@ -13,8 +13,9 @@ static const char usage[] =
 	"usage: fidx info [<options>] <index>...\n"
 	"\n"
 	"Shows an index's format version, dimension, count, ids, embedder and model,\n"
-	"sources, sizes and compression, and checks every block's checksum. Exits\n"
-	"with status 5 when an index is damaged.\n"
+	"sources, sizes and compression, and checks every block's checksum and that\n"
+	"every row lies within the bound of its 8-bit codes. Exits with status 5\n"
+	"when an index is damaged.\n"
 	"\n"
 	CMD_COMMON_HELP
 	"\n" FIDX_EXIT_CODES_HELP;
@@ -24,7 +25,7 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static const char *const section_names[] = {"", "metadata", "vectors", "ids", "texts"};
+static const char *const section_names[] = {"", "metadata", "vectors", "ids", "texts", "codes"};
 
 /* The ids' range for integer ids, by a pass over the ids section. */
 static int id_range(struct fidx_file *f, long long *lo, long long *hi, struct fidx_err *err)
@@ -112,13 +113,15 @@ static int show(const char *path, struct fidx_err *err)
 		const struct fidx_section_info *s = fidx_file_section(f, type);
 		if (!s)
 			continue;
-		raw += s->raw_bytes;
+		/* The codes are made from the vectors: not data of their own. */
+		if (type != FIDX_SEC_CODES)
+			raw += s->raw_bytes;
 		printf("    %-9s %12llu bytes, stored in %12llu (%5.3f), %u block%s\n", section_names[type],
 		       (unsigned long long)s->raw_bytes, (unsigned long long)s->stored_bytes,
 		       s->raw_bytes ? (double)s->stored_bytes / (double)s->raw_bytes : 1.0, s->block_count,
 		       s->block_count == 1 ? "" : "s");
 	}
-	printf("  file size:   %llu bytes (%.3f of the %llu raw bytes)\n",
+	printf("  file size:   %llu bytes (%.3f of the %llu bytes of data, codes aside)\n",
 	       (unsigned long long)fidx_file_size(f),
 	       raw ? (double)fidx_file_size(f) / (double)raw : 1.0, (unsigned long long)raw);
 	printf("  checksums:   all %s\n", "good");

@@ -55,6 +55,9 @@ static const char usage[] =
 	"\n"
 	"Hits are ordered by score, then by id. Scores are cosine similarities in\n"
 	"[-1, 1]; the table shows 4 decimals, --json and --tsv the exact float.\n"
+	"A few queries scan the index's 8-bit copy of the rows first, then score\n"
+	"exactly only the rows that can still make the top k: the same answers as\n"
+	"scoring every row (-v says what was read).\n"
 	"\n" FIDX_EXIT_CODES_HELP;
 
 enum { OPT_JSON = 256, OPT_JSONL, OPT_FIELDS, OPT_TSV, OPT_VECTORS, OPT_FORMAT, OPT_HEADER, OPT_NO_HEADER, OPT_ID,
@@ -232,9 +235,21 @@ static int add_id_query(struct queries *q, struct fidx_collection *c, const char
 	snprintf(label, sizeof label, "id %s", quoted);
 	if ((rc = add_query(q, label, strlen(label), err)) != 0)
 		return rc;
-	memcpy(q->vec + (q->n - 1) * q->dim, fidx_index_vector(fidx_collection_index(c, index), row),
-	       q->dim * sizeof *q->vec);
-	return 0;
+	return fidx_index_row(fidx_collection_index(c, index), row, q->vec + (q->n - 1) * q->dim, err);
+}
+
+/* What the search read, with -v: the first pass over the codes and the
+ * rows scored again from their float32 values. */
+static void verbose_stats(const struct fidx_index *ix)
+{
+	const struct fidx_search_stats *st = fidx_index_stats(ix);
+	if (!st->rows_scanned)
+		return;
+	cmd_verbose("%s: codes of %llu rows scanned (%.1f MB), %llu rows in %llu blocks scored again "
+	            "(%.2f MB of the file)",
+	            fidx_index_path(ix), (unsigned long long)st->rows_scanned, st->code_bytes / 1e6,
+	            (unsigned long long)st->rows_rescored, (unsigned long long)st->blocks_rescored,
+	            st->vector_bytes / 1e6);
 }
 
 int main(int argc, char **argv)
@@ -359,6 +374,8 @@ int main(int argc, char **argv)
 	}
 	cmd_verbose("%zu quer%s, %llu items in %zu index%s", q.n, q.n == 1 ? "y" : "ies",
 	            (unsigned long long)total, nidx, nidx == 1 ? "" : "es");
+	for (i = 0; i < nidx; i++)
+		verbose_stats(fidx_collection_index(coll, i));
 	fidx_results_write(stdout, &style, coll, q.label, q.n, res, counts, k);
 fail:
 	if (rc)

@@ -5,30 +5,49 @@
 #include <libdeflate.h>
 #include <limits.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
 
+#include "crc32.h"
 #include "outfile.h"
+#include "quant.h"
 
 #define HEADER_SIZE 64
 #define BLOCK_HEAD 20
 #define TOC_ENTRY 40
 #define BLOCK_SIZE (1u << 20)
+/* Version 3's vectors and codes come in blocks of whole rows, about this
+ * many bytes of float32 each, so that scoring one row again decodes
+ * little (with planes below 32 KiB, zstd is 2.5 times slower per byte). */
+#define ROW_BLOCK_BYTES (128u << 10)
+/* Blocks encoded at once (in parallel) by the writer: about this many raw
+ * bytes. */
+#define BATCH_BYTES (8u << 20)
+/* Ids and texts: blocks small enough that reading one record decodes
+ * little. */
+#define RECORD_BLOCK (64u << 10)
+/* Spooled sections are copied into the file in aligned pieces this big. */
+#define COPY_CHUNK (2u << 20)
 #define MAX_BLOCK_SIZE (64u << 20)
 #define STORED_FLAG 0x80000000u
-#define CODEC_DEFLATE 1 /* the block deflated */
-#define CODEC_PLANES 2  /* version 1: the block's byte planes deflated together */
-#define CODEC_PLANES4 3 /* version 2: each byte plane deflated or stored alone */
+#define CODEC_DEFLATE 1  /* the block deflated */
+#define CODEC_PLANES 2   /* version 1: the block's byte planes deflated together */
+#define CODEC_PLANES4 3  /* version 2: each byte plane deflated or stored alone */
+#define CODEC_ROWS 4     /* version 3 codes: records stored as they are */
+#define CODEC_RESIDUAL 5 /* version 3 vectors: planes of residuals, zstd or stored */
 #define PLANE_TABLE 16
-/* A plane is stored as it is unless deflate saves at least 2% of it; a
+/* A plane is stored as it is unless compressing saves at least 2% of it; a
  * sample of its first bytes decides for planes of random-looking bytes
- * (the low mantissa bytes), so they cost no compression time. */
-#define PLANE_SAMPLE (64u << 10)
+ * (the low residual bytes), so they cost little compression time. */
+#define PLANE_SAMPLE (4u << 10)
 #define PLANE_GAIN(n) ((n) - (n) / 50)
 /* deflate cannot expand data by more than 1032:1, so a section's decoded
  * size is bounded by its stored size: no small file can ask for a huge
@@ -62,7 +81,7 @@ static uint64_t get64(const unsigned char *p)
 
 static uint32_t crc(const void *p, size_t n)
 {
-	return libdeflate_crc32(0, p, n);
+	return fidx_crc32(0, p, n);
 }
 
 /* The block header's own checksum covers its position too, so a block
@@ -114,114 +133,219 @@ static void from_planes(const unsigned char *p0, const unsigned char *p1, const 
 	}
 }
 
+static void put_head(unsigned char *h, uint32_t stored, uint32_t raw, uint32_t raw_crc, uint32_t stored_crc,
+                     uint32_t type, uint32_t index)
+{
+	put32(h, stored);
+	put32(h + 4, raw);
+	put32(h + 8, raw_crc);
+	put32(h + 12, stored_crc);
+	put32(h + 16, head_crc(h, type, index));
+}
+
+/* A block directory's entries: each block's length; for ids and texts
+ * also where its first record starts and that record's number. */
+static size_t dir_entry(uint32_t type)
+{
+	return type == FIDX_SEC_IDS || type == FIDX_SEC_TEXTS ? 16 : 4;
+}
+
+/* A block directory's checksum covers its section's type too. */
+static uint32_t dir_crc(const unsigned char *p, size_t n, uint32_t type)
+{
+	unsigned char t[4];
+	put32(t, type);
+	return fidx_crc32(crc(p, n), t, 4);
+}
+
 /* ---------------------------------------------------------------- writer */
 
-/* One block's encoded form. */
+/* One block's encoded form: its header, then its stored bytes. */
 struct encoded {
-	unsigned char head[BLOCK_HEAD];
-	unsigned char *buf; /* payload, when not the raw bytes themselves */
+	unsigned char *buf;
 	size_t cap;
-	const unsigned char *payload;
 	uint32_t stored;
+	unsigned char *codes; /* CODEC_RESIDUAL: the codes block, header included */
+	uint32_t codes_len;
 };
 
 /* Per-thread encoding state. */
 struct encoder {
-	struct libdeflate_compressor *c;
+	struct libdeflate_compressor *c; /* CODEC_DEFLATE */
+	ZSTD_CCtx *z;                    /* CODEC_RESIDUAL */
 	unsigned char *plane;
+	uint32_t *resid;
+};
+
+/* Where a block's first record starts (NO_START: none starts in it). */
+struct rec_start {
+	uint32_t off;
+	uint64_t row;
+};
+#define NO_START 0xFFFFFFFFu
+
+/* The vectors' writer thread: it encodes and writes one batch while the
+ * caller fills the next, the two buffers handed over in turn. */
+struct pipe {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int started, busy, quit, rc;
+	struct fidx_err err;
+	unsigned char *raw; /* the batch being written */
+	size_t fill;
 };
 
 struct secw {
 	int fd;
 	const char *name;
 	uint64_t start, pos;
-	uint32_t type, codec, blocks;
+	uint32_t type, codec, blocks, block_size, dim;
 	uint64_t raw_total;
 	int level, nthreads;
 	size_t batch;         /* blocks encoded at once, in parallel */
-	unsigned char *raw;   /* batch * BLOCK_SIZE bytes */
+	unsigned char *raw;   /* batch * block_size bytes */
 	size_t fill;
 	struct encoded *enc;  /* batch entries */
 	struct encoder *coders; /* nthreads entries */
+	uint32_t *dir;        /* each block's length, header included */
+	size_t dir_cap;
+	/* Ids and texts: where the first record that starts in each block
+	 * starts, and its number. */
+	struct rec_start *starts;
+	size_t nstarts, starts_cap;
+	uint64_t put_bytes, records;
+	struct secw *codes;   /* CODEC_RESIDUAL: the codes, written alongside */
+	struct pipe *pipe;    /* the vectors, with 2 threads or more */
 };
 
-/* Deflates src into dst (room cap); returns the size, or 0 when it does not
- * save at least 2%. */
-static size_t squeeze(struct libdeflate_compressor *c, const unsigned char *src, size_t n,
-                      unsigned char *dst, size_t cap)
+/* Compresses a plane (zstd) into dst (room cap); returns the size, or 0
+ * when that does not save at least 2% (judged on a sample first). */
+static size_t squeeze(ZSTD_CCtx *z, const unsigned char *src, size_t n, unsigned char *dst, size_t cap)
 {
-	size_t got = libdeflate_deflate_compress(c, src, n, dst, cap);
-	return got && got < PLANE_GAIN(n) ? got : 0;
+	size_t got;
+	if (n > PLANE_SAMPLE) {
+		got = ZSTD_compress2(z, dst, cap, src, PLANE_SAMPLE);
+		if (ZSTD_isError(got) || got >= PLANE_GAIN(PLANE_SAMPLE))
+			return 0;
+	}
+	got = ZSTD_compress2(z, dst, cap, src, n);
+	return !ZSTD_isError(got) && got < PLANE_GAIN(n) ? got : 0;
+}
+
+/* The codes of the block's rows, and its floats as residuals against
+ * them, in byte planes each compressed or stored. Returns the stored
+ * size. */
+static uint32_t encode_residual(const struct secw *s, struct encoder *coder, const unsigned char *raw, size_t n,
+                                uint32_t index, struct encoded *e)
+{
+	size_t dim = s->dim, rows = n / 4 / dim, rec = fidx_quant_record(dim), q = n / 4, off = PLANE_TABLE, r;
+	unsigned char *codes = e->codes + BLOCK_HEAD, *out = e->buf + BLOCK_HEAD;
+	uint32_t c;
+	int p;
+
+	/* Version 3 stores each float as its difference from its codes'
+	 * prediction (index/quant.h): the high bytes are then mostly zero. */
+	for (r = 0; r < rows; r++) {
+		const float *x = (const float *)raw + r * dim;
+		fidx_quant_encode(x, dim, codes + r * rec);
+		fidx_quant_residuals(codes + r * rec, x, dim, coder->resid + r * dim);
+	}
+	c = crc(codes, rows * rec);
+	put_head(e->codes, (uint32_t)(rows * rec) | STORED_FLAG, (uint32_t)(rows * rec), c, c, FIDX_SEC_CODES, index);
+	e->codes_len = (uint32_t)(BLOCK_HEAD + rows * rec);
+
+	to_planes((const unsigned char *)coder->resid, coder->plane, n);
+	for (p = 0; p < 4; p++) {
+		const unsigned char *plane = coder->plane + (size_t)p * q;
+		size_t got = squeeze(coder->z, plane, q, out + off, e->cap - BLOCK_HEAD - off);
+		if (!got) {
+			memcpy(out + off, plane, q);
+			put32(out + 4 * p, (uint32_t)q | STORED_FLAG);
+			off += q;
+		} else {
+			put32(out + 4 * p, (uint32_t)got);
+			off += got;
+		}
+	}
+	return (uint32_t)off;
 }
 
 static void encode(const struct secw *s, struct encoder *coder, const unsigned char *raw, size_t n,
                    uint32_t index, struct encoded *e)
 {
-	uint32_t stored = 0, flag = 0;
+	unsigned char *out = e->buf + BLOCK_HEAD;
+	uint32_t stored, flag = 0;
 
-	if (s->codec == CODEC_PLANES4) {
-		size_t q = n / 4, off = PLANE_TABLE;
-		int p;
-		to_planes(raw, coder->plane, n);
-		for (p = 0; p < 4; p++) {
-			const unsigned char *plane = coder->plane + (size_t)p * q;
-			size_t got = 0;
-			/* A sample that does not compress means the plane will not. */
-			if (q <= PLANE_SAMPLE || squeeze(coder->c, plane, PLANE_SAMPLE, e->buf + off, e->cap - off))
-				got = squeeze(coder->c, plane, q, e->buf + off, e->cap - off);
-			if (!got) {
-				memcpy(e->buf + off, plane, q);
-				put32(e->buf + 4 * p, (uint32_t)q | STORED_FLAG);
-				off += q;
-			} else {
-				put32(e->buf + 4 * p, (uint32_t)got);
-				off += got;
-			}
-		}
-		e->payload = e->buf;
-		stored = (uint32_t)off;
+	if (s->codec == CODEC_RESIDUAL) {
+		stored = encode_residual(s, coder, raw, n, index, e);
 	} else {
-		size_t got = libdeflate_deflate_compress(coder->c, raw, n, e->buf, e->cap);
+		size_t got = libdeflate_deflate_compress(coder->c, raw, n, out, e->cap - BLOCK_HEAD);
 		if (got && got < n) {
-			e->payload = e->buf;
 			stored = (uint32_t)got;
 		} else {
 			/* Incompressible: keep the bytes as they are. */
-			e->payload = raw;
+			memcpy(out, raw, n);
 			stored = (uint32_t)n;
 			flag = STORED_FLAG;
 		}
 	}
-	put32(e->head, stored | flag);
-	put32(e->head + 4, (uint32_t)n);
-	put32(e->head + 8, crc(raw, n));
-	put32(e->head + 12, crc(e->payload, stored));
-	put32(e->head + 16, head_crc(e->head, s->type, index));
+	put_head(e->buf, stored | flag, (uint32_t)n, crc(raw, n), crc(out, stored), s->type, index);
 	e->stored = stored;
+}
+
+static void pipe_stop(struct pipe *p)
+{
+	if (p->started) {
+		pthread_mutex_lock(&p->lock);
+		p->quit = 1;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+		pthread_join(p->thread, NULL);
+		p->started = 0;
+	}
 }
 
 static void secw_free(struct secw *s)
 {
 	size_t i;
+	if (s->pipe) {
+		pipe_stop(s->pipe);
+		pthread_mutex_destroy(&s->pipe->lock);
+		pthread_cond_destroy(&s->pipe->cond);
+		free(s->pipe->raw);
+		free(s->pipe);
+		s->pipe = NULL;
+	}
 	if (s->coders)
 		for (i = 0; i < (size_t)s->nthreads; i++) {
 			if (s->coders[i].c)
 				libdeflate_free_compressor(s->coders[i].c);
+			ZSTD_freeCCtx(s->coders[i].z);
 			free(s->coders[i].plane);
+			free(s->coders[i].resid);
 		}
 	if (s->enc)
-		for (i = 0; i < s->batch; i++)
+		for (i = 0; i < s->batch; i++) {
 			free(s->enc[i].buf);
+			free(s->enc[i].codes);
+		}
 	free(s->coders);
 	free(s->enc);
 	free(s->raw);
+	free(s->dir);
+	free(s->starts);
+	s->starts = NULL;
 	s->coders = NULL;
 	s->enc = NULL;
 	s->raw = NULL;
+	s->dir = NULL;
 }
 
-static int secw_init(struct secw *s, int fd, const char *name, uint64_t start, uint32_t type,
-                     uint32_t codec, int level, struct fidx_err *err)
+/* A section written at start of fd, in blocks of block_size raw bytes.
+ * CODEC_ROWS sections only receive the blocks another section encodes. */
+static int secw_init(struct secw *s, int fd, const char *name, uint64_t start, uint32_t type, uint32_t codec,
+                     uint32_t block_size, uint32_t dim, int level, struct fidx_err *err)
 {
 	size_t i, bound;
 
@@ -231,65 +355,183 @@ static int secw_init(struct secw *s, int fd, const char *name, uint64_t start, u
 	s->start = s->pos = start;
 	s->type = type;
 	s->codec = codec;
+	s->block_size = block_size;
+	s->dim = dim;
 	s->level = level;
+	if (codec == CODEC_ROWS)
+		return 0;
 	/* Only the vectors are large enough to be worth several threads. */
 	s->nthreads = type == FIDX_SEC_VECTORS ? omp_get_max_threads() : 1;
 	if (s->nthreads < 1)
 		s->nthreads = 1;
 	s->batch = (size_t)s->nthreads * 2;
-	s->raw = malloc(s->batch * BLOCK_SIZE);
+	if (type == FIDX_SEC_VECTORS && s->batch < BATCH_BYTES / block_size)
+		s->batch = BATCH_BYTES / block_size;
+	s->raw = malloc(s->batch * block_size);
 	s->enc = calloc(s->batch, sizeof *s->enc);
 	s->coders = calloc((size_t)s->nthreads, sizeof *s->coders);
 	if (!s->raw || !s->enc || !s->coders)
 		return fidx_err_nomem(err);
-	for (i = 0; i < (size_t)s->nthreads; i++) {
-		if (!(s->coders[i].c = libdeflate_alloc_compressor(level)))
+	if (s->nthreads > 1) {
+		if (!(s->pipe = calloc(1, sizeof *s->pipe)))
 			return fidx_err_nomem(err);
-		if (codec == CODEC_PLANES4 && !(s->coders[i].plane = malloc(BLOCK_SIZE)))
+		pthread_mutex_init(&s->pipe->lock, NULL);
+		pthread_cond_init(&s->pipe->cond, NULL);
+		if (!(s->pipe->raw = malloc(s->batch * block_size)))
 			return fidx_err_nomem(err);
 	}
-	bound = libdeflate_deflate_compress_bound(s->coders[0].c, BLOCK_SIZE);
-	if (codec == CODEC_PLANES4)
-		bound = PLANE_TABLE + 4 * libdeflate_deflate_compress_bound(s->coders[0].c, BLOCK_SIZE / 4);
+	for (i = 0; i < (size_t)s->nthreads; i++) {
+		struct encoder *c = &s->coders[i];
+		if (codec != CODEC_RESIDUAL) {
+			if (!(c->c = libdeflate_alloc_compressor(level)))
+				return fidx_err_nomem(err);
+			continue;
+		}
+		if (!(c->z = ZSTD_createCCtx()) || !(c->plane = malloc(block_size)) || !(c->resid = malloc(block_size)))
+			return fidx_err_nomem(err);
+		if (ZSTD_isError(ZSTD_CCtx_setParameter(c->z, ZSTD_c_compressionLevel, level)))
+			return fidx_err_set(err, FIDX_EINTERNAL, "zstd: cannot set level %d", level);
+	}
+	if (codec == CODEC_RESIDUAL)
+		bound = PLANE_TABLE + (size_t)block_size + 1024;
+	else
+		bound = libdeflate_deflate_compress_bound(s->coders[0].c, block_size);
 	for (i = 0; i < s->batch; i++) {
-		s->enc[i].cap = bound;
-		if (!(s->enc[i].buf = malloc(bound)))
+		s->enc[i].cap = BLOCK_HEAD + bound;
+		if (!(s->enc[i].buf = malloc(s->enc[i].cap)))
+			return fidx_err_nomem(err);
+		if (codec == CODEC_RESIDUAL &&
+		    !(s->enc[i].codes = malloc(BLOCK_HEAD + block_size / 4 / dim * fidx_quant_record(dim))))
 			return fidx_err_nomem(err);
 	}
 	return 0;
 }
 
-/* Encodes the buffered blocks (in parallel) and writes them in order. */
-static int secw_flush(struct secw *s, struct fidx_err *err)
+/* Appends one encoded block (header included) to section s. */
+static int secw_block(struct secw *s, const unsigned char *b, uint32_t len, uint32_t raw, struct fidx_err *err)
 {
-	size_t nblk = (s->fill + BLOCK_SIZE - 1) / BLOCK_SIZE, i;
+	int rc;
+	if (s->blocks == s->dir_cap) {
+		size_t ncap = s->dir_cap ? s->dir_cap * 2 : 256;
+		uint32_t *nd = realloc(s->dir, ncap * sizeof *nd);
+		if (!nd)
+			return fidx_err_nomem(err);
+		s->dir = nd;
+		s->dir_cap = ncap;
+	}
+	if ((rc = fidx_pwrite_all(s->fd, b, len, s->pos, s->name, err)) != 0)
+		return rc;
+	s->dir[s->blocks++] = len;
+	s->pos += len;
+	s->raw_total += raw;
+	return 0;
+}
+
+/* Encodes fill bytes of raw (on `team` threads) and writes the blocks in
+ * order. */
+static int write_batch(struct secw *s, const unsigned char *raw, size_t fill, int team, struct fidx_err *err)
+{
+	size_t nblk = (fill + s->block_size - 1) / s->block_size, i;
 	long b;
 	int rc = 0;
 
 	if (!nblk)
 		return 0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(s->nthreads) if (nblk > 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team) if (nblk > 1 && team > 1)
 	for (b = 0; b < (long)nblk; b++) {
-		size_t off = (size_t)b * BLOCK_SIZE, n = s->fill - off < BLOCK_SIZE ? s->fill - off : BLOCK_SIZE;
-		encode(s, &s->coders[omp_get_thread_num()], s->raw + off, n, s->blocks + (uint32_t)b, &s->enc[b]);
+		size_t off = (size_t)b * s->block_size;
+		size_t n = fill - off < s->block_size ? fill - off : s->block_size;
+		encode(s, &s->coders[omp_get_thread_num()], raw + off, n, s->blocks + (uint32_t)b, &s->enc[b]);
 	}
 	for (i = 0; i < nblk && !rc; i++) {
 		struct encoded *e = &s->enc[i];
-		rc = fidx_pwrite_all(s->fd, e->head, BLOCK_HEAD, s->pos, s->name, err);
-		if (!rc)
-			rc = fidx_pwrite_all(s->fd, e->payload, e->stored, s->pos + BLOCK_HEAD, s->name, err);
-		s->pos += BLOCK_HEAD + (uint64_t)e->stored;
-		s->raw_total += get32(e->head + 4);
+		rc = secw_block(s, e->buf, BLOCK_HEAD + e->stored, get32(e->buf + 4), err);
+		if (!rc && s->codes)
+			rc = secw_block(s->codes, e->codes, e->codes_len, e->codes_len - BLOCK_HEAD, err);
 	}
-	s->blocks += (uint32_t)nblk;
-	s->fill = 0;
 	return rc;
+}
+
+static void *pipe_main(void *arg)
+{
+	struct secw *s = arg;
+	struct pipe *p = s->pipe;
+	pthread_setname_np(pthread_self(), "fidx-writer");
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		struct fidx_err e = {0};
+		int rc;
+		while (!p->busy && !p->quit)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (!p->busy)
+			break;
+		pthread_mutex_unlock(&p->lock);
+		/* The caller keeps a core for filling the next batch. */
+		rc = p->rc ? 0 : write_batch(s, p->raw, p->fill, s->nthreads - 1, &e);
+		pthread_mutex_lock(&p->lock);
+		if (rc) {
+			p->rc = rc;
+			p->err = e;
+		}
+		p->busy = 0;
+		pthread_cond_broadcast(&p->cond);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/* Waits until the writer thread is idle; returns its first failure. */
+static int pipe_wait(struct pipe *p, struct fidx_err *err)
+{
+	int rc;
+	pthread_mutex_lock(&p->lock);
+	while (p->busy)
+		pthread_cond_wait(&p->cond, &p->lock);
+	rc = p->rc;
+	if (rc && err)
+		*err = p->err;
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
+/* Writes the buffered blocks: hands them to the writer thread when there
+ * is one (and the caller goes on filling the other buffer), else encodes
+ * them on all threads here. */
+static int secw_flush(struct secw *s, int last, struct fidx_err *err)
+{
+	struct pipe *p = s->pipe;
+	unsigned char *t;
+	int rc;
+
+	if (!p || last) {
+		if (p && (rc = pipe_wait(p, err)) != 0)
+			return rc;
+		rc = write_batch(s, s->raw, s->fill, s->nthreads, err);
+		s->fill = 0;
+		return rc;
+	}
+	if ((rc = pipe_wait(p, err)) != 0)
+		return rc;
+	if (!p->started) {
+		if (pthread_create(&p->thread, NULL, pipe_main, s) != 0)
+			return fidx_err_set(err, FIDX_EINTERNAL, "cannot start a thread");
+		p->started = 1;
+	}
+	pthread_mutex_lock(&p->lock);
+	t = p->raw, p->raw = s->raw, s->raw = t;
+	p->fill = s->fill;
+	p->busy = 1;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	s->fill = 0;
+	return 0;
 }
 
 static int secw_put(struct secw *s, const void *data, size_t n, struct fidx_err *err)
 {
 	const unsigned char *p = data;
-	size_t cap = s->batch * BLOCK_SIZE;
+	size_t cap = s->batch * s->block_size;
+	s->put_bytes += n;
 	while (n) {
 		size_t take = cap - s->fill;
 		if (take > n)
@@ -297,25 +539,51 @@ static int secw_put(struct secw *s, const void *data, size_t n, struct fidx_err 
 		memcpy(s->raw + s->fill, p, take);
 		s->fill += take, p += take, n -= take;
 		if (s->fill == cap) {
-			int rc = secw_flush(s, err);
+			int rc = secw_flush(s, 0, err);
 			if (rc)
 				return rc;
 		}
 	}
 	return 0;
 }
+
+/* Writes the last blocks and the directory. */
 static int secw_finish(struct secw *s, struct fidx_section_info *info, struct fidx_err *err)
 {
-	int rc = secw_flush(s, err);
+	size_t n, i;
+	unsigned char *dir;
+	int rc = secw_flush(s, 1, err);
 	if (rc)
 		return rc;
+	if (s->pipe)
+		pipe_stop(s->pipe);
+	n = (size_t)s->blocks * dir_entry(s->type);
+	if (!(dir = malloc(n + 4)))
+		return fidx_err_nomem(err);
+	for (i = 0; i < s->blocks; i++) {
+		unsigned char *e = dir + i * dir_entry(s->type);
+		put32(e, s->dir[i]);
+		if (dir_entry(s->type) > 4) {
+			struct rec_start st = {NO_START, 0};
+			if (i < s->nstarts)
+				st = s->starts[i];
+			put32(e + 4, st.off);
+			put64(e + 8, st.row);
+		}
+	}
+	put32(dir + n, dir_crc(dir, n, s->type));
+	rc = fidx_pwrite_all(s->fd, dir, n + 4, s->pos, s->name, err);
+	free(dir);
+	if (rc)
+		return rc;
+	s->pos += n + 4;
 	info->type = s->type;
 	info->codec = s->codec;
 	info->offset = s->start;
 	info->stored_bytes = s->pos - s->start;
 	info->raw_bytes = s->raw_total;
 	info->block_count = s->blocks;
-	info->block_size = BLOCK_SIZE;
+	info->block_size = s->block_size;
 	return 0;
 }
 
@@ -331,10 +599,9 @@ struct fidx_file_writer {
 	uint32_t dim;
 	int level;
 	uint64_t rows, nids, ntexts;
-	int ids_fd, texts_fd;
-	struct secw vec, ids, texts;
+	int codes_fd, ids_fd, texts_fd;
+	struct secw vec, codes, ids, texts;
 };
-
 int fidx_file_check_target(const char *path, int force, struct fidx_err *err)
 {
 	unsigned char head[sizeof MAGIC];
@@ -358,25 +625,54 @@ int fidx_file_check_target(const char *path, int force, struct fidx_err *err)
 	return fidx_err_set(err, FIDX_EINPUT, "%s exists and is not a fidx index: give " FIDX_SETTING("force") " to replace it", path);
 }
 
+/* The vectors and their codes, once the dimension is known: blocks of
+ * whole rows, about ROW_BLOCK_BYTES of float32 each. FIDX_TEST_BLOCK_ROWS
+ * makes them smaller, so that tests can cover many blocks with few rows. */
+static int start_vectors(struct fidx_file_writer *w, struct fidx_err *err)
+{
+	const char *test = getenv("FIDX_TEST_BLOCK_ROWS");
+	uint32_t dim = w->dim, rows = ROW_BLOCK_BYTES / 4 / dim ? ROW_BLOCK_BYTES / 4 / dim : 1;
+	int rc;
+	if (test && strtoul(test, NULL, 10) > 0 && strtoul(test, NULL, 10) < rows)
+		rows = (uint32_t)strtoul(test, NULL, 10);
+	if ((rc = secw_init(&w->vec, w->out.fd, w->out.tmp, HEADER_SIZE, FIDX_SEC_VECTORS, CODEC_RESIDUAL,
+	                    rows * dim * 4, dim, w->level, err)) != 0 ||
+	    (rc = secw_init(&w->codes, w->codes_fd, w->out.tmp, 0, FIDX_SEC_CODES, CODEC_ROWS,
+	                    rows * (uint32_t)fidx_quant_record(dim), dim, w->level, err)) != 0)
+		return rc;
+	w->vec.codes = &w->codes;
+	return 0;
+}
+
 int fidx_fw_open(struct fidx_file_writer **out, const char *path, uint32_t dim, int level,
                  unsigned flags, struct fidx_err *err)
 {
 	struct fidx_file_writer *w;
+	/* FIDX_TEST_RECORD_BYTES makes the blocks of ids and texts smaller,
+	 * so that tests can cover records across many blocks. */
+	const char *test = getenv("FIDX_TEST_RECORD_BYTES");
+	uint32_t rb = RECORD_BLOCK;
 	int rc;
 
 	*out = NULL;
+	if (test && strtoul(test, NULL, 10) >= 4 && strtoul(test, NULL, 10) < rb)
+		rb = (uint32_t)strtoul(test, NULL, 10) / 4 * 4;
 	if (dim > FIDX_MAX_DIM)
 		return fidx_err_set(err, FIDX_EINPUT, "dimension %u is out of range (1..%u)", dim, FIDX_MAX_DIM);
 	w = calloc(1, sizeof *w);
 	if (!w)
 		return fidx_err_nomem(err);
-	w->ids_fd = w->texts_fd = -1;
+	w->codes_fd = w->ids_fd = w->texts_fd = -1;
 	w->out.fd = -1;
 	w->dim = dim;
 	w->level = level;
 	rc = fidx_outfile_open(&w->out, path, flags, err);
 	if (rc)
 		goto fail;
+	if ((w->codes_fd = fidx_spool_open(path, err)) < 0) {
+		rc = w->codes_fd;
+		goto fail;
+	}
 	if ((w->ids_fd = fidx_spool_open(path, err)) < 0) {
 		rc = w->ids_fd;
 		goto fail;
@@ -385,12 +681,11 @@ int fidx_fw_open(struct fidx_file_writer **out, const char *path, uint32_t dim, 
 		rc = w->texts_fd;
 		goto fail;
 	}
-	if ((rc = secw_init(&w->vec, w->out.fd, w->out.tmp, HEADER_SIZE, FIDX_SEC_VECTORS,
-	                    CODEC_PLANES4, level, err)) != 0 ||
-	    (rc = secw_init(&w->ids, w->ids_fd, w->out.tmp, 0, FIDX_SEC_IDS, CODEC_DEFLATE,
+	if ((rc = secw_init(&w->ids, w->ids_fd, w->out.tmp, 0, FIDX_SEC_IDS, CODEC_DEFLATE, rb, 0,
 	                    text_level(level), err)) != 0 ||
-	    (rc = secw_init(&w->texts, w->texts_fd, w->out.tmp, 0, FIDX_SEC_TEXTS, CODEC_DEFLATE,
-	                    text_level(level), err)) != 0)
+	    (rc = secw_init(&w->texts, w->texts_fd, w->out.tmp, 0, FIDX_SEC_TEXTS, CODEC_DEFLATE, rb, 0,
+	                    text_level(level), err)) != 0 ||
+	    (dim && (rc = start_vectors(w, err)) != 0))
 		goto fail;
 	*out = w;
 	return 0;
@@ -405,8 +700,10 @@ int fidx_fw_set_dim(struct fidx_file_writer *w, uint32_t dim, struct fidx_err *e
 		return fidx_err_set(err, FIDX_EINPUT, "dimension %u is out of range (1..%u)", dim, FIDX_MAX_DIM);
 	if (w->dim && w->dim != dim)
 		return fidx_err_set(err, FIDX_EINTERNAL, "the dimension of %s was already set", w->out.target);
+	if (w->dim)
+		return 0;
 	w->dim = dim;
-	return 0;
+	return start_vectors(w, err);
 }
 
 void fidx_fw_abort(struct fidx_file_writer *w)
@@ -414,8 +711,11 @@ void fidx_fw_abort(struct fidx_file_writer *w)
 	if (!w)
 		return;
 	secw_free(&w->vec);
+	secw_free(&w->codes);
 	secw_free(&w->ids);
 	secw_free(&w->texts);
+	if (w->codes_fd >= 0)
+		close(w->codes_fd);
 	if (w->ids_fd >= 0)
 		close(w->ids_fd);
 	if (w->texts_fd >= 0)
@@ -435,9 +735,29 @@ int fidx_fw_vectors(struct fidx_file_writer *w, const float *rows, size_t n, str
 static int put_record(struct secw *s, const char *p, size_t len, struct fidx_err *err)
 {
 	unsigned char head[4];
+	size_t b = (size_t)(s->put_bytes / s->block_size);
 	int rc;
 	if (len > UINT32_MAX)
 		return fidx_err_set(err, FIDX_EINPUT, "a value of %zu bytes is too long", len);
+	/* The block this record starts in, if none has started in it yet. */
+	if (b >= s->nstarts) {
+		if (b >= s->starts_cap) {
+			size_t ncap = b + 1 > s->starts_cap * 2 ? b + 1 : s->starts_cap * 2;
+			struct rec_start *ns = realloc(s->starts, ncap * sizeof *ns);
+			if (!ns)
+				return fidx_err_nomem(err);
+			s->starts = ns;
+			s->starts_cap = ncap;
+		}
+		while (s->nstarts < b) {
+			s->starts[s->nstarts].off = NO_START;
+			s->starts[s->nstarts++].row = 0;
+		}
+		s->starts[b].off = (uint32_t)(s->put_bytes - (uint64_t)b * s->block_size);
+		s->starts[b].row = s->records;
+		s->nstarts = b + 1;
+	}
+	s->records++;
 	put32(head, (uint32_t)len);
 	rc = secw_put(s, head, 4, err);
 	return rc ? rc : secw_put(s, p, len, err);
@@ -468,14 +788,19 @@ uint64_t fidx_fw_count(const struct fidx_file_writer *w)
 static int copy_spool(struct fidx_file_writer *w, int fd, struct fidx_section_info *info,
                       uint64_t *pos, struct fidx_err *err)
 {
-	unsigned char *buf = malloc(BLOCK_SIZE);
+	unsigned char *buf = malloc(COPY_CHUNK);
 	uint64_t off = 0;
 	int rc = 0;
 
 	if (!buf)
 		return fidx_err_nomem(err);
 	while (off < info->stored_bytes) {
-		size_t take = info->stored_bytes - off < BLOCK_SIZE ? (size_t)(info->stored_bytes - off) : BLOCK_SIZE;
+		/* Writes that end on multiples of COPY_CHUNK in the file: the
+		 * page cache then holds the section in large folios, which
+		 * search maps at a fraction of the cost of small pages. */
+		size_t take = COPY_CHUNK - (size_t)((*pos + off) % COPY_CHUNK);
+		if (take > info->stored_bytes - off)
+			take = (size_t)(info->stored_bytes - off);
 		rc = fidx_pread_all(fd, buf, take, off, "scratch file", err);
 		if (rc) {
 			if (rc == FIDX_ECORRUPT)
@@ -506,6 +831,10 @@ int fidx_fw_commit(struct fidx_file_writer *w, const char *meta_json, struct fid
 	int rc;
 
 	memset(&meta, 0, sizeof meta);
+	if (!w->dim) {
+		rc = fidx_err_set(err, FIDX_EINPUT, "%s: no vectors to write (no dimension)", w->out.target);
+		goto out;
+	}
 	if (w->nids && w->nids != w->rows) {
 		rc = fidx_err_set(err, FIDX_EINPUT, "%llu ids for %llu rows",
 		                  (unsigned long long)w->nids, (unsigned long long)w->rows);
@@ -519,6 +848,10 @@ int fidx_fw_commit(struct fidx_file_writer *w, const char *meta_json, struct fid
 	if ((rc = secw_finish(&w->vec, &sec[nsec++], err)) != 0)
 		goto out;
 	pos = w->vec.pos;
+	if ((rc = secw_finish(&w->codes, &sec[nsec], err)) != 0 ||
+	    (rc = copy_spool(w, w->codes_fd, &sec[nsec], &pos, err)) != 0)
+		goto out;
+	nsec++;
 	if (w->nids) {
 		if ((rc = secw_finish(&w->ids, &sec[nsec], err)) != 0 ||
 		    (rc = copy_spool(w, w->ids_fd, &sec[nsec], &pos, err)) != 0)
@@ -531,8 +864,8 @@ int fidx_fw_commit(struct fidx_file_writer *w, const char *meta_json, struct fid
 			goto out;
 		nsec++;
 	}
-	if ((rc = secw_init(&meta, w->out.fd, w->out.tmp, pos, FIDX_SEC_META, CODEC_DEFLATE, text_level(w->level),
-	                    err)) != 0 ||
+	if ((rc = secw_init(&meta, w->out.fd, w->out.tmp, pos, FIDX_SEC_META, CODEC_DEFLATE, BLOCK_SIZE, 0,
+	                    text_level(w->level), err)) != 0 ||
 	    (rc = secw_put(&meta, meta_json, strlen(meta_json), err)) != 0 ||
 	    (rc = secw_finish(&meta, &sec[nsec++], err)) != 0)
 		goto out;
@@ -603,8 +936,14 @@ struct fidx_file {
 	uint64_t size;
 	uint32_t version, dim, nsec;
 	uint64_t count;
+	uint32_t block_rows; /* version 3: rows per block of the vectors and codes */
 	struct fidx_section_info sec[FIDX_SEC_MAX + 1]; /* by type */
 	int has[FIDX_SEC_MAX + 1];
+	uint64_t *pos[FIDX_SEC_MAX + 1]; /* where each block starts, once asked for */
+	struct rec_start *starts[FIDX_SEC_MAX + 1]; /* version 3 ids and texts: their first records */
+	void *map;                       /* the codes, mapped */
+	size_t map_len;
+	const unsigned char *codes;      /* the codes section's first byte */
 };
 
 static int corrupt(const struct fidx_file *f, struct fidx_err *err, const char *what)
@@ -621,6 +960,45 @@ static int rd(const struct fidx_file *f, uint64_t off, void *buf, size_t n, stru
 		return 0;
 	}
 	return fidx_pread_all(f->fd, buf, n, off, f->name, err);
+}
+
+/* Version 3 ends every section with its block directory. */
+static uint64_t dir_size(const struct fidx_file *f, const struct fidx_section_info *s)
+{
+	return f->version >= 3 ? (uint64_t)s->block_count * dir_entry(s->type) + 4 : 0;
+}
+
+/* Where a section's blocks end. */
+static uint64_t blocks_end(const struct fidx_file *f, const struct fidx_section_info *s)
+{
+	return s->offset + s->stored_bytes - dir_size(f, s);
+}
+
+/* The encoding each section must have in each version. */
+static uint32_t codec_of(uint32_t version, uint32_t type)
+{
+	if (type == FIDX_SEC_VECTORS)
+		return version == 1 ? CODEC_PLANES : version == 2 ? CODEC_PLANES4 : CODEC_RESIDUAL;
+	if (type == FIDX_SEC_CODES)
+		return version >= 3 ? CODEC_ROWS : 0;
+	return CODEC_DEFLATE;
+}
+
+/* Version 3's vectors and codes: blocks of the same rows. */
+static int check_rows(struct fidx_file *f, struct fidx_err *err)
+{
+	const struct fidx_section_info *v = &f->sec[FIDX_SEC_VECTORS], *c = &f->sec[FIDX_SEC_CODES];
+	uint64_t rec = fidx_quant_record(f->dim);
+	if (!f->has[FIDX_SEC_CODES])
+		return corrupt(f, err, "the codes are missing");
+	f->block_rows = v->block_size / 4 / f->dim;
+	if (!f->block_rows || v->block_size % (4 * f->dim))
+		return corrupt(f, err, "the vectors' blocks are not whole rows");
+	if (f->count > UINT64_MAX / rec || c->raw_bytes != f->count * rec || c->block_size != f->block_rows * rec ||
+	    c->block_count != v->block_count ||
+	    c->stored_bytes != (uint64_t)c->block_count * BLOCK_HEAD + c->raw_bytes + dir_size(f, c))
+		return corrupt(f, err, "the codes do not match the vectors");
+	return 0;
 }
 
 static int check_sections(struct fidx_file *f, struct fidx_err *err)
@@ -665,7 +1043,7 @@ static int check_sections(struct fidx_file *f, struct fidx_err *err)
 	toc_size = get32(head + 48);
 	if (f->dim == 0 || f->dim > FIDX_MAX_DIM)
 		return corrupt(f, err, "dimension out of range");
-	if (f->nsec < 2 || f->nsec > FIDX_SEC_MAX || toc_size != f->nsec * TOC_ENTRY + 4)
+	if (f->nsec < 2 || f->nsec > (f->version >= 3 ? 5u : 4u) || toc_size != f->nsec * TOC_ENTRY + 4)
 		return corrupt(f, err, "bad table of contents size");
 	if (toc_off < HEADER_SIZE || toc_off + toc_size + sizeof END != f->size)
 		return corrupt(f, err, "bad table of contents offset");
@@ -688,7 +1066,7 @@ static int check_sections(struct fidx_file *f, struct fidx_err *err)
 	for (i = 0; i < f->nsec; i++) {
 		const unsigned char *e = toc + i * TOC_ENTRY;
 		struct fidx_section_info s;
-		uint64_t blocks_min;
+		uint64_t blocks_min, dir;
 		s.type = get32(e);
 		s.codec = get32(e + 4);
 		s.offset = get64(e + 8);
@@ -696,23 +1074,25 @@ static int check_sections(struct fidx_file *f, struct fidx_err *err)
 		s.raw_bytes = get64(e + 24);
 		s.block_count = get32(e + 32);
 		s.block_size = get32(e + 36);
-		if (s.type < 1 || s.type > FIDX_SEC_MAX || f->has[s.type]) {
+		if (s.type < 1 || s.type > (f->version >= 3 ? 5u : 4u) || f->has[s.type]) {
 			free(toc);
 			return corrupt(f, err, "unknown or repeated section");
 		}
-		if (s.codec != (s.type != FIDX_SEC_VECTORS ? CODEC_DEFLATE : f->version == 1 ? CODEC_PLANES : CODEC_PLANES4)) {
+		if (s.codec != codec_of(f->version, s.type)) {
 			free(toc);
 			return corrupt(f, err, "unknown section encoding");
 		}
-		if (s.block_size < 4 || s.block_size > MAX_BLOCK_SIZE || s.block_size % 4) {
+		if (s.block_size < 4 || s.block_size > MAX_BLOCK_SIZE || (s.block_size % 4 && s.codec != CODEC_ROWS)) {
 			free(toc);
 			return corrupt(f, err, "bad block size");
 		}
 		blocks_min = s.raw_bytes / s.block_size + (s.raw_bytes % s.block_size != 0);
+		dir = dir_size(f, &s);
+		/* Version 3's vectors are bounded by their codes instead (see
+		 * check_rows): they can compress much more than deflate can. */
 		if (s.offset < HEADER_SIZE || s.offset > limit || s.stored_bytes > limit - s.offset ||
-		    s.block_count != blocks_min ||
-		    s.stored_bytes < (uint64_t)s.block_count * BLOCK_HEAD ||
-		    s.raw_bytes / MAX_RATIO > s.stored_bytes) {
+		    s.block_count != blocks_min || s.stored_bytes < (uint64_t)s.block_count * BLOCK_HEAD + dir ||
+		    (s.codec != CODEC_RESIDUAL && s.raw_bytes / MAX_RATIO > s.stored_bytes)) {
 			free(toc);
 			return corrupt(f, err, "section sizes do not fit the file");
 		}
@@ -733,6 +1113,8 @@ static int check_sections(struct fidx_file *f, struct fidx_err *err)
 	if (f->count > UINT64_MAX / 4 / f->dim ||
 	    f->sec[FIDX_SEC_VECTORS].raw_bytes != f->count * f->dim * 4)
 		return corrupt(f, err, "the vectors do not match the dimension and count");
+	if (f->version >= 3 && (rc = check_rows(f, err)) != 0)
+		return rc;
 	if (f->sec[FIDX_SEC_META].raw_bytes > (16u << 20))
 		return corrupt(f, err, "metadata too large");
 	for (i = FIDX_SEC_IDS; i <= FIDX_SEC_TEXTS; i++)
@@ -804,8 +1186,15 @@ int fidx_file_open_mem(struct fidx_file **out, const char *name, const void *dat
 
 void fidx_file_close(struct fidx_file *f)
 {
+	int i;
 	if (!f)
 		return;
+	if (f->map)
+		munmap(f->map, f->map_len);
+	for (i = 0; i <= FIDX_SEC_MAX; i++) {
+		free(f->pos[i]);
+		free(f->starts[i]);
+	}
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f->name);
@@ -817,6 +1206,7 @@ uint32_t fidx_file_version(const struct fidx_file *f) { return f->version; }
 uint32_t fidx_file_dim(const struct fidx_file *f) { return f->dim; }
 uint64_t fidx_file_count(const struct fidx_file *f) { return f->count; }
 uint64_t fidx_file_size(const struct fidx_file *f) { return f->size; }
+uint32_t fidx_file_block_rows(const struct fidx_file *f) { return f->block_rows; }
 
 const struct fidx_section_info *fidx_file_section(const struct fidx_file *f, int type)
 {
@@ -831,70 +1221,140 @@ struct blk {
 	uint32_t stored, raw, index, flag, raw_crc, stored_crc;
 };
 
-/* Reads and checks the header of block `index`, which starts at pos and
- * decodes to the section's bytes from raw_off. */
-static int read_head(struct fidx_file *f, const struct fidx_section_info *s, uint64_t pos,
-                     uint32_t index, uint64_t raw_off, struct blk *b, struct fidx_err *err)
+/* Checks the header h of block `index`, found at pos. */
+static int parse_head(const struct fidx_file *f, const struct fidx_section_info *s, const unsigned char *h,
+                      uint64_t pos, uint32_t index, struct blk *b, struct fidx_err *err)
 {
-	unsigned char head[BLOCK_HEAD];
-	uint64_t end = s->offset + s->stored_bytes, expect;
-	int rc;
+	uint64_t end = blocks_end(f, s), expect;
 
-	if (index >= s->block_count)
-		return corrupt(f, err, "a section ends early");
-	if (pos + BLOCK_HEAD > end)
-		return corrupt(f, err, "a block header goes past its section");
-	if ((rc = rd(f, pos, head, BLOCK_HEAD, err)) != 0)
-		return rc;
-	if (get32(head + 16) != head_crc(head, s->type, index))
+	memset(b, 0, sizeof *b);
+	if (get32(h + 16) != head_crc(h, s->type, index))
 		return corrupt(f, err, "block header checksum mismatch");
 	b->pos = pos;
-	b->raw_off = raw_off;
 	b->index = index;
-	b->flag = get32(head) & STORED_FLAG;
-	b->stored = get32(head) & ~STORED_FLAG;
-	b->raw = get32(head + 4);
-	b->raw_crc = get32(head + 8);
-	b->stored_crc = get32(head + 12);
-	expect = s->raw_bytes - raw_off < s->block_size ? s->raw_bytes - raw_off : s->block_size;
+	b->raw_off = (uint64_t)index * s->block_size;
+	b->flag = get32(h) & STORED_FLAG;
+	b->stored = get32(h) & ~STORED_FLAG;
+	b->raw = get32(h + 4);
+	b->raw_crc = get32(h + 8);
+	b->stored_crc = get32(h + 12);
+	expect = s->raw_bytes - b->raw_off < s->block_size ? s->raw_bytes - b->raw_off : s->block_size;
 	if (b->raw != expect || b->stored > end - pos - BLOCK_HEAD ||
-	    (b->flag && (b->stored != b->raw || s->codec == CODEC_PLANES4)) ||
-	    (s->codec != CODEC_DEFLATE && b->raw % 4) ||
-	    (s->codec == CODEC_PLANES4 && b->stored < PLANE_TABLE))
+	    (b->flag && b->stored != b->raw) ||
+	    (b->flag && (s->codec == CODEC_PLANES4 || s->codec == CODEC_RESIDUAL)) ||
+	    (s->codec == CODEC_ROWS && (!b->flag || b->raw_crc != b->stored_crc)) ||
+	    (s->codec != CODEC_DEFLATE && s->codec != CODEC_ROWS && b->raw % 4) ||
+	    ((s->codec == CODEC_PLANES4 || s->codec == CODEC_RESIDUAL) && b->stored < PLANE_TABLE))
 		return corrupt(f, err, "block sizes do not fit their section");
 	if (index + 1 == s->block_count && pos + BLOCK_HEAD + b->stored != end)
 		return corrupt(f, err, "a section has bytes after its last block");
 	return 0;
 }
 
-/* The headers of all blocks of a section. */
-static int block_table(struct fidx_file *f, const struct fidx_section_info *s, struct blk **out,
-                       struct fidx_err *err)
+/* Reads and checks the header of block `index`, which starts at pos. */
+static int read_head(struct fidx_file *f, const struct fidx_section_info *s, uint64_t pos, uint32_t index,
+                     struct blk *b, struct fidx_err *err)
 {
-	struct blk *t = malloc(((size_t)s->block_count + 1) * sizeof *t);
-	uint64_t pos = s->offset, raw = 0;
-	uint32_t i;
+	unsigned char head[BLOCK_HEAD];
 	int rc;
 
-	*out = NULL;
-	if (!t)
-		return fidx_err_nomem(err);
-	for (i = 0; i < s->block_count; i++) {
-		if ((rc = read_head(f, s, pos, i, raw, &t[i], err)) != 0) {
-			free(t);
-			return rc;
-		}
-		pos += BLOCK_HEAD + (uint64_t)t[i].stored;
-		raw += t[i].raw;
+	if (index >= s->block_count)
+		return corrupt(f, err, "a section ends early");
+	if (pos < s->offset || pos > blocks_end(f, s) || blocks_end(f, s) - pos < BLOCK_HEAD)
+		return corrupt(f, err, "a block header goes past its section");
+	if ((rc = rd(f, pos, head, BLOCK_HEAD, err)) != 0)
+		return rc;
+	return parse_head(f, s, head, pos, index, b, err);
+}
+
+/* Where the blocks of section type start (block_count + 1 offsets, the
+ * last one where they end): version 3 reads them from the section's
+ * directory, earlier versions walk the block headers. Kept until close;
+ * not for use by several threads at once. */
+static int positions(struct fidx_file *f, int type, const uint64_t **out, struct fidx_err *err)
+{
+	const struct fidx_section_info *s = &f->sec[type];
+	uint64_t *t, pos = s->offset, end = blocks_end(f, s);
+	uint32_t i;
+	int rc = 0;
+
+	if (f->pos[type]) {
+		*out = f->pos[type];
+		return 0;
 	}
-	*out = t;
+	if (!(t = malloc(((size_t)s->block_count + 1) * sizeof *t)))
+		return fidx_err_nomem(err);
+	if (f->version >= 3) {
+		size_t es = dir_entry(s->type), n = (size_t)s->block_count * es;
+		unsigned char *dir = malloc(n + 4);
+		struct rec_start *st = es > 4 ? malloc(((size_t)s->block_count + 1) * sizeof *st) : NULL;
+		if (!dir || (es > 4 && !st))
+			rc = fidx_err_nomem(err);
+		else if ((rc = rd(f, end, dir, n + 4, err)) == 0 && get32(dir + n) != dir_crc(dir, n, s->type))
+			rc = corrupt(f, err, "block directory checksum mismatch");
+		uint64_t next = 0; /* the least number the next start may have */
+		for (i = 0; !rc && i < s->block_count; i++) {
+			const unsigned char *e = dir + es * (size_t)i;
+			uint32_t len = get32(e);
+			t[i] = pos;
+			if (len < BLOCK_HEAD || len > end - pos)
+				rc = corrupt(f, err, "the block directory does not fit its section");
+			pos += len;
+			if (st) {
+				st[i].off = get32(e + 4);
+				st[i].row = get64(e + 8);
+				/* Starts within their blocks, numbers rising from 0,
+				 * record 0 at 0 (whether they are right, fidx info
+				 * checks). */
+				if (st[i].off == NO_START ? i == 0
+				                          : (uint64_t)i * s->block_size + st[i].off >= s->raw_bytes ||
+				                                st[i].off >= s->block_size || st[i].row >= f->count ||
+				                                st[i].row < next || (i == 0 && (st[i].off || st[i].row)))
+					rc = corrupt(f, err, "the block directory's records do not fit their section");
+				if (st[i].off != NO_START)
+					next = st[i].row + 1;
+			}
+		}
+		if (!rc && pos != end)
+			rc = corrupt(f, err, "the block directory does not fit its section");
+		free(dir);
+		if (rc)
+			free(st);
+		else
+			f->starts[type] = st;
+	} else {
+		for (i = 0; !rc && i < s->block_count; i++) {
+			struct blk b;
+			t[i] = pos;
+			if ((rc = read_head(f, s, pos, i, &b, err)) == 0)
+				pos += BLOCK_HEAD + (uint64_t)b.stored;
+		}
+	}
+	if (rc) {
+		free(t);
+		return rc;
+	}
+	t[s->block_count] = end;
+	*out = f->pos[type] = t;
 	return 0;
 }
 
-/* Per-thread decoding state: the stored bytes of a block and its planes. */
+/* Reads the header of block i at the position the table says. */
+static int head_at(struct fidx_file *f, const struct fidx_section_info *s, const uint64_t *t, uint32_t i,
+                   struct blk *b, struct fidx_err *err)
+{
+	int rc = read_head(f, s, t[i], i, b, err);
+	if (!rc && t[i] + BLOCK_HEAD + b->stored != t[i + 1])
+		return corrupt(f, err, "a block does not match the block directory");
+	return rc;
+}
+
+/* Per-thread decoding state: the stored bytes of a block and its planes;
+ * for residual vectors, the codes of its rows. */
 struct decoder {
 	struct libdeflate_decompressor *d;
-	unsigned char *stored, *plane;
+	ZSTD_DCtx *z;
+	unsigned char *stored, *plane, *codes;
 	size_t stored_cap, block;
 };
 
@@ -902,13 +1362,16 @@ static void decoder_free(struct decoder *c)
 {
 	if (c->d)
 		libdeflate_free_decompressor(c->d);
+	ZSTD_freeDCtx(c->z);
 	free(c->stored);
 	free(c->plane);
+	free(c->codes);
 	memset(c, 0, sizeof *c);
 }
 
 /* Sized for the blocks of section s. */
-static int decoder_init(struct decoder *c, const struct fidx_section_info *s, struct fidx_err *err)
+static int decoder_init(struct decoder *c, const struct fidx_file *f, const struct fidx_section_info *s,
+                        struct fidx_err *err)
 {
 	size_t bs = s->raw_bytes < s->block_size ? (size_t)s->raw_bytes : s->block_size;
 	memset(c, 0, sizeof *c);
@@ -924,6 +1387,11 @@ static int decoder_init(struct decoder *c, const struct fidx_section_info *s, st
 		decoder_free(c);
 		return fidx_err_nomem(err);
 	}
+	if (s->codec == CODEC_RESIDUAL &&
+	    (!(c->z = ZSTD_createDCtx()) || !(c->codes = malloc((size_t)f->block_rows * fidx_quant_record(f->dim))))) {
+		decoder_free(c);
+		return fidx_err_nomem(err);
+	}
 	return 0;
 }
 
@@ -935,54 +1403,101 @@ static int inflate_exact(struct libdeflate_decompressor *d, const unsigned char 
 	return r == LIBDEFLATE_SUCCESS && got == want && got_in == n ? 0 : -1;
 }
 
-/* Decodes block b into dst (b->raw bytes) and checks both checksums. */
-static int decode(struct fidx_file *f, const struct fidx_section_info *s, const struct blk *b,
-                  struct decoder *c, unsigned char *dst, struct fidx_err *err)
+/* The records of codes block `index`, checked, read into c->codes. */
+static int read_codes(struct fidx_file *f, uint32_t index, struct decoder *c, const unsigned char **out,
+                      struct fidx_err *err)
 {
+	const struct fidx_section_info *s = &f->sec[FIDX_SEC_CODES];
+	struct blk b;
+	int rc = read_head(f, s, s->offset + (uint64_t)index * (BLOCK_HEAD + s->block_size), index, &b, err);
+	if (rc || (rc = rd(f, b.pos + BLOCK_HEAD, c->codes, b.raw, err)) != 0)
+		return rc;
+	if (crc(c->codes, b.raw) != b.raw_crc)
+		return corrupt(f, err, "block checksum mismatch");
+	*out = c->codes;
+	return 0;
+}
+
+/* Decodes the four planes of an encoding 3 or 5 block (its stored bytes
+ * st) into dst. */
+static int decode_planes(struct fidx_file *f, const struct fidx_section_info *s, const struct blk *b,
+                         struct decoder *c, const unsigned char *st, unsigned char *dst, struct fidx_err *err)
+{
+	const unsigned char *plane[4];
+	size_t q = b->raw / 4, off = PLANE_TABLE;
+	int p;
+	for (p = 0; p < 4; p++) {
+		uint32_t len = get32(st + 4 * p) & ~STORED_FLAG;
+		int raw = (get32(st + 4 * p) & STORED_FLAG) != 0;
+		if (len > b->stored - off || (raw && len != q))
+			return corrupt(f, err, "block sizes do not fit their section");
+		if (raw) {
+			plane[p] = st + off;
+		} else {
+			unsigned char *to = c->plane + (size_t)p * q;
+			if (s->codec == CODEC_PLANES4 ? inflate_exact(c->d, st + off, len, to, q) != 0
+			                              : ZSTD_decompressDCtx(c->z, to, q, st + off, len) != q)
+				return corrupt(f, err, "a block does not decompress");
+			plane[p] = to;
+		}
+		off += len;
+	}
+	if (off != b->stored)
+		return corrupt(f, err, "block sizes do not fit their section");
+	from_planes(plane[0], plane[1], plane[2], plane[3], dst, q);
+	return 0;
+}
+
+/* Decodes block b into dst (b->raw bytes) and checks its checksums; a
+ * block of residual vectors needs its rows' codes: given, already
+ * checked, or read here when codes is NULL. */
+static int decode(struct fidx_file *f, const struct fidx_section_info *s, const struct blk *b,
+                  struct decoder *c, unsigned char *dst, const unsigned char *codes, struct fidx_err *err)
+{
+	size_t r, rows = b->raw / 4 / f->dim;
 	int rc;
+
+	const unsigned char *st = c->stored;
 
 	if (b->stored > c->stored_cap || b->raw > c->block)
 		return corrupt(f, err, "block sizes do not fit their section");
-	if ((rc = rd(f, b->pos + BLOCK_HEAD, c->stored, b->stored, err)) != 0)
+	/* In memory, the stored bytes are read where they are. */
+	if (f->mem && b->pos + BLOCK_HEAD <= f->size && b->stored <= f->size - b->pos - BLOCK_HEAD)
+		st = f->mem + b->pos + BLOCK_HEAD;
+	else if ((rc = rd(f, b->pos + BLOCK_HEAD, c->stored, b->stored, err)) != 0)
 		return rc;
 	/* The stored bytes have their own checksum: a flip in bits that
 	 * inflate ignores (the padding of the last byte) is caught too. */
-	if (crc(c->stored, b->stored) != b->stored_crc)
+	if (crc(st, b->stored) != b->stored_crc)
 		return corrupt(f, err, "block checksum mismatch");
 	if (b->flag) {
-		memcpy(dst, c->stored, b->raw);
+		memcpy(dst, st, b->raw);
 	} else if (s->codec == CODEC_DEFLATE) {
-		if (inflate_exact(c->d, c->stored, b->stored, dst, b->raw))
+		if (inflate_exact(c->d, st, b->stored, dst, b->raw))
 			return corrupt(f, err, "a block does not inflate");
 	} else if (s->codec == CODEC_PLANES) {
-		if (inflate_exact(c->d, c->stored, b->stored, c->plane, b->raw))
+		if (inflate_exact(c->d, st, b->stored, c->plane, b->raw))
 			return corrupt(f, err, "a block does not inflate");
 		from_planes(c->plane, c->plane + b->raw / 4, c->plane + b->raw / 2, c->plane + b->raw / 4 * 3,
 		            dst, b->raw / 4);
-	} else {
-		const unsigned char *plane[4];
-		size_t q = b->raw / 4, off = PLANE_TABLE;
-		int p;
-		for (p = 0; p < 4; p++) {
-			uint32_t len = get32(c->stored + 4 * p) & ~STORED_FLAG;
-			int raw = (get32(c->stored + 4 * p) & STORED_FLAG) != 0;
-			if (len > b->stored - off || (raw && len != q))
-				return corrupt(f, err, "block sizes do not fit their section");
-			if (raw) {
-				plane[p] = c->stored + off;
-			} else {
-				if (inflate_exact(c->d, c->stored + off, len, c->plane + (size_t)p * q, q))
-					return corrupt(f, err, "a block does not inflate");
-				plane[p] = c->plane + (size_t)p * q;
-			}
-			off += len;
-		}
-		if (off != b->stored)
-			return corrupt(f, err, "block sizes do not fit their section");
-		from_planes(plane[0], plane[1], plane[2], plane[3], dst, q);
+	} else if ((rc = decode_planes(f, s, b, c, st, dst, err)) != 0) {
+		return rc;
+	}
+	if (s->codec == CODEC_RESIDUAL) {
+		if (!codes && (rc = read_codes(f, b->index, c, &codes, err)) != 0)
+			return rc;
+		for (r = 0; r < rows; r++)
+			fidx_quant_unresiduals(codes + r * fidx_quant_record(f->dim), (uint32_t *)dst + r * f->dim,
+			                       f->dim);
 	}
 	if (crc(dst, b->raw) != b->raw_crc)
 		return corrupt(f, err, "block checksum mismatch");
+	/* What search relies on: every row within its codes' bound. */
+	if (s->codec == CODEC_RESIDUAL)
+		for (r = 0; r < rows; r++)
+			if (fidx_quant_check(codes + r * fidx_quant_record(f->dim), (const float *)dst + r * f->dim,
+			                     f->dim))
+				return corrupt(f, err, "a row is not within the bound of its codes");
 	return 0;
 }
 
@@ -999,13 +1514,13 @@ static int decode_all(struct fidx_file *f, int type, const struct span *dests, s
                       struct fidx_err *err)
 {
 	const struct fidx_section_info *s = fidx_file_section(f, type);
-	struct blk *t = NULL;
+	const uint64_t *t = NULL;
 	long first_bad = LONG_MAX, i;
 	int rc, nthreads;
 
 	if (!s)
 		return corrupt(f, err, "a section is missing");
-	if ((rc = block_table(f, s, &t, err)) != 0)
+	if ((rc = positions(f, type, &t, err)) != 0)
 		return rc;
 	nthreads = s->block_count > 1 ? omp_get_max_threads() : 1;
 #pragma omp parallel num_threads(nthreads)
@@ -1014,32 +1529,36 @@ static int decode_all(struct fidx_file *f, int type, const struct span *dests, s
 		struct fidx_err mine = {0};
 		unsigned char *aside = NULL;
 		long bad = LONG_MAX;
-		int ok = decoder_init(&c, s, &mine) == 0;
+		int ok = decoder_init(&c, f, s, &mine) == 0;
 		if (ok && !(aside = malloc(c.block)))
 			ok = 0, fidx_err_nomem(&mine);
 		if (!ok)
 			bad = -1;
 #pragma omp for schedule(dynamic, 1)
 		for (i = 0; i < (long)s->block_count; i++) {
-			const struct blk *b = &t[i];
+			struct blk b;
 			unsigned char *dst = aside;
 			size_t j;
 			if (!ok || i > bad)
 				continue;
+			if (head_at(f, s, t, (uint32_t)i, &b, &mine) != 0) {
+				bad = i;
+				continue;
+			}
 			for (j = 0; j < nd; j++)
-				if (b->raw_off >= dests[j].off && b->raw_off + b->raw <= dests[j].off + dests[j].len)
-					dst = dests[j].ptr + (b->raw_off - dests[j].off);
-			if (decode(f, s, b, &c, dst, &mine) != 0) {
+				if (b.raw_off >= dests[j].off && b.raw_off + b.raw <= dests[j].off + dests[j].len)
+					dst = dests[j].ptr + (b.raw_off - dests[j].off);
+			if (decode(f, s, &b, &c, dst, NULL, &mine) != 0) {
 				bad = i;
 				continue;
 			}
 			if (dst == aside)
 				for (j = 0; j < nd; j++) {
-					uint64_t lo = b->raw_off > dests[j].off ? b->raw_off : dests[j].off;
-					uint64_t hi = b->raw_off + b->raw < dests[j].off + dests[j].len
-					                  ? b->raw_off + b->raw : dests[j].off + dests[j].len;
+					uint64_t lo = b.raw_off > dests[j].off ? b.raw_off : dests[j].off;
+					uint64_t hi = b.raw_off + b.raw < dests[j].off + dests[j].len
+					                  ? b.raw_off + b.raw : dests[j].off + dests[j].len;
 					if (lo < hi)
-						memcpy(dests[j].ptr + (lo - dests[j].off), aside + (lo - b->raw_off), hi - lo);
+						memcpy(dests[j].ptr + (lo - dests[j].off), aside + (lo - b.raw_off), hi - lo);
 				}
 		}
 		/* The lowest failing block reports, whichever thread met it. */
@@ -1052,12 +1571,10 @@ static int decode_all(struct fidx_file *f, int type, const struct span *dests, s
 		free(aside);
 		decoder_free(&c);
 	}
-	free(t);
 	if (first_bad != LONG_MAX)
 		return err && err->code ? err->code : FIDX_ECORRUPT;
 	return 0;
 }
-
 int fidx_file_read_rows(struct fidx_file *f, const struct fidx_dest *d, size_t nd,
                         struct fidx_err *err)
 {
@@ -1088,11 +1605,16 @@ int fidx_file_read_vectors(struct fidx_file *f, float *dst, struct fidx_err *err
 	return fidx_file_read_rows(f, &d, 1, err);
 }
 
+static int verify_starts(struct fidx_file *f, int type, struct fidx_err *err);
+
 int fidx_file_verify(struct fidx_file *f, struct fidx_err *err)
 {
 	int type, rc;
 	for (type = 1; type <= FIDX_SEC_MAX; type++)
 		if (f->has[type] && (rc = decode_all(f, type, NULL, 0, err)) != 0)
+			return rc;
+	for (type = FIDX_SEC_IDS; type <= FIDX_SEC_TEXTS; type++)
+		if (f->has[type] && f->version >= 3 && (rc = verify_starts(f, type, err)) != 0)
 			return rc;
 	return 0;
 }
@@ -1116,8 +1638,8 @@ struct fidx_cursor {
 static int next_block(struct fidx_cursor *c, unsigned char *dst, size_t *n, struct fidx_err *err)
 {
 	struct blk b;
-	int rc = read_head(c->f, c->s, c->pos, c->next_block, c->raw_done, &b, err);
-	if (rc || (rc = decode(c->f, c->s, &b, &c->c, dst, err)) != 0)
+	int rc = read_head(c->f, c->s, c->pos, c->next_block, &b, err);
+	if (rc || (rc = decode(c->f, c->s, &b, &c->c, dst, NULL, err)) != 0)
 		return rc;
 	c->pos += BLOCK_HEAD + (uint64_t)b.stored;
 	c->raw_done += b.raw;
@@ -1141,7 +1663,7 @@ int fidx_cursor_open(struct fidx_cursor **out, struct fidx_file *f, int type, st
 	c->f = f;
 	c->s = s;
 	c->pos = s->offset;
-	if ((rc = decoder_init(&c->c, s, err)) != 0) {
+	if ((rc = decoder_init(&c->c, f, s, err)) != 0) {
 		free(c);
 		return rc;
 	}
@@ -1248,4 +1770,286 @@ int fidx_file_read_section(struct fidx_file *f, int type, size_t cap, char **out
 	*out = buf;
 	*n = (size_t)s->raw_bytes;
 	return 0;
+}
+
+/* ---------------------------------------------------------------- search */
+
+int fidx_file_map_codes(struct fidx_file *f, struct fidx_err *err)
+{
+	const struct fidx_section_info *s = fidx_file_section(f, FIDX_SEC_CODES);
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t from;
+	void *p;
+
+	if (!s)
+		return fidx_err_set(err, FIDX_EINTERNAL, "%s: the index has no codes", f->name);
+	if (f->codes)
+		return 0;
+	if (f->mem) {
+		f->codes = f->mem + s->offset;
+		return 0;
+	}
+	/* From a multiple of 2 MiB, so that the kernel may map whole large
+	 * folios of the page cache at once. */
+	if (page <= 0 || page < (2 << 20))
+		page = 2 << 20;
+	from = s->offset / (uint64_t)page * (uint64_t)page;
+	f->map_len = (size_t)(s->offset + s->stored_bytes - from);
+	p = mmap(NULL, f->map_len, PROT_READ, MAP_SHARED, f->fd, (off_t)from);
+	if (p == MAP_FAILED)
+		return fidx_err_sys(err, FIDX_EIO, errno, "%s: cannot map the codes", f->name);
+	/* Pages not yet in the page cache come in 2 MiB folios, which the
+	 * kernel maps whole (a fraction of the cost of 4 KiB pages); then
+	 * read front to back, so readahead may go far ahead. */
+#ifdef MADV_HUGEPAGE
+	madvise(p, f->map_len, MADV_HUGEPAGE);
+#endif
+	madvise(p, f->map_len, MADV_SEQUENTIAL);
+	f->map = p;
+	f->codes = (const unsigned char *)p + (s->offset - from);
+	return 0;
+}
+
+int fidx_file_codes_block(const struct fidx_file *f, uint32_t index, const unsigned char **recs,
+                          uint32_t *rows, struct fidx_err *err)
+{
+	const struct fidx_section_info *s = &f->sec[FIDX_SEC_CODES];
+	uint64_t at = (uint64_t)index * (BLOCK_HEAD + s->block_size);
+	const unsigned char *h = f->codes + at;
+	struct blk b;
+	int rc;
+
+	if (!f->codes || index >= s->block_count)
+		return fidx_err_set(err, FIDX_EINTERNAL, "%s: no such block of codes", f->name);
+	/* The section's size was checked against its blocks at open: the
+	 * header and its records lie inside it. */
+	if ((rc = parse_head(f, s, h, s->offset + at, index, &b, err)) != 0)
+		return rc;
+	if (crc(h + BLOCK_HEAD, b.raw) != b.raw_crc)
+		return corrupt(f, err, "block checksum mismatch");
+	*recs = h + BLOCK_HEAD;
+	*rows = (uint32_t)(b.raw / fidx_quant_record(f->dim));
+	return 0;
+}
+
+struct fidx_block_reader {
+	struct fidx_file *f;
+	const uint64_t *pos;
+	struct decoder c;
+	uint64_t bytes;
+};
+
+int fidx_block_reader_open(struct fidx_block_reader **out, struct fidx_file *f, struct fidx_err *err)
+{
+	struct fidx_block_reader *r;
+	int rc;
+
+	*out = NULL;
+	if (!f->block_rows)
+		return fidx_err_set(err, FIDX_EINTERNAL, "%s: the vectors are not in blocks of rows", f->name);
+	if (!(r = calloc(1, sizeof *r)))
+		return fidx_err_nomem(err);
+	r->f = f;
+	if ((rc = positions(f, FIDX_SEC_VECTORS, &r->pos, err)) != 0 ||
+	    (rc = decoder_init(&r->c, f, &f->sec[FIDX_SEC_VECTORS], err)) != 0) {
+		free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+int fidx_block_read(struct fidx_block_reader *r, uint32_t index, const unsigned char *codes, float *dst,
+                    uint32_t *rows, struct fidx_err *err)
+{
+	const struct fidx_section_info *s = &r->f->sec[FIDX_SEC_VECTORS];
+	struct blk b;
+	int rc;
+
+	if (index >= s->block_count)
+		return fidx_err_set(err, FIDX_EINTERNAL, "%s: no such block of vectors", r->f->name);
+	if ((rc = head_at(r->f, s, r->pos, index, &b, err)) != 0 ||
+	    (rc = decode(r->f, s, &b, &r->c, (unsigned char *)dst, codes, err)) != 0)
+		return rc;
+	r->bytes += BLOCK_HEAD + (uint64_t)b.stored;
+	*rows = b.raw / 4 / r->f->dim;
+	return 0;
+}
+
+uint64_t fidx_block_reader_bytes(const struct fidx_block_reader *r)
+{
+	return r->bytes;
+}
+
+void fidx_block_reader_close(struct fidx_block_reader *r)
+{
+	if (!r)
+		return;
+	decoder_free(&r->c);
+	free(r);
+}
+
+/* ---------------------------------------------------------------- records */
+
+struct fidx_records {
+	struct fidx_file *f;
+	const struct fidx_section_info *s;
+	const uint64_t *pos;
+	const struct rec_start *starts;
+	uint32_t *with_start; /* the blocks where a record starts, in order */
+	uint32_t nwith;
+	struct decoder c;
+	unsigned char *block; /* the last block decoded */
+	int64_t cached;       /* its number, or -1 */
+};
+
+int fidx_records_open(struct fidx_records **out, struct fidx_file *f, int type, struct fidx_err *err)
+{
+	struct fidx_records *r;
+	uint32_t i;
+	int rc;
+
+	*out = NULL;
+	if (f->version < 3 || (type != FIDX_SEC_IDS && type != FIDX_SEC_TEXTS) || !f->has[type])
+		return fidx_err_set(err, FIDX_EINTERNAL, "%s: no records to read one by one", f->name);
+	if (!(r = calloc(1, sizeof *r)))
+		return fidx_err_nomem(err);
+	r->f = f;
+	r->s = &f->sec[type];
+	r->cached = -1;
+	if ((rc = positions(f, type, &r->pos, err)) != 0 || (rc = decoder_init(&r->c, f, r->s, err)) != 0) {
+		free(r);
+		return rc;
+	}
+	r->starts = f->starts[type];
+	if (!(r->block = malloc(r->c.block)) ||
+	    !(r->with_start = malloc(((size_t)r->s->block_count + 1) * sizeof *r->with_start))) {
+		fidx_records_close(r);
+		return fidx_err_nomem(err);
+	}
+	for (i = 0; i < r->s->block_count; i++)
+		if (r->starts[i].off != NO_START)
+			r->with_start[r->nwith++] = i;
+	*out = r;
+	return 0;
+}
+
+void fidx_records_close(struct fidx_records *r)
+{
+	if (!r)
+		return;
+	decoder_free(&r->c);
+	free(r->block);
+	free(r->with_start);
+	free(r);
+}
+
+/* n decoded bytes of the section, from offset off. */
+static int records_read(struct fidx_records *r, uint64_t off, void *dst, size_t n, struct fidx_err *err)
+{
+	const struct fidx_section_info *s = r->s;
+	unsigned char *d = dst;
+	int rc;
+
+	if (off > s->raw_bytes || n > s->raw_bytes - off)
+		return corrupt(r->f, err, "a record is longer than its section");
+	while (n) {
+		uint32_t b = (uint32_t)(off / s->block_size);
+		uint64_t at = off - (uint64_t)b * s->block_size;
+		size_t take;
+		if (r->cached != (int64_t)b) {
+			struct blk blk;
+			r->cached = -1;
+			if ((rc = head_at(r->f, s, r->pos, b, &blk, err)) != 0 ||
+			    (rc = decode(r->f, s, &blk, &r->c, r->block, NULL, err)) != 0)
+				return rc;
+			r->cached = b;
+		}
+		take = s->raw_bytes - off < s->block_size - at ? (size_t)(s->raw_bytes - off) : (size_t)(s->block_size - at);
+		if (take > n)
+			take = n;
+		memcpy(d, r->block + at, take);
+		off += take, d += take, n -= take;
+	}
+	return 0;
+}
+
+int fidx_records_get(struct fidx_records *r, uint64_t row, char **out, size_t *len, struct fidx_err *err)
+{
+	const struct rec_start *st = r->starts;
+	uint32_t lo = 0, hi = r->nwith, b;
+	uint64_t off, at;
+	unsigned char head[4];
+	char *p;
+	int rc;
+
+	*out = NULL;
+	if (row >= r->f->count || !r->nwith)
+		return fidx_err_set(err, FIDX_EINTERNAL, "%s: record %llu out of range", r->f->name,
+		                    (unsigned long long)row);
+	/* The last block whose first record is at most row. */
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (st[r->with_start[mid]].row <= row)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	b = r->with_start[lo];
+	off = (uint64_t)b * r->s->block_size + st[b].off;
+	for (at = st[b].row; at < row; at++) {
+		if ((rc = records_read(r, off, head, 4, err)) != 0)
+			return rc;
+		off += 4 + (uint64_t)get32(head);
+	}
+	if ((rc = records_read(r, off, head, 4, err)) != 0)
+		return rc;
+	*len = get32(head);
+	if (*len > r->s->raw_bytes - off - 4)
+		return corrupt(r->f, err, "a record is longer than its section");
+	if (!(p = malloc(*len + 1)))
+		return fidx_err_nomem(err);
+	if ((rc = records_read(r, off + 4, p, *len, err)) != 0) {
+		free(p);
+		return rc;
+	}
+	p[*len] = '\0';
+	*out = p;
+	return 0;
+}
+
+/* Version 3 ids and texts: the directory says rightly where each block's
+ * first record starts (what fidx_records_get relies on). */
+static int verify_starts(struct fidx_file *f, int type, struct fidx_err *err)
+{
+	const struct fidx_section_info *s = &f->sec[type];
+	const uint64_t *t;
+	struct fidx_cursor *c;
+	const struct rec_start *st;
+	uint64_t off = 0, row, b, next = 0; /* next: the first block not yet checked */
+	int rc;
+
+	if ((rc = positions(f, type, &t, err)) != 0 || (rc = fidx_cursor_open(&c, f, type, err)) != 0)
+		return rc;
+	st = f->starts[type];
+	for (row = 0; row < f->count && !rc; row++) {
+		const char *p;
+		size_t len;
+		b = off / s->block_size;
+		for (; next < b && !rc; next++)
+			if (st[next].off != NO_START)
+				rc = corrupt(f, err, "the block directory's records are not where it says");
+		if (!rc && next == b) {
+			if (st[b].off != off - b * s->block_size || st[b].row != row)
+				rc = corrupt(f, err, "the block directory's records are not where it says");
+			next++;
+		}
+		if (!rc && (rc = fidx_cursor_record(c, &p, &len, err)) == 0)
+			off += 4 + len;
+	}
+	for (; next < s->block_count && !rc; next++)
+		if (st[next].off != NO_START)
+			rc = corrupt(f, err, "the block directory's records are not where it says");
+	fidx_cursor_close(c);
+	return rc;
 }

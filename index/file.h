@@ -1,12 +1,16 @@
 /* The .fidx container (layout in docs/FORMAT.md).
  *
- * A fixed 64-byte header, then sections (metadata, vectors, ids, texts),
- * each a run of independent blocks of at most 1 MiB with CRC-32s, then a
- * table of contents and an 8-byte end marker. Vectors are stored as byte
- * planes (all first bytes of the block's floats, then all second bytes,
- * ...), each plane deflated (libdeflate) or, when deflate would not save
- * anything (the low mantissa bytes), stored as it is. Blocks are encoded
- * and decoded on all threads (OpenMP).
+ * A fixed 64-byte header, then sections (vectors, codes, ids, texts,
+ * metadata), each a run of independent blocks with CRC-32s and a directory
+ * of the blocks, then a table of contents and an 8-byte end marker.
+ *
+ * The vectors and their 8-bit codes (index/quant.h) come in blocks of the
+ * same whole rows (about 128 KiB of float32 each). The codes are stored as
+ * they are, so that search can map them and scan them in place; each
+ * float is stored as its difference from its codes' prediction, in byte
+ * planes, each compressed with zstd or stored. Blocks are encoded and
+ * decoded on all threads (OpenMP). Versions 1 and 2 (vectors as byte
+ * planes in 1 MiB blocks, no codes) are still read.
  *
  * Writing goes to a temporary file next to the target, published by an
  * atomic rename after the file has been re-read and verified (io/core/outfile.h).
@@ -24,7 +28,7 @@
 
 #include "error.h"
 
-#define FIDX_FORMAT_VERSION 2 /* writes 2, reads 1 and 2 */
+#define FIDX_FORMAT_VERSION 3 /* writes 3, reads 1 to 3 */
 #define FIDX_MAX_DIM (1u << 20)
 
 enum fidx_section {
@@ -32,8 +36,9 @@ enum fidx_section {
 	FIDX_SEC_VECTORS = 2, /* count x dim float32, little-endian, row-major */
 	FIDX_SEC_IDS = 3,     /* count records: u32 length + bytes */
 	FIDX_SEC_TEXTS = 4,   /* count records: u32 length + bytes */
+	FIDX_SEC_CODES = 5,   /* version 3: count records of index/quant.h */
 };
-#define FIDX_SEC_MAX 4
+#define FIDX_SEC_MAX 5
 
 struct fidx_section_info {
 	uint32_t type, codec;
@@ -49,9 +54,9 @@ struct fidx_file_writer;
 
 /* Starts a new file that will replace path on commit, holding the
  * target's lock from now on. level (1..12) is the vectors' compression
- * level; ids, texts and metadata use at least 6. flags are
- * io/core/outfile.h's (FIDX_OUT_NOWAIT). dim 0: not known yet, set with
- * fidx_fw_set_dim before the first vectors. */
+ * level (zstd's); ids, texts and metadata use at least 6 (libdeflate's).
+ * flags are io/core/outfile.h's (FIDX_OUT_NOWAIT). dim 0: not known yet,
+ * set with fidx_fw_set_dim before the first vectors. */
 int fidx_fw_open(struct fidx_file_writer **w, const char *path, uint32_t dim, int level,
                  unsigned flags, struct fidx_err *err);
 int fidx_fw_set_dim(struct fidx_file_writer *w, uint32_t dim, struct fidx_err *err);
@@ -122,7 +127,43 @@ int fidx_cursor_record(struct fidx_cursor *c, const char **p, size_t *len, struc
 uint64_t fidx_cursor_left(const struct fidx_cursor *c);
 void fidx_cursor_close(struct fidx_cursor *c);
 
-/* Decodes every block of every section and checks its checksum. */
+/* Decodes every block of every section and checks its checksums, and
+ * that every row lies within the bound of its codes. */
 int fidx_file_verify(struct fidx_file *f, struct fidx_err *err);
+
+/* ---- search (version 3) ----
+ *
+ * The vectors and codes are in blocks of the same rows: block i holds rows
+ * i * fidx_file_block_rows() onwards. */
+uint32_t fidx_file_block_rows(const struct fidx_file *f); /* 0 before version 3 */
+
+/* Maps the codes into memory: read-only pages shared with the page cache
+ * (for a file opened from memory, that memory). Unmapped on close. */
+int fidx_file_map_codes(struct fidx_file *f, struct fidx_err *err);
+/* Checks block `index` of the mapped codes (header and checksum) and
+ * points *recs at its *rows records. Safe on several threads at once. */
+int fidx_file_codes_block(const struct fidx_file *f, uint32_t index, const unsigned char **recs,
+                          uint32_t *rows, struct fidx_err *err);
+
+/* Reading blocks of vectors one at a time: one reader per thread, opened
+ * before the threads start. */
+struct fidx_block_reader;
+int fidx_block_reader_open(struct fidx_block_reader **r, struct fidx_file *f, struct fidx_err *err);
+/* Decodes and checks block `index` of the vectors into dst (room for
+ * fidx_file_block_rows rows); *rows gets how many it has. codes: its
+ * records from fidx_file_codes_block, or NULL to read them. */
+int fidx_block_read(struct fidx_block_reader *r, uint32_t index, const unsigned char *codes, float *dst,
+                    uint32_t *rows, struct fidx_err *err);
+/* Reading ids or texts one record at a time (version 3), without decoding
+ * the others' blocks. */
+struct fidx_records;
+int fidx_records_open(struct fidx_records **r, struct fidx_file *f, int type, struct fidx_err *err);
+/* Record `row`: a new NUL-terminated copy (*p, to free) of *len bytes. */
+int fidx_records_get(struct fidx_records *r, uint64_t row, char **p, size_t *len, struct fidx_err *err);
+void fidx_records_close(struct fidx_records *r);
+
+/* Bytes of the file this reader has decoded so far. */
+uint64_t fidx_block_reader_bytes(const struct fidx_block_reader *r);
+void fidx_block_reader_close(struct fidx_block_reader *r);
 
 #endif

@@ -18,7 +18,13 @@ struct fidx_hit {
 	float score;
 };
 
+/* Loads an index with all its vectors decoded into memory. */
 int fidx_index_load(struct fidx_index **ix, const char *path, struct fidx_err *err);
+/* Opens an index for search: the vectors of a version 3 file stay in the
+ * file (a search reads its codes, mapped, and decodes only the blocks it
+ * needs; a batch of 20 queries or more loads them all). Older files are
+ * loaded. */
+int fidx_index_open(struct fidx_index **ix, const char *path, struct fidx_err *err);
 void fidx_index_free(struct fidx_index *ix);
 
 const char *fidx_index_path(const struct fidx_index *ix);
@@ -26,8 +32,12 @@ const struct fidx_meta *fidx_index_meta(const struct fidx_index *ix);
 uint64_t fidx_index_count(const struct fidx_index *ix);
 uint32_t fidx_index_dim(const struct fidx_index *ix);
 
-/* The stored (normalized) vector of a row. */
+/* The stored (normalized) vector of a row; NULL while the vectors are in
+ * the file (fidx_index_open). */
 const float *fidx_index_vector(const struct fidx_index *ix, uint64_t row);
+/* Copies the stored vector of a row into out (dim floats), decoding its
+ * block if need be. */
+int fidx_index_row(struct fidx_index *ix, uint64_t row, float *out, struct fidx_err *err);
 /* The id of a row as bytes (not NUL-terminated); implicit ids are written
  * into buf. */
 const char *fidx_index_id(const struct fidx_index *ix, uint64_t row, char buf[24], size_t *len);
@@ -35,6 +45,14 @@ const char *fidx_index_id(const struct fidx_index *ix, uint64_t row, char buf[24
 int64_t fidx_index_id_int(const struct fidx_index *ix, uint64_t row);
 /* The text of a row, or NULL when the index has no texts. */
 const char *fidx_index_text(const struct fidx_index *ix, uint64_t row, size_t *len);
+
+/* An index opened with fidx_index_open reads from the file the ids and
+ * texts of the hits fidx_index_search returns, and only those:
+ * fidx_index_id, fidx_index_id_int and fidx_index_text are for those rows,
+ * and for the rows fidx_index_fetch read; fidx_index_all_ids reads every
+ * id (for code that needs them all). */
+int fidx_index_fetch(struct fidx_index *ix, const uint64_t *rows, size_t n, struct fidx_err *err);
+int fidx_index_all_ids(struct fidx_index *ix, struct fidx_err *err);
 
 /* Finds the row of an id given as text. Returns 1 and sets *row, 0 when no
  * row has it, or a negative fidx_code. */
@@ -59,8 +77,25 @@ int fidx_index_id_cmp(const struct fidx_index *ix, uint64_t a, uint64_t b);
  * of a sum bounded by |q||x| = 1), so two ways differ by at most
  * d * 2^-23, and hits whose scores are that close may trade places.
  * The environment variable FIDX_TEST_SEARCH=scan or =blas forces one way
- * for any nq (for tests; honoured in every build). */
+ * for any nq, =full the scan without the codes first (for tests; honoured
+ * in every build).
+ *
+ * However the rows are found (a version 3 file's scan of 8-bit codes, then
+ * only the candidate rows scored again), each score is that kernel's on the
+ * stored float32 row, so the hits and bits are those of a scan of every row;
+ * ties at the k-th place keep the lowest rows. */
 int fidx_index_search(struct fidx_index *ix, const float *queries, size_t nq, size_t k,
                       struct fidx_hit *hits, size_t *counts, struct fidx_err *err);
+
+/* What the searches of an index have read so far. */
+struct fidx_search_stats {
+	uint64_t queries;
+	uint64_t rows_scanned;    /* rows bounded by the first pass (codes) */
+	uint64_t code_bytes;      /* bytes of codes it read */
+	uint64_t blocks_rescored; /* blocks of vectors decoded and scored */
+	uint64_t rows_rescored;
+	uint64_t vector_bytes;    /* bytes of the file those blocks took */
+};
+const struct fidx_search_stats *fidx_index_stats(const struct fidx_index *ix);
 
 #endif

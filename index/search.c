@@ -53,6 +53,9 @@ static int check_collisions(struct fidx_collection *c, const char *const *paths,
 		explicit += fidx_index_meta(c->ix[i])->id_kind != FIDX_IDS_IMPLICIT;
 	if (!explicit)
 		return 0; /* renumbered ids never collide */
+	for (i = 0; i < c->n; i++)
+		if ((rc = fidx_index_all_ids(c->ix[i], err)) != 0)
+			return rc;
 	if (!(set = fidx_idset_new()))
 		return fidx_err_nomem(err);
 	for (i = 0; rc == 0 && i < c->n; i++) {
@@ -97,7 +100,7 @@ int fidx_collection_open(struct fidx_collection **out, const char *const *paths,
 	c->kind = FIDX_IDS_INT;
 	for (i = 0; rc == 0 && i < n; i++) {
 		const struct fidx_meta *m, *m0;
-		if ((rc = fidx_index_load(&c->ix[i], paths[i], err)) != 0)
+		if ((rc = fidx_index_open(&c->ix[i], paths[i], err)) != 0)
 			break;
 		m = fidx_index_meta(c->ix[i]);
 		m0 = fidx_index_meta(c->ix[0]);

@@ -12,6 +12,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <libdeflate.h>
+
+#include "crc32.h"
 #include "file.h"
 
 static char dir[64];
@@ -113,6 +116,60 @@ static void test_round_trip(void **state)
 	free(v);
 }
 
+/* Ids and texts read one record at a time are the records the cursor
+ * reads: short and empty ones, ones longer than many blocks, in blocks of
+ * 64 bytes; in order and not. */
+static void test_records(void **state)
+{
+	char path[128];
+	struct fidx_file_writer *w;
+	struct fidx_file *f;
+	struct fidx_cursor *c;
+	struct fidx_records *r;
+	struct fidx_err err = {0};
+	size_t n = 200, i, len, glen;
+	float row[2] = {1, 0};
+	char *text = malloc(5000), **want = calloc(n, sizeof *want), *got;
+	const char *p;
+	(void)state;
+	snprintf(path, sizeof path, "%s/records.fidx", dir);
+	setenv("FIDX_TEST_RECORD_BYTES", "64", 1);
+	assert_int_equal(fidx_fw_open(&w, path, 2, 6, 0, &err), 0);
+	unsetenv("FIDX_TEST_RECORD_BYTES");
+	for (i = 0; i < n; i++) {
+		size_t tl = i % 17 == 0 ? 0 : i % 23 == 0 ? 300 + i * 7 : i % 5;
+		memset(text, 'a' + (int)(i % 26), tl);
+		assert_int_equal(fidx_fw_vectors(w, row, 1, &err), 0);
+		assert_int_equal(fidx_fw_text(w, text, tl, &err), 0);
+		assert_int_equal(fidx_fw_id(w, text, tl < 3 ? tl : 3, &err), 0);
+	}
+	assert_int_equal(fidx_fw_commit(w, "{}", &err), 0);
+	assert_int_equal(fidx_file_open(&f, path, &err), 0);
+	assert_int_equal(fidx_file_verify(f, &err), 0);
+	assert_true(fidx_file_section(f, FIDX_SEC_TEXTS)->block_count > 50);
+	assert_int_equal(fidx_cursor_open(&c, f, FIDX_SEC_TEXTS, &err), 0);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(fidx_cursor_record(c, &p, &len, &err), 0);
+		want[i] = strdup(p);
+	}
+	fidx_cursor_close(c);
+	assert_int_equal(fidx_records_open(&r, f, FIDX_SEC_TEXTS, &err), 0);
+	for (i = 0; i < 2 * n; i++) {
+		size_t row_i = i < n ? i : (i * 7919) % n;
+		assert_int_equal(fidx_records_get(r, row_i, &got, &glen, &err), 0);
+		assert_int_equal(glen, strlen(want[row_i]));
+		assert_string_equal(got, want[row_i]);
+		free(got);
+	}
+	assert_int_equal(fidx_records_get(r, n, &got, &glen, &err), FIDX_EINTERNAL);
+	fidx_records_close(r);
+	fidx_file_close(f);
+	for (i = 0; i < n; i++)
+		free(want[i]);
+	free(want);
+	free(text);
+}
+
 static void test_no_temp_left_and_abort(void **state)
 {
 	char path[128], cmd[256];
@@ -157,15 +214,17 @@ static int load_mem(const char *data, size_t n, struct fidx_err *err)
 
 /* Every single-byte change and every truncation of a small file is
  * reported as corruption; none crashes. */
-static void test_every_flip_and_cut(void **state)
+static void flip_and_cut(const char *name, size_t rows_per_block)
 {
-	char path[128];
+	char path[128], rows[16];
 	struct fidx_err err = {0};
 	size_t n, i;
 	char *data;
-	(void)state;
-	snprintf(path, sizeof path, "%s/small.fidx", dir);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	snprintf(rows, sizeof rows, "%zu", rows_per_block);
+	setenv("FIDX_TEST_BLOCK_ROWS", rows, 1);
 	write_file(path, 8, 5, 1, 1);
+	unsetenv("FIDX_TEST_BLOCK_ROWS");
 	data = slurp(path, &n);
 	assert_int_equal(load_mem(data, n, &err), 0);
 	for (i = 0; i < n; i++) {
@@ -183,6 +242,15 @@ static void test_every_flip_and_cut(void **state)
 	for (i = 0; i < n; i++)
 		assert_int_equal(load_mem(data, i, &err), FIDX_ECORRUPT);
 	free(data);
+}
+
+static void test_every_flip_and_cut(void **state)
+{
+	(void)state;
+	flip_and_cut("small.fidx", 0);
+	/* Blocks of 2 rows: 3 blocks of vectors and of codes, and their
+	 * directories. */
+	flip_and_cut("blocks.fidx", 2);
 }
 
 static void test_messages(void **state)
@@ -207,15 +275,36 @@ static void test_version_check(void **state)
 	snprintf(path, sizeof path, "%s/v.fidx", dir);
 	write_file(path, 4, 1, 0, 0);
 	data = slurp(path, &n);
-	data[8] = 3; /* version 3, with a header checksum that matches */
+	data[8] = 4; /* version 4, with a header checksum that matches */
 	{
 		/* Recompute the header checksum so that only the version differs. */
 		unsigned long c = crc32(0L, (const Bytef *)data, 60);
 		data[60] = (char)c, data[61] = (char)(c >> 8), data[62] = (char)(c >> 16), data[63] = (char)(c >> 24);
 	}
 	assert_int_equal(load_mem(data, n, &err), FIDX_ECORRUPT);
-	assert_string_equal(err.msg, "x.fidx: index format version 3 is not supported (this fidx reads versions 1 to 2)");
+	assert_string_equal(err.msg, "x.fidx: index format version 4 is not supported (this fidx reads versions 1 to 3)");
 	free(data);
+}
+
+/* fidx_crc32 is libdeflate_crc32, whatever the length, alignment and
+ * starting value (its fast path covers whole 256-byte steps). */
+static void test_crc32(void **state)
+{
+	size_t cap = 70000, n, off;
+	unsigned char *b = malloc(cap + 8);
+	uint32_t seed = 1;
+	(void)state;
+	for (n = 0; n < cap + 8; n++) {
+		seed = seed * 1103515245u + 12345u;
+		b[n] = (unsigned char)(seed >> 16);
+	}
+	for (n = 0; n < 3000; n += n < 600 ? 1 : 37)
+		for (off = 0; off < 3; off++)
+			assert_int_equal(fidx_crc32((uint32_t)n * 2654435761u, b + off, n),
+			                 libdeflate_crc32((uint32_t)n * 2654435761u, b + off, n));
+	for (n = 3000; n <= cap; n = n * 5 / 4 + 3)
+		assert_int_equal(fidx_crc32(0, b + 1, n), libdeflate_crc32(0, b + 1, n));
+	free(b);
 }
 
 int main(void)
@@ -223,7 +312,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_no_temp_left_and_abort),
 		cmocka_unit_test(test_every_flip_and_cut), cmocka_unit_test(test_messages),
-		cmocka_unit_test(test_version_check),
+		cmocka_unit_test(test_version_check),    cmocka_unit_test(test_crc32),
+		cmocka_unit_test(test_records),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -221,6 +221,8 @@ static void test_build_load_search(void **state)
 	assert_int_equal(fidx_collection_search(c, q, 1, N, 0.999f, res, &m, &err), 0);
 	assert_int_equal(m, 3);
 	/* texts and lookups */
+	row = 42;
+	assert_int_equal(fidx_index_fetch(fidx_collection_index(c, 0), &row, 1, &err), 0);
 	p = fidx_index_text(fidx_collection_index(c, 0), 42, &len);
 	assert_bytes(p, len, "row 42");
 	assert_int_equal(fidx_index_find(fidx_collection_index(c, 0), "42", 2, &row, &err), 1);
@@ -314,8 +316,12 @@ static void test_merge_halves(void **state)
 		assert_int_equal(fidx_collection_open(&cm, p2, 1, 0, &err), 0);
 		assert_int_equal(fidx_collection_open(&cs, in, 2, 0, &err), 0);
 	}
-	assert_memory_equal(fidx_index_vector(fidx_collection_index(cw, 0), 0),
-	                    fidx_index_vector(fidx_collection_index(cm, 0), 0), (size_t)N * DIM * sizeof(float));
+	for (t = 0; t < N; t++) {
+		float vw[DIM], vm[DIM];
+		assert_int_equal(fidx_index_row(fidx_collection_index(cw, 0), t, vw, &err), 0);
+		assert_int_equal(fidx_index_row(fidx_collection_index(cm, 0), t, vm, &err), 0);
+		assert_memory_equal(vw, vm, sizeof vw);
+	}
 	/* The whole and the merged index hold the same bits, so they answer
 	 * alike either way. The scan gives a row's score the same bits in the
 	 * two halves searched as one; BLAS agrees within the bound, up to
@@ -386,6 +392,7 @@ static void test_merge_ids(void **state)
 	/* s60 is the later copy: it sits after a's surviving rows 0..49. */
 	assert_int_equal(fidx_collection_find(c, "s60", 3, &index, &row, &err), 1);
 	assert_int_equal(row, 60);
+	assert_int_equal(fidx_index_fetch(fidx_collection_index(c, 0), &row, 1, &err), 0);
 	p = fidx_index_text(fidx_collection_index(c, 0), 60, &len);
 	assert_bytes(p, len, "row 60");
 	assert_int_equal(fidx_collection_find(c, "s0", 2, &index, &row, &err), 1);
@@ -491,13 +498,14 @@ static void test_search_paths(void **state)
 	set_path(NULL);
 	/* Stored vectors read back from the shards as they were normalized. */
 	for (t = 0; t < BIG_N; t += BIG_N / 7) {
-		float want[BIG_D];
+		float want[BIG_D], got[BIG_D];
 		double n2 = 0;
 		for (j = 0; j < BIG_D; j++)
 			n2 += (double)x[t * BIG_D + j] * x[t * BIG_D + j];
 		for (j = 0; j < BIG_D; j++)
 			want[j] = (float)((double)x[t * BIG_D + j] / sqrt(n2));
-		assert_memory_equal(fidx_index_vector(fidx_collection_index(c, 0), t), want, sizeof want);
+		assert_int_equal(fidx_index_row(fidx_collection_index(c, 0), t, got, &err), 0);
+		assert_memory_equal(got, want, sizeof want);
 	}
 	unsetenv("FIDX_TEST_SHARD_BYTES");
 	fidx_collection_free(c);

@@ -142,6 +142,24 @@ test_grep() {
 	fi
 }
 
+# search_same_or_5 WANT ARGS...: fidx search ARGS on a damaged index either
+# exits with status 5 or prints exactly WANT (the answer of the undamaged
+# index); anything else (a crash, another status, another answer) fails.
+search_same_or_5() {
+	_want=$1
+	shift
+	fidx search "$@" >search.out 2>/dev/null
+	_s=$?
+	if [ $_s -eq 5 ]; then
+		return 0
+	fi
+	if [ $_s -ne 0 ]; then
+		echo "search_same_or_5: expected status 0 or 5, got $_s: fidx search $*" >&2
+		return 1
+	fi
+	test_cmp "$_want" search.out
+}
+
 # The offline embedder's FAQ texts from the article, one per line.
 write_faqs() {
 	cat >"$1" <<'FAQS'

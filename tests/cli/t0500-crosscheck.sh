@@ -20,6 +20,21 @@ test_expect_success 'an index of a pandas CSV answers like brute force and FAISS
 	"$PYTHON" "$cc" check corpus.csv q.csv 50 got50.json
 '
 
+# Fewer than 20 queries take the two passes (codes, then the rows that can
+# still make the top k); blocks of 16 rows make the second pass selective.
+test_expect_success 'a few queries, through the codes, answer like brute force and FAISS' '
+	FIDX_TEST_BLOCK_ROWS=16 fidx build -q -o blocks.fidx corpus.csv &&
+	head -n 20 q.csv >q19.csv &&
+	fidx search -v --json -k 5 --vectors q19.csv blocks.fidx >got.json 2>err &&
+	test_grep "codes of 3000 rows scanned" err &&
+	"$PYTHON" "$cc" check corpus.csv q19.csv 5 got.json &&
+	fidx search --json -k 50 --vectors q19.csv blocks.fidx >got50.json &&
+	"$PYTHON" "$cc" check corpus.csv q19.csv 50 got50.json &&
+	head -n 2 q.csv >q1.csv &&
+	fidx search --json -k 3000 --vectors q1.csv blocks.fidx >all.json &&
+	"$PYTHON" "$cc" check corpus.csv q1.csv 3000 all.json
+'
+
 test_expect_success 'a k beyond the corpus returns the whole corpus in order' '
 	"$PYTHON" "$cc" make small.csv 40 16 3 &&
 	"$PYTHON" "$cc" queries small.csv 10 4 sq.csv &&

@@ -4,7 +4,8 @@
  * It checks the header and table of contents (fidx_file_open_mem), every
  * block (fidx_file_verify), decodes each section whole
  * (fidx_file_read_section, up to 16 MiB), reads the ids and texts record by
- * record with a cursor, and, when the file verifies, decodes the vectors
+ * record with a cursor and (version 3) one record at a time by number,
+ * and, when the file verifies, decodes the vectors
  * (up to 64 MiB) at once and again in two pieces, then runs one exact
  * top-1 inner-product query over them, row 0 against every row (a plain
  * loop: fidx_index_load needs a path and FAISS, and the point is to touch
@@ -82,7 +83,9 @@ static int inflate_exact(struct libdeflate_decompressor *d, const unsigned char 
 
 /* The decoded bytes of a block (raw of them, into out), as the reader
  * would produce them: codec 1 deflate, 2 deflated planes, 3 planes each
- * deflated or stored. Returns 0, or -1 when they cannot be decoded. */
+ * deflated or stored, 4 stored. Returns 0, or -1 when they cannot be
+ * decoded (codec 5, residuals against the codes, is left alone: its raw
+ * CRC stays as it was). */
 static int decode_block(struct libdeflate_decompressor *d, uint32_t codec, int flag,
                         const unsigned char *in, size_t n, unsigned char *out, size_t raw,
                         unsigned char *tmp)
@@ -99,7 +102,7 @@ static int decode_block(struct libdeflate_decompressor *d, uint32_t codec, int f
 	}
 	if (codec == 1)
 		return inflate_exact(d, in, n, out, raw);
-	if (raw % 4)
+	if (raw % 4 || codec > 3)
 		return -1;
 	if (codec == 2) {
 		if (inflate_exact(d, in, n, tmp, raw))
@@ -131,16 +134,24 @@ static int decode_block(struct libdeflate_decompressor *d, uint32_t codec, int f
 	return 0;
 }
 
-/* Recomputes the CRCs of the blocks of one table of contents entry. */
-static void fix_section(unsigned char *b, size_t size, const unsigned char *e,
+/* Recomputes the CRCs of the blocks of one table of contents entry, and
+ * in version 3 its block directory. */
+static void fix_section(unsigned char *b, size_t size, const unsigned char *e, uint32_t version,
                         struct libdeflate_decompressor *d)
 {
 	uint32_t type = get32(e), codec = get32(e + 4), count = get32(e + 32), i;
-	uint64_t pos = get64(e + 8), stored = get64(e + 16), end;
+	uint64_t pos = get64(e + 8), stored = get64(e + 16), end, dir = 0;
+	size_t es = type == 3 || type == 4 ? 16 : 4; /* a directory entry */
 
 	if (pos > size || stored > size - pos)
 		return;
 	end = pos + stored;
+	if (version >= 3) {
+		dir = (uint64_t)count * es + 4;
+		if (dir > stored)
+			return;
+		end -= dir;
+	}
 	for (i = 0; i < count && i < FIX_MAX_BLOCKS && pos + 20 <= end; i++) {
 		unsigned char *h = b + pos, head[24];
 		uint32_t n = get32(h) & ~STORED_FLAG, raw = get32(h + 4);
@@ -159,7 +170,14 @@ static void fix_section(unsigned char *b, size_t size, const unsigned char *e,
 		put32(head + 16, type);
 		put32(head + 20, i);
 		put32(h + 16, crc(head, sizeof head));
+		if (dir)
+			put32(b + end + es * (uint64_t)i, 20 + n);
 		pos += 20 + (uint64_t)n;
+	}
+	if (dir && i == count) {
+		unsigned char t[4];
+		put32(t, type);
+		put32(b + end + es * (uint64_t)count, libdeflate_crc32(crc(b + end, es * (size_t)count), t, 4));
 	}
 }
 
@@ -176,10 +194,10 @@ static unsigned char *repaired(const uint8_t *data, size_t size)
 	memcpy(b, data, size);
 	nsec = get32(b + 36);
 	toc = get64(b + 40);
-	if (nsec >= 1 && nsec <= 4 && toc <= size && (uint64_t)nsec * 40 + 4 <= size - toc) {
+	if (nsec >= 1 && nsec <= 5 && toc <= size && (uint64_t)nsec * 40 + 4 <= size - toc) {
 		if ((d = libdeflate_alloc_decompressor()) != NULL) {
 			for (i = 0; i < nsec; i++)
-				fix_section(b, size, b + toc + 40 * i, d);
+				fix_section(b, size, b + toc + 40 * i, get32(b + 8), d);
 			libdeflate_free_decompressor(d);
 		}
 		put32(b + toc + 40 * nsec, crc(b + toc, 40 * (size_t)nsec));
@@ -230,6 +248,48 @@ static void read_records(struct fidx_file *f, int type, const char *whole, size_
 	if (!rc && whole && off != whole_len)
 		abort();
 	fidx_cursor_close(c);
+}
+
+/* Version 3: every record read on its own (fidx_records_get), at most the
+ * first 1,000; in a verified file each is the record the whole section
+ * holds at its place. */
+static void read_one_by_one(struct fidx_file *f, int type, const char *whole, size_t whole_len, int verified)
+{
+	struct fidx_err err;
+	struct fidx_records *r = NULL;
+	uint64_t row;
+	size_t off = 0;
+	int rc;
+
+	memset(&err, 0, sizeof err);
+	if (fidx_file_version(f) < 3)
+		return;
+	if ((rc = fidx_records_open(&r, f, type, &err)) != 0) {
+		check_error(rc, &err);
+		if (verified)
+			abort();
+		return;
+	}
+	for (row = 0; row < fidx_file_count(f) && row < 1000; row++) {
+		char *p;
+		size_t len;
+		if ((rc = fidx_records_get(r, row, &p, &len, &err)) != 0) {
+			check_error(rc, &err);
+			if (verified && rc != FIDX_ENOMEM)
+				abort();
+			break;
+		}
+		if (p[len] != '\0')
+			abort();
+		if (verified && whole) {
+			if (off + 4 + len > whole_len || get32((const unsigned char *)whole + off) != len ||
+			    memcmp(whole + off + 4, p, len) != 0)
+				abort();
+			off += 4 + len;
+		}
+		free(p);
+	}
+	fidx_records_close(r);
 }
 
 /* Exact top-1 by inner product with row 0 as the query, as "fidx search
@@ -354,8 +414,10 @@ static void run(const uint8_t *data, size_t size)
 	}
 
 	for (type = FIDX_SEC_IDS; type <= FIDX_SEC_TEXTS; type++)
-		if (fidx_file_section(f, type))
+		if (fidx_file_section(f, type)) {
 			read_records(f, type, sec[type], len[type], verified);
+			read_one_by_one(f, type, sec[type], len[type], verified);
+		}
 
 	if (verified)
 		read_vectors(f);
