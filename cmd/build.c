@@ -221,6 +221,7 @@ int main(int argc, char **argv)
 	}
 	o.inputs = (const char *const *)argv + optind;
 	o.ninputs = (size_t)(argc - optind);
+	cmd_hub_hooks(&o.hub);
 	if (list)
 		return o.ninputs ? list_inputs(&o) : cmd_usage_error("--list-inputs lists the files of inputs: give some");
 	if (!o.out)
@@ -240,6 +241,7 @@ int main(int argc, char **argv)
 	cmd_log_str("output", o.out);
 	status = fidx_ingest(&o, &st, &err) ? cmd_fail(&err) : FIDX_EXIT_OK;
 	log_stats(&o, &st, status);
+	cmd_hub_report(&st.hub, 0);
 	if (status)
 		return cmd_finish(status);
 	cmd_progress_done();
@@ -247,6 +249,7 @@ int main(int argc, char **argv)
 		cmd_log_str("outcome", "skipped");
 		cmd_note("%s is up to date: same options, %zu source%s unchanged; skipped", o.out, st.files,
 		         st.files == 1 ? "" : "s");
+		cmd_hub_report(&st.hub, 1);
 		return cmd_finish(FIDX_EXIT_OK);
 	}
 	if (o.update)
@@ -259,6 +262,7 @@ int main(int argc, char **argv)
 	else
 		cmd_note("wrote %s: %llu rows from %zu file%s", o.out, (unsigned long long)st.rows, st.files,
 		         st.files == 1 ? "" : "s");
+	cmd_hub_report(&st.hub, 1);
 	if (st.api.requests || st.api.cached)
 		cmd_note("embedding API: %zu texts embedded in %zu requests (%zu retries), %zu from the cache; "
 		         "%.2f s, %.0f texts/s",

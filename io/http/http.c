@@ -112,6 +112,7 @@ struct xfer {
 };
 
 struct fidx_http {
+	unsigned long long requests;
 	CURLM *multi;
 	struct fidx_http_opts o;
 	unsigned long long seed;
@@ -345,6 +346,7 @@ static int start_xfer(struct fidx_http *h, const struct fidx_http_req *req, stru
 		return fidx_err_set(err, FIDX_EINTERNAL, "libcurl refused a request");
 	}
 	x->resp.attempts = 1;
+	h->requests++;
 	x->next = h->active;
 	h->active = x;
 	h->nactive++;
@@ -512,6 +514,36 @@ double fidx_http_backoff(struct fidx_http *h, int attempt)
 
 /* ---- one request to its end ---- */
 
+unsigned long long fidx_http_requests(const struct fidx_http *h)
+{
+	return h->requests;
+}
+
+void fidx_http_pause(double wait)
+{
+	struct timespec ts;
+#ifdef FIDX_TEST_HOOKS
+	const char *scale = getenv("FIDX_TEST_HTTP_WAIT");
+	if (scale && atof(scale) >= 0)
+		wait *= atof(scale);
+#endif
+	if (!(wait > 0))
+		return;
+	ts.tv_sec = (time_t)wait;
+	ts.tv_nsec = (long)((wait - (double)(time_t)wait) * 1e9);
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static int same_origin(const char *a, const char *b);
+
+int fidx_http_same_origin(const char *a, const char *b)
+{
+	if (!curl_ok)
+		return 0;
+	return same_origin(a, b);
+}
+
 /* Whether two absolute URLs share scheme, host and port. */
 static int same_origin(const char *a, const char *b)
 {
@@ -641,11 +673,7 @@ int fidx_http_do(struct fidx_http *h, const struct fidx_http_req *req, const str
 			logf_(h, "%s: HTTP %ld, retrying in %.1f s (attempt %d of %d)", shown, resp->status, wait,
 			      tries + 1, retries + 1);
 		fidx_http_resp_free(resp);
-		{
-			struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
-			while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-				;
-		}
+		fidx_http_pause(wait);
 	}
 	if (resp->failure != FIDX_HTTP_OK)
 		return fidx_err_set(err, FIDX_EAPI, "%s: %s%s", shown, resp->error,

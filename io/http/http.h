@@ -155,4 +155,17 @@ int fidx_http_wait(struct fidx_http *h, int timeout_ms, void **user, struct fidx
 /* Seconds of the monotonic clock, for callers that schedule retries. */
 double fidx_http_now(void);
 
+/* Sleeps for a wait between attempts. Test builds (FIDX_TEST_HOOKS) scale
+ * every such wait, fidx_http_do's included, by FIDX_TEST_HTTP_WAIT (e.g.
+ * 0.01), so that tests of retries take milliseconds. */
+void fidx_http_pause(double seconds);
+
+/* Requests h has sent so far: every attempt and every redirect counted. */
+unsigned long long fidx_http_requests(const struct fidx_http *h);
+
+/* Whether two absolute http(s) URLs share scheme, host and port (the
+ * default port counted as given): where a token given for one may go.
+ * Only once a client has been opened (libcurl is loaded then). */
+int fidx_http_same_origin(const char *a, const char *b);
+
 #endif
