@@ -105,7 +105,7 @@ struct xfer {
 	size_t max_body;
 	char *hdr;         /* the current answer's header block */
 	size_t hdr_len;
-	int too_big, aborted, sink_used;
+	int too_big, aborted;
 	char errbuf[CURL_ERROR_SIZE];
 	char range[32];
 	struct xfer *next;
@@ -229,8 +229,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 
 	lc.easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
 	if (x->req.sink && status >= 200 && status < 300) {
-		x->sink_used = 1;
 		x->resp.len += len;
+		x->resp.sunk += len;
 		if (x->req.sink(x->req.sink_ctx, status, p, len)) {
 			x->aborted = 1;
 			return 0;
@@ -656,7 +656,7 @@ int fidx_http_do(struct fidx_http *h, const struct fidx_http_req *req, const str
 		resp->attempts = ++tries;
 		if (resp->failure == FIDX_HTTP_BAD_URL)
 			return fidx_err_set(err, FIDX_EINPUT, "%s: %s", shown, resp->error);
-		if (!fidx_http_retryable(resp) || tries > retries || (req->sink && resp->len))
+		if (!fidx_http_retryable(resp) || tries > retries || resp->sunk)
 			break;
 		wait = fidx_http_retry_after(resp);
 		if (wait > max_wait)

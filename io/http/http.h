@@ -91,6 +91,7 @@ struct fidx_http_resp {
 	char error[256];         /* libcurl's words for a failure */
 	char *body;              /* NUL-terminated (sink NULL), or NULL */
 	size_t len;              /* body bytes received (also with a sink) */
+	size_t sunk;             /* of those, the bytes given to the sink */
 	char *url;               /* the URL of the final answer */
 	/* Header blocks of the answers, the first request's first; the last
 	 * is the final answer's. */
@@ -128,7 +129,8 @@ struct fidx_http_retry {
 
 /* Runs req to its end: follows redirects if req->redirects says so, and
  * retries what can be retried (policy NULL: never; a request whose sink got
- * bytes is never retried: resuming is the caller's). Returns 0 with resp
+ * bytes is never retried: resuming is the caller's; an error answer's body
+ * is not the sink's and does not count). Returns 0 with resp
  * filled when an answer came, whatever its status; a negative code with err
  * filled when none did: FIDX_EAPI after the retries (a network error, a
  * timeout, or a wait longer than policy allows; the message names the URL,

@@ -282,17 +282,20 @@ static int list_tree(struct fidx_hub *h, struct repo *r, struct fidx_err *err)
 {
 	struct fidx_hub_about a = about(h, r->name, r->commit, NULL);
 	size_t need = strlen(h->endpoint) + strlen(r->name) + 128;
-	char *url = malloc(need), *next = NULL;
+	char *url = malloc(need), *next = NULL, *what = fidx_hf_uri_format(r->name, r->commit, "");
 	int rc = 0, pages = 0;
 
-	if (!url)
+	if (!url || !what) {
+		free(url);
+		free(what);
 		return fidx_err_nomem(err);
+	}
 	snprintf(url, need, "%s/api/datasets/%s/tree/%s?recursive=true&expand=false", h->endpoint, r->name, r->commit);
 	while (url && rc == 0) {
 		struct fidx_http_resp resp;
 		char link[4096];
 		if (++pages > MAX_PAGES) {
-			rc = fidx_err_set(err, FIDX_EAPI, "%s: more than %d pages of files", r->name, MAX_PAGES);
+			rc = fidx_err_set(err, FIDX_EAPI, "%s: more than %d pages of files", what, MAX_PAGES);
 			break;
 		}
 		if ((rc = api_get(h, url, &a, &resp, err)) == 0 &&
@@ -303,7 +306,7 @@ static int list_tree(struct fidx_hub *h, struct repo *r, struct fidx_err *err)
 			/* The token goes to the endpoint's origin only. */
 			if (!fidx_http_same_origin(next, h->endpoint))
 				rc = fidx_err_set(err, FIDX_EAPI,
-				                  "%s: the Hub's next page of files is not on %s: refused", r->name,
+				                  "%s: the Hub's next page of files is not on %s: refused", what,
 				                  h->endpoint);
 		}
 		fidx_http_resp_free(&resp);
@@ -312,6 +315,7 @@ static int list_tree(struct fidx_hub *h, struct repo *r, struct fidx_err *err)
 		next = NULL;
 	}
 	free(url);
+	free(what);
 	return rc;
 }
 

@@ -149,3 +149,36 @@ start_standin() {
 	STANDIN_PORT=$(awk '/READY/ {print $2}' "$scratch/standin.ready")
 	STANDIN_REDIRECT_PORT=$(awk '/READY/ {print $3}' "$scratch/standin.ready")
 }
+
+# start_hub [OPTION...]: starts the stand-in Hugging Face Hub
+# (tests/hub/standin.py) on 127.0.0.1, stopped when the script exits, with
+# $HUB_TOKEN and $HUB_OTHER_TOKEN as its tokens (through its environment).
+# Sets HUB (its URL), HUB_CDN_PORT, and exports HF_ENDPOINT.
+start_hub() {
+	STANDIN_TOKEN=${HUB_TOKEN:-} STANDIN_OTHER_TOKEN=${HUB_OTHER_TOKEN:-} \
+		"$PYTHON" "$FIDX_SRC/tests/hub/standin.py" "$@" \
+		>"$scratch/hub.ready" 2>"$scratch/hub.err" </dev/null &
+	_hub_pid=$!
+	trap 'kill $_hub_pid 2>/dev/null' EXIT
+	for _ in $(seq 100); do
+		grep -q READY "$scratch/hub.ready" 2>/dev/null && break
+		sleep 0.1
+	done
+	HUB=http://127.0.0.1:$(awk '/READY/ {print $2}' "$scratch/hub.ready")
+	HUB_CDN_PORT=$(awk '/READY/ {print $3}' "$scratch/hub.ready")
+	HF_ENDPOINT=$HUB
+	export HF_ENDPOINT
+}
+
+# hub_ctl JSON: posts to the stand-in Hub's /_control. hub_stat EXPR:
+# prints a Python expression over its /_stats (s) and their log (log).
+hub_ctl() {
+	"$PYTHON" -c 'import sys, urllib.request as u
+print(u.urlopen(u.Request(sys.argv[1] + "/_control", data=sys.argv[2].encode(), method="POST")).read().decode())' \
+		"$HUB" "$1"
+}
+hub_stat() {
+	"$PYTHON" -c 'import json, sys, urllib.request as u
+s = json.load(u.urlopen(sys.argv[1] + "/_stats")); log = s["log"]
+print(eval(sys.argv[2]))' "$HUB" "$1"
+}
