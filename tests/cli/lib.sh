@@ -131,6 +131,19 @@ Should I sign up for Medicare Part B if I have Veterans' Benefits?
 FAQS
 }
 
+# started PID READY_FILE: a server just started in the background is
+# stopped when the script exits; waits (up to 10 s) for its READY line.
+_servers=
+started() {
+	_servers="$_servers $1"
+	# shellcheck disable=SC2086 # the pids, one word each
+	trap 'kill $_servers 2>/dev/null' EXIT
+	for _ in $(seq 100); do
+		grep -q READY "$2" 2>/dev/null && break
+		sleep 0.1
+	done
+}
+
 # start_standin TOKEN [OPTION...]: starts the stand-in embedding API server
 # (tests/api/standin.py) on 127.0.0.1, requiring TOKEN, stopped when the
 # script exits. Sets STANDIN_PORT, and STANDIN_REDIRECT_PORT with
@@ -140,12 +153,7 @@ start_standin() {
 	shift
 	STANDIN_TOKEN=$_token "$PYTHON" "$FIDX_SRC/tests/api/standin.py" "$@" \
 		>"$scratch/standin.ready" 2>"$scratch/standin.err" </dev/null &
-	_standin_pid=$!
-	trap 'kill $_standin_pid 2>/dev/null' EXIT
-	for _ in $(seq 100); do
-		grep -q READY "$scratch/standin.ready" 2>/dev/null && break
-		sleep 0.1
-	done
+	started $! "$scratch/standin.ready"
 	STANDIN_PORT=$(awk '/READY/ {print $2}' "$scratch/standin.ready")
 	STANDIN_REDIRECT_PORT=$(awk '/READY/ {print $3}' "$scratch/standin.ready")
 }
@@ -158,12 +166,7 @@ start_hub() {
 	STANDIN_TOKEN=${HUB_TOKEN:-} STANDIN_OTHER_TOKEN=${HUB_OTHER_TOKEN:-} \
 		"$PYTHON" "$FIDX_SRC/tests/hub/standin.py" "$@" \
 		>"$scratch/hub.ready" 2>"$scratch/hub.err" </dev/null &
-	_hub_pid=$!
-	trap 'kill $_hub_pid 2>/dev/null' EXIT
-	for _ in $(seq 100); do
-		grep -q READY "$scratch/hub.ready" 2>/dev/null && break
-		sleep 0.1
-	done
+	started $! "$scratch/hub.ready"
 	HUB=http://127.0.0.1:$(awk '/READY/ {print $2}' "$scratch/hub.ready")
 	HUB_CDN_PORT=$(awk '/READY/ {print $3}' "$scratch/hub.ready")
 	HF_ENDPOINT=$HUB

@@ -206,7 +206,7 @@ stop_cluster() {
 	[ -z "$watch_pid" ] || kill "$watch_pid" 2>/dev/null || :
 	watch_pid=''
 }
-trap 'stop_cluster; kill "$_standin_pid" 2>/dev/null' EXIT
+trap 'stop_cluster; kill $_servers 2>/dev/null' EXIT
 trap 'exit 130' INT TERM HUP
 
 # The cluster: a munge key and a slurm.conf of its own, free ports, one node
@@ -267,7 +267,7 @@ print(' '.join(str(x.getsockname()[1]) for x in s))") &&
 	(
 		trap - EXIT
 		while kill -0 $$ 2>/dev/null; do sleep 1; done
-		kill "$_standin_pid" 2>/dev/null
+		kill $_servers 2>/dev/null
 		stop_cluster
 	) </dev/null >/dev/null 2>&1 7>&- &
 	watch_pid=$!
