@@ -337,6 +337,10 @@ static int start_xfer(struct fidx_http *h, const struct fidx_http_req *req, stru
 		lc.easy_setopt(x->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 		lc.easy_setopt(x->h, CURLOPT_POSTFIELDS, req->body);
 	}
+	if (req->once) {
+		lc.easy_setopt(x->h, CURLOPT_FRESH_CONNECT, 1L);
+		lc.easy_setopt(x->h, CURLOPT_FORBID_REUSE, 1L);
+	}
 	if (req->range_from) {
 		snprintf(x->range, sizeof x->range, "%llu-", (unsigned long long)req->range_from);
 		lc.easy_setopt(x->h, CURLOPT_RANGE, x->range);

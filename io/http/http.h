@@ -63,6 +63,10 @@ struct fidx_http_req {
 	long timeout;                /* seconds for the whole request; 0: 120, -1: none */
 	uint64_t range_from;         /* > 0: "Range: bytes=<range_from>-" */
 	int redirects;               /* FIDX_HTTP_NO_REDIRECTS or FIDX_HTTP_REDIRECTS */
+	/* Sent at most once (a commit): on a connection of its own, as libcurl
+	 * sends a request again, unasked, when a reused connection closes
+	 * without an answer. */
+	int once;
 	/* The body of a 2xx answer goes to sink, with the answer's status (a
 	 * nonzero return stops the transfer: the request then fails as
 	 * FIDX_HTTP_ABORTED), or with sink NULL into the response, up to

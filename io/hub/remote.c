@@ -191,8 +191,7 @@ static struct fidx_hub_about about(const struct fidx_hub *h, const char *repo, c
 	return a;
 }
 
-/* The error of an answer that is not a success. */
-static int answer_error(const struct fidx_http_resp *resp, const struct fidx_hub_about *a, struct fidx_err *err)
+int fidx_hub_answer_error(const struct fidx_http_resp *resp, const struct fidx_hub_about *a, struct fidx_err *err)
 {
 	struct fidx_hub_answer ans;
 	char code[128], msg[512];
@@ -227,7 +226,7 @@ static int api_get(struct fidx_hub *h, const char *url, const struct fidx_hub_ab
 	}
 	if (resp->status == 200)
 		return 0;
-	return answer_error(resp, a, err);
+	return fidx_hub_answer_error(resp, a, err);
 }
 
 int fidx_hub_commit(struct fidx_hub *h, const char *repo, const char *revision, char commit[41],
@@ -477,7 +476,7 @@ static int download(struct fidx_hub *h, struct repo *r, const struct fidx_hub_en
 		else if (rc == 0 && (resp.status == 200 || resp.status == 206))
 			cut = s.written < e->size && s.written > before; /* ended early, without an error */
 		else if (rc == 0)
-			rc = answer_error(&resp, &a, err);
+			rc = fidx_hub_answer_error(&resp, &a, err);
 		fidx_http_resp_free(&resp);
 		if (!cut || s.failed || s.too_long)
 			break;

@@ -69,6 +69,11 @@ int fidx_hub_is_offline(const struct fidx_hub *h);
 const char *fidx_hub_endpoint(const struct fidx_hub *h);
 struct fidx_hub_stats fidx_hub_stats(const struct fidx_hub *h);
 
+/* The fidx error (wire.h's fidx_hub_error) for an answer of the Hub that
+ * is not the one asked for. */
+struct fidx_http_resp;
+int fidx_hub_answer_error(const struct fidx_http_resp *resp, const struct fidx_hub_about *a, struct fidx_err *err);
+
 /* The commit revision (NULL: "main") of repo names now. */
 int fidx_hub_commit(struct fidx_hub *h, const char *repo, const char *revision, char commit[41],
                     struct fidx_err *err);

@@ -173,6 +173,18 @@ start_hub() {
 	export HF_ENDPOINT
 }
 
+# hub_home: HOME, HF_HOME and HF_HUB_CACHE in the scratch folder, the Hub's
+# other variables unset, and retries that wait milliseconds (test builds).
+hub_home() {
+	HOME="$scratch/home"
+	HF_HOME="$scratch/hf"
+	HF_HUB_CACHE="$scratch/cache"
+	FIDX_TEST_HTTP_WAIT=0.01
+	export HOME HF_HOME HF_HUB_CACHE FIDX_TEST_HTTP_WAIT
+	unset XDG_CACHE_HOME HF_TOKEN_PATH HUGGINGFACE_HUB_CACHE HF_HUB_OFFLINE TRANSFORMERS_OFFLINE HF_ENDPOINT
+	mkdir -p "$HOME" "$HF_HOME"
+}
+
 # hub_ctl JSON: posts to the stand-in Hub's /_control. hub_stat EXPR:
 # prints a Python expression over its /_stats (s) and their log (log).
 hub_ctl() {

@@ -8,15 +8,7 @@
 fx=$FIDX_SRC/tests/parquet/fixtures
 TOKEN="hf_fidxhub$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 OTHER="hf_fidxother$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-HOME="$scratch/home"
-HF_HOME="$scratch/hf"
-HF_HUB_CACHE="$scratch/cache"
-export HOME HF_HOME HF_HUB_CACHE
-unset XDG_CACHE_HOME HF_TOKEN_PATH HUGGINGFACE_HUB_CACHE HF_HUB_OFFLINE TRANSFORMERS_OFFLINE
-mkdir -p "$HOME" "$HF_HOME"
-# Retries wait milliseconds, not seconds, in a test build.
-FIDX_TEST_HTTP_WAIT=0.01
-export FIDX_TEST_HTTP_WAIT
+hub_home
 
 # The repositories: the article's dataset, a sharded layout with LFS files
 # (*.gz, *.npy), private, gated, a Parquet export branch, ids on a branch

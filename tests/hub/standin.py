@@ -58,7 +58,7 @@ Test control (not counted, no auth):
                  class, arg], ...]} (replaces the queue), {"append_faults":
                  [...]}, {"commit": {"repo", "branch", "files": {path:
                  base64 or null}}}, {"repo": {"id", "private", "gated"}},
-                 {"lfs_patterns": [...]}, {"page_size": n}
+                 {"lfs_patterns": [...]}, {"page_size": n}, {"multipart_chunk": n}
 Faults apply to the next `count` requests of their class (count null: all):
 classes info, tree, api (any /api/ read), resolve (the /resolve/ answer),
 file (any answer with a file's bytes), cdn, create, preupload, batch,
@@ -329,6 +329,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(e.status, {"error": e.message}, h)
 
     def body(self):
+        self._body_read = True
         n = int(self.headers.get("Content-Length") or 0)
         if n > MAX_BODY:
             raise Reply(413, "payload too large")
@@ -341,6 +342,7 @@ class Handler(BaseHTTPRequestHandler):
     def handle_one(self):
         self._status = None
         self._klass = "other"
+        self._body_read = False
         url = urllib.parse.urlsplit(self.path)
         if url.path == "/_stats" and self.command == "GET":
             return self.send_json(200, STATE.stats())
@@ -354,6 +356,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.main(url, tok)
         except Reply as e:
             if e.status:
+                if not self._body_read:
+                    self.body()  # what was sent, before answering: the connection stays usable
                 self.error(e)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
@@ -373,6 +377,8 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.lfs_patterns = DEFAULT_LFS + list(c["lfs_patterns"])
             if "page_size" in c:
                 STATE.page_size = int(c["page_size"])
+            if "multipart_chunk" in c:
+                STATE.multipart_chunk = int(c["multipart_chunk"])
         if c.get("reset_stats"):
             STATE.reset_stats()
         if "repo" in c:
@@ -685,7 +691,10 @@ class Handler(BaseHTTPRequestHandler):
             lfs = STATE.is_lfs_path(f["path"], files) or f["size"] > 10_000_000 or (binary and f["size"] > 1_000_000)
             o = {"path": f["path"], "uploadMode": "lfs" if lfs else "regular", "shouldIgnore": False}
             if f["path"] in files:
-                o["oid"] = STATE.entry_info(f["path"], files[f["path"]])["oid"]
+                # huggingface_hub compares it with the SHA-256 of an LFS file,
+                # the git blob id of another
+                key, sha = files[f["path"]]
+                o["oid"] = sha or key
             out.append(o)
         self.send_json(200, {"files": out, "commitOid": sha})
 
@@ -763,7 +772,7 @@ class Handler(BaseHTTPRequestHandler):
             if "Signature=" not in url.query:
                 raise Reply(403, "not signed")
             return self.serve_file((segs[1], segs[1]), None, "cdnfile", cdn=True)
-        if self.command == "PUT" and len(segs) in (2, 4) and segs[0] in ("upload", "part"):
+        if self.command == "PUT" and ((len(segs) == 2 and segs[0] == "upload") or (len(segs) == 3 and segs[0] == "part")):
             self.fault("upload")
             data = self.body()
             if segs[0] == "part":
