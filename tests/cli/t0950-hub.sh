@@ -202,6 +202,16 @@ test_expect_success 'a path: a file, a folder, a glob' '
 	echo "hf://datasets/o/layout@$layout/other/v.npy" >want && test_cmp want got
 '
 
+test_expect_success 'search --vectors: query vectors from the Hub' '
+	fidx search -k 2 --vectors repo/layout/data/test-00000-of-00001.csv.gz layout.fidx >want &&
+	fidx search -k 2 --vectors hf://datasets/o/layout/data/test-00000-of-00001.csv.gz layout.fidx >got &&
+	test_cmp want got &&
+	fidx search -k 2 --vectors "hf://datasets/o/layout/data/test-*" layout.fidx >got &&
+	test_cmp want got &&
+	test_expect_code 3 fidx search --vectors hf://datasets/o/layout/nope.csv layout.fidx 2>err &&
+	test_grep "^fidx-search: error: hf://datasets/o/layout@[0-9a-f]{40}/nope.csv: no such file or folder in the dataset$" err
+'
+
 test_expect_success 'revisions: refs/convert/parquet as written and percent-encoded, a branch with a slash' '
 	fidx build -q -o conv.fidx "hf://datasets/o/parq@refs/convert/parquet" &&
 	fidx build -q -o conv2.fidx "hf://datasets/o/parq@refs%2Fconvert%2Fparquet/default/train/0000.parquet" &&
