@@ -269,8 +269,12 @@ int fidx_hub_commit(struct fidx_hub *h, const char *repo, const char *revision, 
 	snprintf(url, need, "%s/api/datasets/%s/revision/%s", h->endpoint, repo, q);
 	free(q);
 	rc = api_get(h, url, &a, &resp, err);
-	if (rc == 0 && (rc = fidx_hub_info_parse(resp.body, resp.len, url, commit, err)) == 0)
-		rc = fidx_hub_cache_set_ref(&r->cache, rev, commit, err);
+	if (rc == 0) {
+		what = fidx_hf_uri_format(repo, revision, "");
+		if ((rc = fidx_hub_info_parse(resp.body, resp.len, what ? what : repo, commit, err)) == 0)
+			rc = fidx_hub_cache_set_ref(&r->cache, rev, commit, err);
+		free(what);
+	}
 	fidx_http_resp_free(&resp);
 	free(url);
 	return rc;
@@ -298,7 +302,7 @@ static int list_tree(struct fidx_hub *h, struct repo *r, struct fidx_err *err)
 			break;
 		}
 		if ((rc = api_get(h, url, &a, &resp, err)) == 0 &&
-		    (rc = fidx_hub_tree_parse(resp.body, resp.len, url, &r->tree, err)) == 0 &&
+		    (rc = fidx_hub_tree_parse(resp.body, resp.len, what, &r->tree, err)) == 0 &&
 		    fidx_http_header(&resp, -1, "Link", link, sizeof link) > 0 &&
 		    (rc = fidx_hub_link_next(link, &next, err)) == 1) {
 			rc = 0;

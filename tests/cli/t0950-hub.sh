@@ -318,7 +318,7 @@ test_expect_success 'a hostile listing: paths leaving the repository, huge sizes
 		faults "[[\"evilpath\", null, \"tree\", \"$p\"]]" &&
 		rm -rf "$HF_HUB_CACHE" &&
 		test_expect_code 6 fidx build -o x.fidx hf://datasets/o/med 2>err &&
-		test_grep "the Hub.s answer is not what fidx expects: (an absolute path|an empty, \".\" or \"..\" component in a path|a control character in a path)" err || return 1
+		test_grep "^fidx-build: error: hf://datasets/o/med@$COMMIT: the Hub.s answer is not what fidx expects: (an absolute path|an empty, \".\" or \"..\" component in a path|a control character in a path)" err || return 1
 		find "$scratch" -name "*evil*" >found && test_cmp /dev/null found || return 1
 		test ! -e /tmp/evil.csv || return 1
 	done &&
@@ -331,7 +331,7 @@ test_expect_success 'a hostile listing: paths leaving the repository, huge sizes
 	test_grep "not a JSON array of files" err &&
 	faults "[[\"badjson\", null, \"info\"]]" &&
 	test_expect_code 6 fidx build -o x.fidx hf://datasets/o/med 2>err &&
-	test_grep "revision/main: the Hub.s answer is not what fidx expects: not a JSON object" err &&
+	test_grep "^fidx-build: error: hf://datasets/o/med: the Hub.s answer is not what fidx expects: not a JSON object$" err &&
 	faults "[[\"nextother\", null, \"tree\"]]" &&
 	HF_TOKEN=$TOKEN test_expect_code 6 fidx build -o x.fidx hf://datasets/o/med 2>err &&
 	test_grep "hf://datasets/o/med@$COMMIT: the Hub.s next page of files is not on $HUB: refused" err &&
