@@ -136,6 +136,15 @@ test_expect_success 'after one file changed upstream: only that file is download
 	fidx build -q -o want.fidx rows.csv && fidx export -q want.fidx --csv want.csv && test_cmp want.csv got.csv
 '
 
+test_expect_success 'download progress: bytes, rate and time left (shown on a terminal, or with --progress)' '
+	rm -rf "$HF_HUB_CACHE/datasets--o--med/blobs" &&
+	fidx build --progress -o p.fidx hf://datasets/o/med 2>err &&
+	test_grep "downloading hf://datasets/o/med@$COMMIT/embeddings.csv: 19.7 kB of 19.7 kB" err &&
+	rm -rf "$HF_HUB_CACHE/datasets--o--med/blobs" &&
+	fidx build -o p.fidx hf://datasets/o/med 2>err && test_grep "2 files downloaded" err &&
+	test_must_fail grep downloading err
+'
+
 test_expect_success 'offline: from the cache alone, no request; a missing file named' '
 	reset &&
 	HF_HUB_OFFLINE=1 fidx build -o off.fidx hf://datasets/o/med 2>err &&
