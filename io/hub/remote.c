@@ -271,8 +271,10 @@ int fidx_hub_commit(struct fidx_hub *h, const char *repo, const char *revision, 
 	rc = api_get(h, url, &a, &resp, err);
 	if (rc == 0) {
 		what = fidx_hf_uri_format(repo, revision, "");
+		/* The ref is best effort, as huggingface_hub's: a cache that cannot
+		 * be written (read-only, shared) still serves what it has. */
 		if ((rc = fidx_hub_info_parse(resp.body, resp.len, what ? what : repo, commit, err)) == 0)
-			rc = fidx_hub_cache_set_ref(&r->cache, rev, commit, err);
+			fidx_hub_cache_set_ref(&r->cache, rev, commit, NULL);
 		free(what);
 	}
 	fidx_http_resp_free(&resp);
