@@ -32,10 +32,12 @@ static const char usage[] =
 	"Inputs are CSV or TSV files, numpy .npy arrays, safetensors files, FAISS flat\n"
 	"indexes, JSON Lines or Parquet files of embeddings (each optionally .gz or\n"
 	".zst; the format is told by the first bytes, then the name), Hugging Face\n"
-	"Hub-style dataset folders (refs/convert/parquet's included), or - for\n"
-	"standard input. Values may be float16, bfloat16 (converted exactly), float32,\n"
-	"float64 or 8- and 16-bit integers (read as the numbers they are). CSV is\n"
-	"read as pandas writes it:\n"
+	"Hub-style dataset folders (refs/convert/parquet's included), datasets on the\n"
+	"Hub, hf://datasets/<owner>/<name>[@<revision>][/<path>] (downloaded into the\n"
+	"Hugging Face cache; HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE, HF_HUB_OFFLINE), or\n"
+	"- for standard input. Values may be float16, bfloat16 (converted exactly),\n"
+	"float32, float64 or 8- and 16-bit integers (read as the numbers they are).\n"
+	"CSV is read as pandas writes it:\n"
 	"DataFrame(embeddings).to_csv(path, index=False), or without a header.\n"
 	"Without inputs, the texts of --texts are embedded with --embedder.\n"
 	"\n"
@@ -55,8 +57,9 @@ static const char usage[] =
 	"      --format <name>        the input format, when neither its first bytes nor\n"
 	"                             its name tell:\n"
 	"                             " CMD_FORMATS "\n"
-	"      --config <name>        Hub folders: the config (default: the default one)\n"
-	"      --split <name>         Hub folders: the split (default: train)\n"
+	"      --config <name>        Hub folders and datasets: the config (default: the\n"
+	"                             default one)\n"
+	"      --split <name>         Hub folders and datasets: the split (default: train)\n"
 	"      --embedder <name>      hash or api. With --texts only: the embedder\n"
 	"                             (default: hash). With inputs: says how their\n"
 	"                             vectors were made, so that search can embed text\n"
@@ -74,13 +77,16 @@ static const char usage[] =
 	"                             have (the result is what a fresh build gives)\n"
 	"      --if-changed           do nothing (exit 0) when the output exists and was\n"
 	"                             built with the same options from the same files,\n"
-	"                             unchanged (same size and time, or same SHA-256)\n"
+	"                             unchanged (same size and time, or same SHA-256;\n"
+	"                             an hf:// dataset: the same commit, one request)\n"
 	"      --list-inputs          build nothing: print the data files the inputs\n"
 	"                             resolve to (a Hub folder's, for --config and\n"
-	"                             --split), one per line, in the order a build reads\n"
-	"                             them, each checked to exist and to be readable;\n"
-	"                             with -v, also what a build reads in each (the\n"
-	"                             columns or array, and their types) on stderr\n"
+	"                             --split; a Hub dataset's as hf://...@<commit>/\n"
+	"                             <path>, not downloaded), one per line, in the\n"
+	"                             order a build reads them, each checked to exist\n"
+	"                             and to be readable; with -v, also what a build\n"
+	"                             reads in each (the columns or array, and their\n"
+	"                             types) on stderr\n"
 	CMD_OUT_HELP
 	CMD_COMMON_HELP
 	"\n"
@@ -268,6 +274,7 @@ int main(int argc, char **argv)
 	}
 	o.inputs = (const char *const *)argv + optind;
 	o.ninputs = (size_t)(argc - optind);
+	cmd_hub_hooks(&o.hub);
 	if (list)
 		return o.ninputs ? list_inputs(&o) : cmd_usage_error("--list-inputs lists the files of inputs: give some");
 	if (!o.out)
@@ -287,6 +294,7 @@ int main(int argc, char **argv)
 	cmd_log_str("output", o.out);
 	status = fidx_ingest(&o, &st, &err) ? cmd_fail(&err) : FIDX_EXIT_OK;
 	log_stats(&o, &st, status);
+	cmd_hub_report(&st.hub, 0);
 	if (status)
 		return cmd_finish(status);
 	cmd_progress_done();
@@ -294,6 +302,7 @@ int main(int argc, char **argv)
 		cmd_log_str("outcome", "skipped");
 		cmd_note("%s is up to date: same options, %zu source%s unchanged; skipped", o.out, st.files,
 		         st.files == 1 ? "" : "s");
+		cmd_hub_report(&st.hub, 1);
 		return cmd_finish(FIDX_EXIT_OK);
 	}
 	if (o.update)
@@ -306,6 +315,7 @@ int main(int argc, char **argv)
 	else
 		cmd_note("wrote %s: %llu rows from %zu file%s", o.out, (unsigned long long)st.rows, st.files,
 		         st.files == 1 ? "" : "s");
+	cmd_hub_report(&st.hub, 1);
 	if (st.api.requests || st.api.cached)
 		cmd_note("embedding API: %zu texts embedded in %zu requests (%zu retries), %zu from the cache; "
 		         "%.2f s, %.0f texts/s",

@@ -21,6 +21,7 @@
 #include "outfile.h"
 #include "quant.h"
 #include "reader.h"
+#include "remote.h"
 #include "sha256.h"
 
 #ifndef FIDX_FAISS_VERSION
@@ -209,6 +210,7 @@ int cmd_exit_code(int code)
 	case FIDX_ECORRUPT: return FIDX_EXIT_CORRUPT;
 	case FIDX_EAPI: return FIDX_EXIT_API;
 	case FIDX_ELOCKED: return FIDX_EXIT_LOCKED;
+	case FIDX_EDENIED: return FIDX_EXIT_DENIED;
 	default: return FIDX_EXIT_FAILURE;
 	}
 }
@@ -436,6 +438,76 @@ void cmd_embed_hooks(struct fidx_embed_config *cfg)
 		cfg->progress = on_progress;
 	if (fidx_verbosity >= 2)
 		cfg->log = on_log;
+}
+
+/* A size in bytes for people: 512 bytes, 1.5 kB, 12.3 MB ... */
+static void human(double b, char *out, size_t cap)
+{
+	static const char *const unit[] = {"bytes", "kB", "MB", "GB", "TB"};
+	int u = 0;
+	while (b >= 1000 && u < 4) {
+		b /= 1000;
+		u++;
+	}
+	snprintf(out, cap, u ? "%.1f %s" : "%.0f %s", b, unit[u]);
+}
+
+/* One file's download: bytes, rate and time left, redrawn at most four
+ * times a second and when it ends. */
+static void on_download(void *ctx, const char *name, uint64_t done, uint64_t total)
+{
+	static struct timespec t0, last;
+	static char file[512];
+	struct timespec now;
+	double secs;
+	char a[32], b[32], r[32];
+	(void)ctx;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (strcmp(file, name) != 0) {
+		snprintf(file, sizeof file, "%s", name);
+		t0 = now;
+		last.tv_sec = 0;
+	}
+	if (done < total &&
+	    (double)(now.tv_sec - last.tv_sec) + (double)(now.tv_nsec - last.tv_nsec) / 1e9 < 0.25)
+		return;
+	last = now;
+	secs = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+	human((double)done, a, sizeof a);
+	human((double)total, b, sizeof b);
+	fprintf(stderr, "\r%s: downloading %s: %s of %s", prog_name, name, a, b);
+	if (secs > 0.5 && done) {
+		human((double)done / secs, r, sizeof r);
+		fprintf(stderr, ", %s/s", r);
+		if (done < total)
+			fprintf(stderr, ", %.0f s left", secs * (double)(total - done) / (double)done);
+	}
+	fputs("\033[K", stderr);
+	progress_shown = 1;
+}
+
+void cmd_hub_hooks(struct fidx_hub_opts *o)
+{
+	if (cmd_progress_on())
+		o->progress = on_download;
+	if (fidx_verbosity >= 2)
+		o->log = on_log;
+}
+
+void cmd_hub_report(const struct fidx_hub_stats *st, int note)
+{
+	char b[32];
+	if (!st->requests && !st->downloaded && !st->cached)
+		return;
+	cmd_log_num("hub_requests", (double)st->requests);
+	cmd_log_num("hub_bytes", (double)st->bytes);
+	cmd_log_num("hub_downloaded", (double)st->downloaded);
+	cmd_log_num("hub_cached", (double)st->cached);
+	if (!note)
+		return;
+	human((double)st->bytes, b, sizeof b);
+	cmd_note("the Hub: %llu request%s, %llu file%s downloaded (%s), %llu from the cache", st->requests,
+	         st->requests == 1 ? "" : "s", st->downloaded, st->downloaded == 1 ? "" : "s", b, st->cached);
 }
 
 void cmd_progress_done(void)

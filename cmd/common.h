@@ -19,13 +19,15 @@ enum fidx_exit {
 	FIDX_EXIT_INPUT = 3,   /* bad input data, or inputs that do not fit together */
 	FIDX_EXIT_IO = 4,      /* a file could not be read or written */
 	FIDX_EXIT_CORRUPT = 5, /* an index file is damaged, truncated or not an index */
-	FIDX_EXIT_API = 6,     /* the embedding service failed */
+	FIDX_EXIT_API = 6,     /* a service failed: the embedding API, the Hub */
 	FIDX_EXIT_LOCKED = 7,  /* another fidx is writing the same output (--no-wait, --wait) */
+	FIDX_EXIT_DENIED = 8,  /* the Hub refused access: no token, a bad one, a gated or private dataset */
 };
 
 #define FIDX_EXIT_CODES_HELP                                                                 \
 	"Exit status: 0 success, 1 unexpected failure, 2 usage error, 3 bad input,\n"            \
-	"4 I/O error, 5 corrupt index, 6 embedding API error, 7 output locked.\n"
+	"4 I/O error, 5 corrupt index, 6 embedding API or Hub error, 7 output locked,\n"       \
+	"8 access denied by the Hub.\n"
 
 extern int fidx_verbosity; /* 0 quiet, 1 normal, 2 verbose */
 
@@ -172,6 +174,16 @@ struct fidx_embed_config;
 int cmd_api_option(int c, struct fidx_embed_config *cfg);
 /* Shows embedding progress on a terminal and, with -v, the API's log. */
 void cmd_embed_hooks(struct fidx_embed_config *cfg);
+/* Shows download progress on a terminal and, with -v, the Hub's log
+ * (io/hub/remote.h's callbacks). */
+struct fidx_hub_opts;
+void cmd_hub_hooks(struct fidx_hub_opts *o);
+/* The Hub's figures (io/hub/remote.h) for --log-format json (hub_requests,
+ * hub_bytes, hub_downloaded, hub_cached) and, with note set, a note; when
+ * no request was made and no file used, nothing. */
+struct fidx_hub_stats;
+void cmd_hub_report(const struct fidx_hub_stats *st, int note);
+
 /* Whether progress is shown: --progress, or by default when stderr is a
  * terminal (not with -q, --no-progress or --log-format json). */
 int cmd_progress_on(void);

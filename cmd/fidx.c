@@ -11,11 +11,11 @@
 #include "common.h"
 
 static const char *const commands[][2] = {
-	{"build", "build an index from embedding files, Hub dataset folders or texts"},
+	{"build", "build an index from embedding files, Hub datasets or texts"},
 	{"search", "find the items most similar to queries (exact cosine, top-k)"},
 	{"merge", "combine indexes built separately into one"},
 	{"info", "show what an index holds and check its checksums"},
-	{"export", "write an index as a FAISS index, .npy, CSV or JSON Lines"},
+	{"export", "write an index as a FAISS index, .npy, CSV or JSON Lines, or publish it on the Hub"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

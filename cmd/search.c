@@ -7,10 +7,12 @@
 #include "common.h"
 #include "meta.h"
 #include "number.h"
+#include "plan.h"
+#include "reader.h"
 #include "results.h"
 #include "search.h"
-#include "reader.h"
 #include "texts.h"
+#include "uri.h"
 #include "vec.h"
 
 static const char usage[] =
@@ -33,7 +35,9 @@ static const char usage[] =
 	"      --fields <list>        the fields of --tsv and --jsonl, in order, from\n"
 	"                             query, rank, index, id, score, text\n"
 	"      --vectors <file>       query vectors from a file of any input format of fidx\n"
-	"                             build (CSV, .npy, ...), - for standard input\n"
+	"                             build (CSV, .npy, ...), - for standard input, or an\n"
+	"                             hf://datasets/... file, folder or dataset, read through\n"
+	"                             the Hugging Face cache as fidx build reads it\n"
 	"      --format <name>        the --vectors format, when neither its first bytes\n"
 	"                             nor its name tell:\n"
 	"                             " CMD_FORMATS "\n"
@@ -185,19 +189,20 @@ static int read_stdin_queries(struct queries *q, struct fidx_collection *c, stru
 	return rc;
 }
 
-static int read_vectors(struct queries *q, const char *path, const struct fidx_reader_opts *to,
-                        struct fidx_err *err)
+/* The queries of one file, named name in messages (NULL: its path). */
+static int read_vector_file(struct queries *q, const char *path, const char *name, const struct fidx_reader_opts *to,
+                            struct fidx_err *err)
 {
 	struct fidx_reader *t;
 	struct fidx_rows rows;
-	const char *name;
 	int rc;
 
 	if ((rc = fidx_reader_open(&t, path, to, err)) != 0)
 		return rc;
 	if (fidx_reader_note(t))
 		cmd_reader_note(NULL, fidx_reader_note(t));
-	name = fidx_source_name(fidx_reader_source(t));
+	if (!name)
+		name = fidx_source_name(fidx_reader_source(t));
 	rc = 0;
 	while (rc == 0 && (rc = fidx_reader_next(t, &rows, err)) == 1) {
 		size_t i;
@@ -217,6 +222,34 @@ static int read_vectors(struct queries *q, const char *path, const struct fidx_r
 		}
 	}
 	fidx_reader_close(t);
+	return rc;
+}
+
+/* --vectors: a file, or an hf:// dataset's files (through the Hugging Face
+ * cache, as fidx build reads them). */
+static int read_vectors(struct queries *q, const char *arg, const struct fidx_reader_opts *to, struct fidx_err *err)
+{
+	struct fidx_plan_opts po;
+	struct fidx_plan plan;
+	size_t i;
+	int rc;
+
+	if (!fidx_hf_is_uri(arg))
+		return read_vector_file(q, arg, NULL, to, err);
+	memset(&po, 0, sizeof po);
+	po.inputs = &arg;
+	po.ninputs = 1;
+	po.read = to;
+	cmd_hub_hooks(&po.hub);
+	if ((rc = fidx_plan_make(&po, &plan, err)) != 0)
+		return rc;
+	cmd_progress_done();
+	for (i = 0; rc == 0 && i < plan.n; i++) {
+		struct fidx_reader_opts fo = *to;
+		fo.format = plan.files[i].format;
+		rc = read_vector_file(q, plan.files[i].path, plan.files[i].name, &fo, err);
+	}
+	fidx_plan_free(&plan);
 	return rc;
 }
 

@@ -84,6 +84,59 @@ static int write_csv(FILE *f, const struct fidx_index *ix, struct fidx_err *err)
 	return 0;
 }
 
+/* A CSV field, quoted when it must be. */
+static int put_field(FILE *f, const char *s, size_t n, uint64_t row, const char *what, struct fidx_err *err)
+{
+	size_t i;
+	if (memchr(s, '\0', n))
+		return fidx_err_set(err, FIDX_EINPUT, "row %llu: the %s has a NUL byte, which a CSV file cannot hold",
+		                    (unsigned long long)row, what);
+	putc(',', f);
+	if (!n || (!memchr(s, ',', n) && !memchr(s, '"', n) && !memchr(s, '\n', n) && !memchr(s, '\r', n))) {
+		fwrite(s, 1, n, f);
+		return 0;
+	}
+	putc('"', f);
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"')
+			putc('"', f);
+		putc(s[i], f);
+	}
+	putc('"', f);
+	return 0;
+}
+
+int fidx_export_hub_csv(const struct fidx_index *ix, FILE *f, struct fidx_err *err)
+{
+	const struct fidx_meta *m = fidx_index_meta(ix);
+	uint64_t n = fidx_index_count(ix), r;
+	uint32_t d = fidx_index_dim(ix);
+	int ids = m->id_kind != FIDX_IDS_IMPLICIT, texts = m->has_texts, rc = 0;
+	char *line = malloc(FIDX_CSV_LINE_MAX((size_t)d));
+	size_t len;
+
+	if (!line)
+		return fidx_err_nomem(err);
+	/* Each line as --csv writes it, its line break kept for last. */
+	len = fidx_format_csv_line(NULL, d, line);
+	fwrite(line, 1, len - 1, f);
+	fputs(ids ? (texts ? ",id,text\n" : ",id\n") : texts ? ",text\n" : "\n", f);
+	for (r = 0; rc == 0 && r < n; r++) {
+		char buf[24];
+		const char *s;
+		size_t sl = 0;
+		len = fidx_format_csv_line(fidx_index_vector(ix, r), d, line);
+		fwrite(line, 1, len - 1, f);
+		if (ids && (s = fidx_index_id(ix, r, buf, &sl)) != NULL)
+			rc = put_field(f, s, sl, r, "id", err);
+		if (rc == 0 && texts && (s = fidx_index_text(ix, r, &sl)) != NULL)
+			rc = put_field(f, s, sl, r, "text", err);
+		putc('\n', f);
+	}
+	free(line);
+	return rc;
+}
+
 static int write_jsonl(FILE *f, const struct fidx_index *ix)
 {
 	const struct fidx_meta *m = fidx_index_meta(ix);

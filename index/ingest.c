@@ -205,6 +205,18 @@ static int next_text(struct run *r, const char **p, size_t *len, const char *whe
 	return 0;
 }
 
+/* A message that names a file by its path names it by its name instead
+ * (an hf:// file is read from the cache, and known by its URL). */
+static void name_in_error(struct fidx_err *err, const char *path, const char *name)
+{
+	size_t pl = strlen(path);
+	char msg[FIDX_ERR_MAX];
+	if (strcmp(path, name) == 0 || strncmp(err->msg, path, pl) != 0)
+		return;
+	snprintf(msg, sizeof msg, "%s%s", name, err->msg + pl);
+	memcpy(err->msg, msg, sizeof msg);
+}
+
 static int ingest_file(struct run *r, const struct fidx_plan_file *f, struct fidx_err *err)
 {
 	struct fidx_reader_opts ro = r->o->read;
@@ -215,11 +227,13 @@ static int ingest_file(struct run *r, const struct fidx_plan_file *f, struct fid
 	int rc;
 
 	ro.format = f->format;
-	if ((rc = fidx_reader_open(&t, f->path, &ro, err)) != 0)
+	if ((rc = fidx_reader_open(&t, f->path, &ro, err)) != 0) {
+		name_in_error(err, f->path, f->name);
 		return rc;
+	}
 	if (r->o->note && fidx_reader_note(t))
 		r->o->note(r->o->note_ctx, fidx_reader_note(t));
-	name = fidx_source_name(fidx_reader_source(t));
+	name = strcmp(f->path, "-") ? f->name : fidx_source_name(fidx_reader_source(t));
 	while ((rc = fidx_reader_next(t, &rows, err)) == 1) {
 		size_t i;
 		for (i = 0; i < rows.n; i++) {
@@ -248,6 +262,8 @@ static int ingest_file(struct run *r, const struct fidx_plan_file *f, struct fid
 			r->st->files++;
 	}
 	fidx_reader_close(t);
+	if (rc)
+		name_in_error(err, f->path, f->name);
 	return rc;
 }
 
@@ -416,16 +432,42 @@ static int source_same(const struct fidx_plan_file *f, const struct fidx_meta_so
 	return got == 0 && bytes == s->bytes && strcmp(hex, s->sha256) == 0;
 }
 
+static struct fidx_plan_opts plan_opts(const struct fidx_ingest_opts *o, int texts)
+{
+	struct fidx_plan_opts po;
+	memset(&po, 0, sizeof po);
+	po.inputs = o->inputs;
+	po.ninputs = o->ninputs;
+	po.texts = texts ? o->texts : NULL;
+	po.config = o->config;
+	po.split = o->split;
+	po.read = &o->read;
+	po.hub = o->hub;
+	return po;
+}
+
+/* The plan's Hub figures into st, then the plan freed. */
+static void plan_done(struct fidx_plan *p, struct fidx_ingest_stats *st)
+{
+	st->hub = fidx_plan_hub_stats(p);
+	fidx_plan_free(p);
+}
+
 int fidx_ingest_plan(const struct fidx_ingest_opts *o, struct fidx_plan *p, struct fidx_err *err)
 {
+	struct fidx_plan_opts po = plan_opts(o, 0);
 	size_t i;
 	int rc;
 	if (!o->ninputs) {
 		memset(p, 0, sizeof *p);
 		return fidx_err_set(err, FIDX_EINPUT, "no inputs to list");
 	}
-	if ((rc = fidx_plan_make(o->inputs, o->ninputs, NULL, o->config, o->split, &o->read, p, err)) != 0)
+	if ((rc = fidx_plan_begin(&po, p, err)) != 0)
 		return rc;
+	if ((rc = fidx_plan_finish(p, &po, 0, err)) != 0) {
+		fidx_plan_free(p);
+		return rc;
+	}
 	for (i = 0; i < p->n; i++)
 		if (strcmp(p->files[i].path, "-") == 0) {
 			fidx_plan_free(p);
@@ -435,7 +477,10 @@ int fidx_ingest_plan(const struct fidx_ingest_opts *o, struct fidx_plan *p, stru
 }
 
 /* 1 when o->out exists and a build of the plan would give it again (same
- * recipe, same sources), else 0. */
+ * recipe, same sources), else 0. The plan may be begun only: an hf://
+ * input's pending entry (hf://datasets/REPO@COMMIT) stands for the run of
+ * recorded sources named hf://datasets/REPO@COMMIT/..., at least one: its
+ * files are what the same recipe chose at the same commit. */
 static int up_to_date(const struct fidx_ingest_opts *o, const struct fidx_plan *plan, size_t *nsources)
 {
 	struct fidx_file *f = NULL;
@@ -452,10 +497,22 @@ static int up_to_date(const struct fidx_ingest_opts *o, const struct fidx_plan *
 		return 0;
 	}
 	fidx_file_close(f);
-	if (o->recipe && m.recipe && strcmp(m.recipe, o->recipe) == 0 && plan->n == m.nsources) {
+	if (o->recipe && m.recipe && strcmp(m.recipe, o->recipe) == 0) {
+		size_t j = 0;
 		same = 1;
-		for (i = 0; same && i < plan->n; i++)
-			same = source_same(&plan->files[i], &m.sources[i]);
+		for (i = 0; same && i < plan->n; i++) {
+			const struct fidx_plan_file *pf = &plan->files[i];
+			if (pf->pending) {
+				size_t k = strlen(pf->name), run = 0;
+				while (j < m.nsources && strncmp(m.sources[j].path, pf->name, k) == 0 &&
+				       m.sources[j].path[k] == '/')
+					j++, run++;
+				same = run > 0;
+			} else {
+				same = j < m.nsources && source_same(pf, &m.sources[j++]);
+			}
+		}
+		same = same && j == m.nsources;
 	}
 	*nsources = m.nsources;
 	fidx_meta_free(&m);
@@ -466,6 +523,7 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
                 struct fidx_err *err)
 {
 	struct fidx_plan plan;
+	struct fidx_plan_opts po;
 	struct fidx_builder_opts bo = {.out = o->out, .level = o->level, .flags = o->flags};
 	struct run r;
 	struct fidx_embed_config spec = o->embed;
@@ -486,19 +544,24 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 		return fidx_err_set(err, FIDX_EINPUT, "texts come either from " FIDX_SETTING("texts") " or from " FIDX_SETTING("text_column") ", not both");
 	if (!o->ninputs && (o->read.id_column || o->read.text_column || o->read.embedding_column))
 		return fidx_err_set(err, FIDX_EINPUT, "column options need input files");
-	if ((rc = fidx_plan_make(o->inputs, o->ninputs, o->texts, o->config, o->split, &o->read, &plan, err)) != 0)
+	po = plan_opts(o, 1);
+	if ((rc = fidx_plan_begin(&po, &plan, err)) != 0)
 		return rc;
-	for (i = 0; i < plan.n; i++)
-		if (same_file(plan.files[i].path, o->out)) {
-			fidx_plan_free(&plan);
-			return fidx_err_set(err, FIDX_EINPUT, "%s is an input: fidx does not write over its inputs", o->out);
-		}
 	if (o->if_changed && up_to_date(o, &plan, &i)) {
 		st->skipped = 1;
 		st->files = i;
-		fidx_plan_free(&plan);
+		plan_done(&plan, st);
 		return 0;
 	}
+	if ((rc = fidx_plan_finish(&plan, &po, 1, err)) != 0) {
+		plan_done(&plan, st);
+		return rc;
+	}
+	for (i = 0; i < plan.n; i++)
+		if (same_file(plan.files[i].path, o->out)) {
+			plan_done(&plan, st);
+			return fidx_err_set(err, FIDX_EINPUT, "%s is an input: fidx does not write over its inputs", o->out);
+		}
 	for (i = 0; i < plan.ninputs; i++)
 		r.bytes_total += plan.files[i].size;
 	r.plan = &plan;
@@ -506,14 +569,14 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 		spec.name = FIDX_HASH_EMBEDDER;
 	if (!o->ninputs && spec.progress && strcmp(o->texts, "-") != 0 &&
 	    (rc = count_texts(o, &spec.expected, err)) != 0) {
-		fidx_plan_free(&plan);
+		plan_done(&plan, st);
 		return rc;
 	}
 	if (spec.name) {
 		/* Validates the spec and settles the model, URL and protocol,
 		 * whether it embeds (texts) or only says how vectors were made. */
 		if ((rc = fidx_embedder_open(&e, &spec, err)) != 0) {
-			fidx_plan_free(&plan);
+			plan_done(&plan, st);
 			return rc;
 		}
 		bo.embedder = fidx_embedder_name(e);
@@ -524,7 +587,7 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 		fidx_builder_abort(r.b);
 	if (rc) {
 		fidx_embedder_close(e);
-		fidx_plan_free(&plan);
+		plan_done(&plan, st);
 		return rc;
 	}
 	if (o->texts && (rc = fidx_texts_open(&r.texts, o->texts, o->texts_column, err)) != 0)
@@ -576,7 +639,7 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 	update_free(&r);
 	rc = fidx_builder_commit(r.b, err);
 	fidx_embedder_close(e);
-	fidx_plan_free(&plan);
+	plan_done(&plan, st);
 	if (rc) {
 		st->rows = 0;
 		fidx_outfile_abort(&r.csv);
@@ -591,6 +654,6 @@ fail:
 	fidx_builder_abort(r.b);
 	fidx_embedder_close(e);
 	fidx_outfile_abort(&r.csv);
-	fidx_plan_free(&plan);
+	plan_done(&plan, st);
 	return rc;
 }

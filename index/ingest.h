@@ -11,6 +11,7 @@
 #include "progress.h"
 #include "embed.h"
 #include "reader.h"
+#include "remote.h"
 
 struct fidx_ingest_opts {
 	const char *out;
@@ -21,6 +22,7 @@ struct fidx_ingest_opts {
 	struct fidx_reader_opts read;   /* columns, header, format */
 	const char *config;        /* Hub folders: config name (NULL: the default) */
 	const char *split;         /* Hub folders: split (NULL: "train") */
+	struct fidx_hub_opts hub;  /* hf:// inputs (index/plan.h); zero: the environment's */
 	/* With inputs: how their vectors were made (name NULL: unknown).
 	 * Without: the embedder to use (name NULL: "hash"). */
 	struct fidx_embed_config embed;
@@ -36,7 +38,9 @@ struct fidx_ingest_opts {
 	/* Skip the build when out exists and would come out the same: the
 	 * same recipe and the same files, each unchanged by size and
 	 * modification time (a stat), or when the time moved, by SHA-256
-	 * (read, never parsed). Standard input is never unchanged. */
+	 * (read, never parsed); an hf:// input by its commit alone: the same
+	 * commit as the files recorded from it, found with one request,
+	 * nothing listed or downloaded. Standard input is never unchanged. */
 	int if_changed;
 	/* Update out rather than replace it: rows whose id the inputs have
 	 * again are replaced, new ids added, and the old rows the inputs do not
@@ -58,6 +62,7 @@ struct fidx_ingest_stats {
 	uint64_t added, replaced, unchanged, deleted, kept;
 	size_t files;
 	struct fidx_embed_stats api; /* requests, retries and cache hits of the embedder */
+	struct fidx_hub_stats hub; /* hf:// inputs: requests, bytes downloaded, files cached */
 };
 
 int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
@@ -65,7 +70,8 @@ int fidx_ingest(const struct fidx_ingest_opts *o, struct fidx_ingest_stats *st,
 
 /* The plan of o's inputs (index/plan.h), without o->texts, for
  * --list-inputs: FIDX_EINPUT also for no inputs and for standard input ("-":
- * no file to list). Free with fidx_plan_free. */
+ * no file to list). The files of hf:// inputs are listed, not downloaded.
+ * Free with fidx_plan_free. */
 struct fidx_plan;
 int fidx_ingest_plan(const struct fidx_ingest_opts *o, struct fidx_plan *p, struct fidx_err *err);
 

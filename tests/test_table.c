@@ -98,6 +98,36 @@ static void test_columns(void **state)
 	assert_true(g.first[0] == 0.1f && g.first[1] == -0.2f && g.first[2] == 3.0f);
 }
 
+/* pandas' numbering beside "id" and "text": ids and texts without options
+ * (what fidx export --hub publishes); anything else stays as it was. */
+static void test_numbered_with_id_text(void **state)
+{
+	struct got g;
+	(void)state;
+	run("e.csv", "0,1,id,text\n1,0,a,\"hello, \"\"world\"\"\"\n0,1,b,\"two\nlines\"\n", &plain, &g);
+	assert_string_equal(g.err, "");
+	assert_int_equal(g.rows, 2);
+	assert_int_equal(g.dim, 2);
+	assert_string_equal(g.ids, "a;b;");
+	assert_string_equal(g.texts, "hello, \"world\";two\nlines;");
+	run("e.csv", "id,0,1,2\n5,1,0,0\n", &plain, &g);
+	assert_string_equal(g.ids, "5;");
+	assert_string_equal(g.texts, "");
+	assert_int_equal(g.dim, 3);
+	run("e.csv", "text,0\nhi,1\n", &plain, &g);
+	assert_string_equal(g.texts, "hi;");
+	assert_int_equal(g.dim, 1);
+	/* not the numbering: all embedding columns, as before */
+	run("e.csv", "1,2,id\n1,0,3\n", &plain, &g);
+	assert_int_equal(g.dim, 3);
+	assert_string_equal(g.ids, "");
+	run("e.csv", "0,2,id\n1,0,3\n", &plain, &g);
+	assert_int_equal(g.dim, 3);
+	run("e.csv", "0,1,id,id\n1,0,3,4\n", &plain, &g);
+	assert_int_equal(g.dim, 4);
+	assert_string_equal(g.ids, "");
+}
+
 static void test_tsv(void **state)
 {
 	struct got g;
@@ -166,6 +196,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pandas_header), cmocka_unit_test(test_no_header),
 		cmocka_unit_test(test_columns),       cmocka_unit_test(test_tsv),
+		cmocka_unit_test(test_numbered_with_id_text),
 		cmocka_unit_test(test_errors),        cmocka_unit_test(test_named_column_in_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

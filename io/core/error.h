@@ -23,10 +23,11 @@ enum fidx_code {
 	FIDX_EINPUT = -1,    /* bad input data or incompatible inputs */
 	FIDX_EIO = -2,       /* a read, write, fsync or rename failed */
 	FIDX_ECORRUPT = -3,  /* an index file is damaged, truncated or foreign */
-	FIDX_EAPI = -4,      /* an embedding service failed */
+	FIDX_EAPI = -4,      /* a service (an embedding API, the Hub) failed */
 	FIDX_ENOMEM = -5,    /* out of memory */
 	FIDX_EINTERNAL = -6, /* a dependency failed unexpectedly */
 	FIDX_ELOCKED = -7,   /* another fidx is writing the same output */
+	FIDX_EDENIED = -8,   /* a service refused access: no token, a bad one, a gated or private repository */
 };
 
 #define FIDX_ERR_MAX 1024

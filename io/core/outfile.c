@@ -44,6 +44,16 @@ static void unregister_tmp(int slot)
 		slot_used[slot] = 0;
 }
 
+int fidx_tmp_register(const char *path)
+{
+	return register_tmp(path);
+}
+
+void fidx_tmp_unregister(int slot)
+{
+	unregister_tmp(slot);
+}
+
 void fidx_outfile_cleanup_signal(void)
 {
 	int i;

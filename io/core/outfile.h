@@ -75,6 +75,12 @@ int fidx_spool_open(const char *near_path, struct fidx_err *err);
 /* Removes every registered temporary file. Async-signal-safe. */
 void fidx_outfile_cleanup_signal(void);
 
+/* Registers path, a temporary file of the caller's own (a download, say),
+ * for removal by fidx_outfile_cleanup_signal. Returns its slot, or -1 when
+ * it cannot be registered (all slots taken, or too long a path). */
+int fidx_tmp_register(const char *path);
+void fidx_tmp_unregister(int slot);
+
 /* Writes all of buf at offset (pwrite, retried on EINTR and short writes). */
 int fidx_pwrite_all(int fd, const void *buf, size_t n, unsigned long long off, const char *name,
                     struct fidx_err *err);

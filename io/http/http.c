@@ -105,13 +105,14 @@ struct xfer {
 	size_t max_body;
 	char *hdr;         /* the current answer's header block */
 	size_t hdr_len;
-	int too_big, aborted, sink_used;
+	int too_big, aborted;
 	char errbuf[CURL_ERROR_SIZE];
 	char range[32];
 	struct xfer *next;
 };
 
 struct fidx_http {
+	unsigned long long requests;
 	CURLM *multi;
 	struct fidx_http_opts o;
 	unsigned long long seed;
@@ -228,8 +229,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 
 	lc.easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
 	if (x->req.sink && status >= 200 && status < 300) {
-		x->sink_used = 1;
 		x->resp.len += len;
+		x->resp.sunk += len;
 		if (x->req.sink(x->req.sink_ctx, status, p, len)) {
 			x->aborted = 1;
 			return 0;
@@ -336,6 +337,10 @@ static int start_xfer(struct fidx_http *h, const struct fidx_http_req *req, stru
 		lc.easy_setopt(x->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 		lc.easy_setopt(x->h, CURLOPT_POSTFIELDS, req->body);
 	}
+	if (req->once) {
+		lc.easy_setopt(x->h, CURLOPT_FRESH_CONNECT, 1L);
+		lc.easy_setopt(x->h, CURLOPT_FORBID_REUSE, 1L);
+	}
 	if (req->range_from) {
 		snprintf(x->range, sizeof x->range, "%llu-", (unsigned long long)req->range_from);
 		lc.easy_setopt(x->h, CURLOPT_RANGE, x->range);
@@ -345,6 +350,7 @@ static int start_xfer(struct fidx_http *h, const struct fidx_http_req *req, stru
 		return fidx_err_set(err, FIDX_EINTERNAL, "libcurl refused a request");
 	}
 	x->resp.attempts = 1;
+	h->requests++;
 	x->next = h->active;
 	h->active = x;
 	h->nactive++;
@@ -512,6 +518,36 @@ double fidx_http_backoff(struct fidx_http *h, int attempt)
 
 /* ---- one request to its end ---- */
 
+unsigned long long fidx_http_requests(const struct fidx_http *h)
+{
+	return h->requests;
+}
+
+void fidx_http_pause(double wait)
+{
+	struct timespec ts;
+#ifdef FIDX_TEST_HOOKS
+	const char *scale = getenv("FIDX_TEST_HTTP_WAIT");
+	if (scale && atof(scale) >= 0)
+		wait *= atof(scale);
+#endif
+	if (!(wait > 0))
+		return;
+	ts.tv_sec = (time_t)wait;
+	ts.tv_nsec = (long)((wait - (double)(time_t)wait) * 1e9);
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static int same_origin(const char *a, const char *b);
+
+int fidx_http_same_origin(const char *a, const char *b)
+{
+	if (!curl_ok)
+		return 0;
+	return same_origin(a, b);
+}
+
 /* Whether two absolute URLs share scheme, host and port. */
 static int same_origin(const char *a, const char *b)
 {
@@ -624,7 +660,7 @@ int fidx_http_do(struct fidx_http *h, const struct fidx_http_req *req, const str
 		resp->attempts = ++tries;
 		if (resp->failure == FIDX_HTTP_BAD_URL)
 			return fidx_err_set(err, FIDX_EINPUT, "%s: %s", shown, resp->error);
-		if (!fidx_http_retryable(resp) || tries > retries || (req->sink && resp->len))
+		if (!fidx_http_retryable(resp) || tries > retries || resp->sunk)
 			break;
 		wait = fidx_http_retry_after(resp);
 		if (wait > max_wait)
@@ -641,11 +677,7 @@ int fidx_http_do(struct fidx_http *h, const struct fidx_http_req *req, const str
 			logf_(h, "%s: HTTP %ld, retrying in %.1f s (attempt %d of %d)", shown, resp->status, wait,
 			      tries + 1, retries + 1);
 		fidx_http_resp_free(resp);
-		{
-			struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
-			while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-				;
-		}
+		fidx_http_pause(wait);
 	}
 	if (resp->failure != FIDX_HTTP_OK)
 		return fidx_err_set(err, FIDX_EAPI, "%s: %s%s", shown, resp->error,

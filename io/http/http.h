@@ -63,6 +63,10 @@ struct fidx_http_req {
 	long timeout;                /* seconds for the whole request; 0: 120, -1: none */
 	uint64_t range_from;         /* > 0: "Range: bytes=<range_from>-" */
 	int redirects;               /* FIDX_HTTP_NO_REDIRECTS or FIDX_HTTP_REDIRECTS */
+	/* Sent at most once (a commit): on a connection of its own, as libcurl
+	 * sends a request again, unasked, when a reused connection closes
+	 * without an answer. */
+	int once;
 	/* The body of a 2xx answer goes to sink, with the answer's status (a
 	 * nonzero return stops the transfer: the request then fails as
 	 * FIDX_HTTP_ABORTED), or with sink NULL into the response, up to
@@ -91,6 +95,7 @@ struct fidx_http_resp {
 	char error[256];         /* libcurl's words for a failure */
 	char *body;              /* NUL-terminated (sink NULL), or NULL */
 	size_t len;              /* body bytes received (also with a sink) */
+	size_t sunk;             /* of those, the bytes given to the sink */
 	char *url;               /* the URL of the final answer */
 	/* Header blocks of the answers, the first request's first; the last
 	 * is the final answer's. */
@@ -128,7 +133,8 @@ struct fidx_http_retry {
 
 /* Runs req to its end: follows redirects if req->redirects says so, and
  * retries what can be retried (policy NULL: never; a request whose sink got
- * bytes is never retried: resuming is the caller's). Returns 0 with resp
+ * bytes is never retried: resuming is the caller's; an error answer's body
+ * is not the sink's and does not count). Returns 0 with resp
  * filled when an answer came, whatever its status; a negative code with err
  * filled when none did: FIDX_EAPI after the retries (a network error, a
  * timeout, or a wait longer than policy allows; the message names the URL,
@@ -154,5 +160,18 @@ int fidx_http_wait(struct fidx_http *h, int timeout_ms, void **user, struct fidx
 
 /* Seconds of the monotonic clock, for callers that schedule retries. */
 double fidx_http_now(void);
+
+/* Sleeps for a wait between attempts. Test builds (FIDX_TEST_HOOKS) scale
+ * every such wait, fidx_http_do's included, by FIDX_TEST_HTTP_WAIT (e.g.
+ * 0.01), so that tests of retries take milliseconds. */
+void fidx_http_pause(double seconds);
+
+/* Requests h has sent so far: every attempt and every redirect counted. */
+unsigned long long fidx_http_requests(const struct fidx_http *h);
+
+/* Whether two absolute http(s) URLs share scheme, host and port (the
+ * default port counted as given): where a token given for one may go.
+ * Only once a client has been opened (libcurl is loaded then). */
+int fidx_http_same_origin(const char *a, const char *b);
 
 #endif

@@ -1344,6 +1344,19 @@ int fidx_hub_resolve(const char *folder, const char *config, const char *split,
 	return rc;
 }
 
+int fidx_hub_match(const char *pattern, const char *const *paths, size_t n, unsigned char *match,
+                   struct fidx_err *err)
+{
+	struct glob g;
+	size_t i;
+	if (glob_compile(&g, pattern) != 0)
+		return fidx_err_nomem(err);
+	for (i = 0; i < n; i++)
+		match[i] = (unsigned char)glob_match(&g, paths[i]);
+	glob_free(&g);
+	return 0;
+}
+
 void fidx_hub_files_free(struct fidx_hub_files *f)
 {
 	size_t i;

@@ -107,6 +107,11 @@ int fidx_hub_choose(const struct fidx_hub_source *src, const char *config, const
 int fidx_hub_resolve(const char *folder, const char *config, const char *split,
                      struct fidx_hub_files *out, struct fidx_err *err);
 
+/* Sets match[i] to whether paths[i] matches pattern, a glob of the kind
+ * data_files patterns are (above), for i in 0..n. 0, or FIDX_ENOMEM. */
+int fidx_hub_match(const char *pattern, const char *const *paths, size_t n, unsigned char *match,
+                   struct fidx_err *err);
+
 /* Frees the paths and empties f. Safe on an empty or freed f. */
 void fidx_hub_files_free(struct fidx_hub_files *f);
 

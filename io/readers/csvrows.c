@@ -2,7 +2,11 @@
  * DataFrame(embeddings).to_csv(path, index=False) (header "0,1,...,D-1",
  * one row per item), header-less numeric files, and files with an id column,
  * a text column and the embedding either as the remaining columns or as one
- * column holding a list "[0.1, -0.2, ...]". Every value is parsed exactly
+ * column holding a list "[0.1, -0.2, ...]". Without column options, a
+ * header of pandas' numbering 0..D-1 beside columns named "id" and "text"
+ * (DataFrame(vectors).assign(id=ids, text=texts).to_csv(index=False), the
+ * layout fidx export --hub publishes) gives those as ids and texts, as
+ * JSON Lines' "id" and "text" fields are. Every value is parsed exactly
  * (io/core/number.h); errors name the file, the line and the field:
  * "emb.csv:14:3: expected a number, found \"abc\"". */
 #include <stdio.h>
@@ -105,6 +109,30 @@ static int is_pandas_default_header(const struct fidx_csv_record *r)
 	return 1;
 }
 
+/* pandas' numbering 0..k-1 (k >= 1) with an "id" column, a "text" column
+ * or both beside it, anywhere: those are the ids and texts. */
+static void numbered_with_id_text(struct csvrows *t)
+{
+	long id = -1, text = -1;
+	size_t i, k = 0;
+	char want[24];
+	for (i = 0; i < t->ncols; i++) {
+		if (strcmp(t->names[i], "id") == 0 && id < 0) {
+			id = (long)i;
+		} else if (strcmp(t->names[i], "text") == 0 && text < 0) {
+			text = (long)i;
+		} else {
+			snprintf(want, sizeof want, "%zu", k++);
+			if (strcmp(t->names[i], want) != 0)
+				return;
+		}
+	}
+	if (k > 0 && (id >= 0 || text >= 0)) {
+		t->id_col = id;
+		t->text_col = text;
+	}
+}
+
 static long find_column(struct csvrows *t, const char *name, const char *option,
                         struct fidx_err *err)
 {
@@ -146,6 +174,8 @@ static int start(struct csvrows *t, struct fidx_err *err)
 		for (i = 0; i < r.n; i++)
 			if (!(t->names[i] = strdup(r.f[i].p)))
 				return fidx_err_nomem(err);
+		if (!named)
+			numbered_with_id_text(t);
 		if (t->o.id_column && (t->id_col = find_column(t, t->o.id_column, FIDX_SETTING("id_column"), err)) < 0)
 			return (int)t->id_col;
 		if (t->o.text_column &&

@@ -179,6 +179,21 @@ Should I sign up for Medicare Part B if I have Veterans' Benefits?
 FAQS
 }
 
+# started PID READY_FILE: a server just started in the background is
+# stopped when the script exits; waits for its READY line while it runs
+# (up to 60 s: a loaded machine may take that long to start Python).
+_servers=
+started() {
+	_servers="$_servers $1"
+	# shellcheck disable=SC2086 # the pids, one word each
+	trap 'kill $_servers 2>/dev/null' EXIT
+	for _ in $(seq 600); do
+		grep -q READY "$2" 2>/dev/null && break
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+}
+
 # start_standin TOKEN [OPTION...]: starts the stand-in embedding API server
 # (tests/api/standin.py) on 127.0.0.1, requiring TOKEN, stopped when the
 # script exits. Sets STANDIN_PORT, and STANDIN_REDIRECT_PORT with
@@ -188,13 +203,47 @@ start_standin() {
 	shift
 	STANDIN_TOKEN=$_token "$PYTHON" "$FIDX_SRC/tests/api/standin.py" "$@" \
 		>"$scratch/standin.ready" 2>"$scratch/standin.err" </dev/null &
-	_standin_pid=$!
-	trap 'kill $_standin_pid 2>/dev/null' EXIT
-	for _ in $(seq 600); do
-		grep -q READY "$scratch/standin.ready" 2>/dev/null && break
-		kill -0 $_standin_pid 2>/dev/null || break
-		sleep 0.1
-	done
+	started $! "$scratch/standin.ready"
 	STANDIN_PORT=$(awk '/READY/ {print $2}' "$scratch/standin.ready")
 	STANDIN_REDIRECT_PORT=$(awk '/READY/ {print $3}' "$scratch/standin.ready")
+}
+
+# start_hub [OPTION...]: starts the stand-in Hugging Face Hub
+# (tests/hub/standin.py) on 127.0.0.1, stopped when the script exits, with
+# $HUB_TOKEN and $HUB_OTHER_TOKEN as its tokens (through its environment).
+# Sets HUB (its URL), HUB_CDN_PORT, and exports HF_ENDPOINT.
+start_hub() {
+	STANDIN_TOKEN=${HUB_TOKEN:-} STANDIN_OTHER_TOKEN=${HUB_OTHER_TOKEN:-} \
+		"$PYTHON" "$FIDX_SRC/tests/hub/standin.py" "$@" \
+		>"$scratch/hub.ready" 2>"$scratch/hub.err" </dev/null &
+	started $! "$scratch/hub.ready"
+	HUB=http://127.0.0.1:$(awk '/READY/ {print $2}' "$scratch/hub.ready")
+	HUB_CDN_PORT=$(awk '/READY/ {print $3}' "$scratch/hub.ready")
+	HF_ENDPOINT=$HUB
+	export HF_ENDPOINT
+}
+
+# hub_home: HOME, HF_HOME and HF_HUB_CACHE in the scratch folder, the Hub's
+# other variables unset, and retries that wait milliseconds (test builds).
+hub_home() {
+	HOME="$scratch/home"
+	HF_HOME="$scratch/hf"
+	HF_HUB_CACHE="$scratch/cache"
+	FIDX_TEST_HTTP_WAIT=0.01
+	export HOME HF_HOME HF_HUB_CACHE FIDX_TEST_HTTP_WAIT
+	unset XDG_CACHE_HOME HF_TOKEN_PATH HUGGINGFACE_HUB_CACHE HF_HUB_OFFLINE TRANSFORMERS_OFFLINE HF_ENDPOINT
+	mkdir -p "$HOME" "$HF_HOME"
+}
+
+# hub_ctl JSON: posts to the stand-in Hub's /_control. hub_stat EXPR:
+# prints a Python expression over its /_stats (s) and their log (log).
+hub_ctl() {
+	"$PYTHON" -c 'import sys, urllib.request as u
+print(u.urlopen(u.Request(sys.argv[1] + "/_control", data=sys.argv[2].encode(), method="POST")).read().decode())' \
+		"$HUB" "$1"
+}
+hub_stat() {
+	"$PYTHON" -c 'import json, sys, urllib.request as u
+s = json.load(u.urlopen(sys.argv[1] + "/_stats")); log = s["log"]
+print(eval(sys.argv[2]))' "$HUB" "$1"
 }

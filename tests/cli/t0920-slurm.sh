@@ -176,6 +176,12 @@ done
 TOKEN="hf_slurm$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 start_standin "$TOKEN"
 HF=http://127.0.0.1:$STANDIN_PORT/hf-inference/models/sentence-transformers/all-MiniLM-L6-v2/pipeline/feature-extraction
+# A stand-in Hub with a dataset of 4 files, and a Hugging Face cache every
+# task sees (the jobs get HF_ENDPOINT and HF_HUB_CACHE from the environment).
+hub hfrepo 4 30 6 || exit 1
+HF_HUB_CACHE=$scratch/hfcache FIDX_TEST_HTTP_WAIT=0.01
+export HF_HUB_CACHE FIDX_TEST_HTTP_WAIT
+start_hub --page-size 3 --repo o/shards=hfrepo
 
 SLURM_CONF=$scratch/slurm/slurm.conf
 export SLURM_CONF
@@ -206,7 +212,7 @@ stop_cluster() {
 	[ -z "$watch_pid" ] || kill "$watch_pid" 2>/dev/null || :
 	watch_pid=''
 }
-trap 'stop_cluster; kill "$_standin_pid" 2>/dev/null' EXIT
+trap 'stop_cluster; kill $_servers 2>/dev/null' EXIT
 trap 'exit 130' INT TERM HUP
 
 # The cluster: a munge key and a slurm.conf of its own, free ports, one node
@@ -267,7 +273,7 @@ print(' '.join(str(x.getsockname()[1]) for x in s))") &&
 	(
 		trap - EXIT
 		while kill -0 $$ 2>/dev/null; do sleep 1; done
-		kill "$_standin_pid" 2>/dev/null
+		kill $_servers 2>/dev/null
 		stop_cluster
 	) </dev/null >/dev/null 2>&1 7>&- &
 	watch_pid=$!
@@ -400,6 +406,23 @@ test_expect_success 'texts through the embedding API, one task a file: an API er
 	same_index faqs-single.fidx faqs.fidx &&
 	fidx search -k 1 --token-file token --api-url "$HF" faqs.fidx "How can Medicare help me?" >hit &&
 	test_grep "How can I get help with my Medicare Part A and Part B premiums" hit
+'
+
+test_expect_success 'an hf:// dataset in 2 tasks: resolved to one commit, each task downloads its share' '
+	hub_ctl "{\"reset_stats\": true}" >/dev/null &&
+	follow run7 -o hf.fidx -n 2 hf://datasets/o/shards &&
+	test_grep "^build tasks: 2 built, 0 up to date, 0 failed$" run7 &&
+	C=$(cat "$HF_HUB_CACHE/datasets--o--shards/refs/main") &&
+	printf "%s\n" 0 0 1 1 >t && printf "hf://datasets/o/shards@$C/data/train-0000%s-of-00004.csv\n" 0 1 2 3 >f &&
+	paste t f >want && test_cmp want hf.fidx.shards/tasks.txt &&
+	A=$(sed -n "s/^submitted build job \([0-9]*\):.*/\1/p" run7) &&
+	test_grep "^  hf://datasets/o/shards@$C/data/train-00003-of-00004.csv$" "hf.fidx.shards/logs/build-${A}_1.log" &&
+	hub_stat "\" \".join(sorted(e[\"path\"].split(\"?\")[0].split(\"/\")[-1] for e in log if e[\"class\"] == \"file\"))" >got &&
+	echo "train-00000-of-00004.csv train-00001-of-00004.csv train-00002-of-00004.csv train-00003-of-00004.csv" >want &&
+	test_cmp want got &&
+	hub_stat "s[\"by_class\"].get(\"info\", 0)" >n && echo 1 >want && test_cmp want n &&
+	fidx build -q -o hf-single.fidx hfrepo && same_index hf-single.fidx hf.fidx &&
+	fidx info hf.fidx >info && test_grep "count: +120$" info
 '
 
 test_expect_success 'the token is in no job script, log, job environment or Slurm state' '

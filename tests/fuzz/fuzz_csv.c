@@ -16,7 +16,9 @@
  *      checked against a second, independent reading with fidx_csv_next
  *      and fidx_parse_float (so the fast path must agree with the general
  *      one), and every value against strtof (fields longer than the
- *      number target's inputs get there through gzip);
+ *      number target's inputs get there through gzip), unless the header
+ *      is pandas' numbering beside "id" and "text" columns, which the
+ *      reader then takes as ids and texts;
  *   3. fidx_reader_next with id/text/embedding column names, when byte 1
  *      asks for them.
  * Invariants: an error return carries its code and a non-empty message;
@@ -188,8 +190,14 @@ static void table_pass(const uint8_t *data, size_t size, const struct fidx_reade
 		if (!block.vec || block.n == 0 || block.n > FIDX_ROWS_MAX || block.dim == 0 || (dim && block.dim != dim))
 			abort();
 		dim = block.dim;
-		if (!o->id_column != !block.id || !o->text_column != !block.text)
+		if (!o->id_column && !o->text_column && !o->embedding_column) {
+			/* ids and texts of a numbered header's "id" and "text" columns:
+			 * the reference reads every column as a number, so it stops */
+			if (block.id || block.text)
+				reference = 0;
+		} else if (!o->id_column != !block.id || !o->text_column != !block.text) {
 			abort();
+		}
 		for (b = 0; b < block.n; b++) {
 			const float *vec = block.vec + b * block.dim;
 			if (block.where[b] <= prev)
