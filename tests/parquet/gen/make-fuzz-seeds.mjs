@@ -4,8 +4,8 @@
 // byte choosing the column options (1: --embedding-column embedding, 0: the
 // reader chooses) followed by the file. Also a few of the fixtures from the
 // other writers (dictionaries, BYTE_STREAM_SPLIT, data page v2, DELTA
-// strings, two-level lists, FLOAT16, INT_8), one of ../parquet-testing's
-// page-checksum files, and the hand-made files of ../hostile.
+// strings, two-level lists, FLOAT16, INT_8), and the hand-made files of
+// ../hostile (page checksums among them).
 //   cd tests/parquet/gen && npm ci && node make-fuzz-seeds.mjs
 import { DuckDBInstance } from '@duckdb/node-api';
 import fs from 'fs';
@@ -39,12 +39,6 @@ for (const name of ['pqwasm-list3-float16-zstd-pv2-half-nodict', 'hyparquet-list
                     'pqwasm-wide-float16-zstd-pv2-low', 'pqwasm-list3-int8-snappy-pv1-low']) {
   const b = fs.readFileSync(`${fixtures}${name}.parquet`);
   fs.writeFileSync(`${out}${name}`, Buffer.concat([Buffer.from([0]), b]));
-}
-// apache/parquet-testing's smallest page-checksum file of numbers (parquet-java).
-const upstream = new URL('../parquet-testing/', import.meta.url).pathname;
-for (const name of ['datapage_v1-snappy-compressed-checksum']) {
-  const b = fs.readFileSync(`${upstream}${name}.parquet`);
-  fs.writeFileSync(`${out}upstream-${name}`, Buffer.concat([Buffer.from([0]), b]));
 }
 // And the hand-made files of ../hostile (make.py), the reader chooses.
 const hostile = new URL('../hostile/', import.meta.url).pathname;
