@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
 #include "common.h"
 #include "export.h"
 #include "outfile.h"
 #include "publish.h"
+#include "token.h"
 
 static const char usage[] =
 	"usage: fidx export [<options>] <index> (--faiss|--npy|--csv|--jsonl <file>)...\n"
@@ -79,7 +79,7 @@ static int publish(struct fidx_publish_opts *p, const char *token_file)
 	int rc;
 
 	/* A token, before any work. */
-	if (fidx_api_token(FIDX_API_HF, token_file, &token, &err))
+	if (fidx_token_find(token_file, NULL, &token, &err))
 		return cmd_fail(&err);
 	if (!token) {
 		cmd_error("publishing on the Hub needs a token with write access: set HF_TOKEN, log in with "
@@ -89,7 +89,7 @@ static int publish(struct fidx_publish_opts *p, const char *token_file)
 	p->token = token;
 	p->log = on_log;
 	rc = fidx_publish(p, &res, &err);
-	fidx_api_token_free(token);
+	fidx_token_free(token);
 	if (rc)
 		return cmd_fail(&err);
 	if (res.hub.created)

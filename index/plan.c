@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "api.h"
 #include "hub.h"
 #include "remote.h"
+#include "token.h"
 #include "uri.h"
 
 /* hf:// inputs: the client, and each input's URL and commit, in the order
@@ -109,13 +109,13 @@ static int hub_open(struct fidx_plan *p, const struct fidx_plan_opts *o, struct 
 		return fidx_err_nomem(err);
 	/* The token lookup is the embedding API's (io/embedders/api.c): the
 	 * same variables and files. */
-	if (!offline && !ho.token && (rc = fidx_api_token(FIDX_API_HF, NULL, &token, err)) != 0)
+	if (!offline && !ho.token && (rc = fidx_token_find(NULL, NULL, &token, err)) != 0)
 		return rc;
 	if (!ho.token)
 		ho.token = token;
 	ho.offline = offline ? 1 : -1;
 	rc = fidx_hub_open(&p->hub->h, &ho, err);
-	fidx_api_token_free(token);
+	fidx_token_free(token);
 	return rc;
 }
 

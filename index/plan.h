@@ -55,7 +55,7 @@ struct fidx_plan_opts {
 	const struct fidx_reader_opts *read;
 	/* hf:// inputs: the endpoint, cache, offline mode and callbacks (zero:
 	 * the environment's); the token, when NULL, is HF_TOKEN's or the
-	 * Hugging Face token file's (io/embedders/api.h), looked up online
+	 * Hugging Face token file's (io/http/token.h), looked up online
 	 * only. */
 	struct fidx_hub_opts hub;
 };

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "token.h"
 
 static void test_formats_and_urls(void **state)
 {
@@ -147,7 +148,7 @@ static void test_token_lookup(void **state)
 	unsetenv("HUGGING_FACE_HUB_TOKEN");
 	unsetenv("HF_TOKEN_PATH");
 	setenv("HF_HOME", dir, 1);
-	assert_int_equal(fidx_api_token(FIDX_API_HF, NULL, &t, &err), 0);
+	assert_int_equal(fidx_token_find(NULL, NULL, &t, &err), 0);
 	assert_null(t);
 	/* None: the message says where fidx looked and how to give one. */
 	snprintf(path, sizeof path, "looked in HF_TOKEN, HUGGING_FACE_HUB_TOKEN and %s/token; run "
@@ -163,25 +164,25 @@ static void test_token_lookup(void **state)
 	assert_non_null(f = fopen(path, "w"));
 	fputs("  hf_fromfile\r\n", f);
 	fclose(f);
-	assert_int_equal(fidx_api_token(FIDX_API_HF, NULL, &t, &err), 0);
+	assert_int_equal(fidx_token_find(NULL, NULL, &t, &err), 0);
 	assert_string_equal(t, "hf_fromfile");
-	fidx_api_token_free(t);
+	fidx_token_free(t);
 	setenv("HUGGING_FACE_HUB_TOKEN", "hf_legacy", 1);
-	assert_int_equal(fidx_api_token(FIDX_API_HF, NULL, &t, &err), 0);
+	assert_int_equal(fidx_token_find(NULL, NULL, &t, &err), 0);
 	assert_string_equal(t, "hf_legacy");
-	fidx_api_token_free(t);
+	fidx_token_free(t);
 	setenv("HF_TOKEN", "hf_first", 1);
-	assert_int_equal(fidx_api_token(FIDX_API_HF, NULL, &t, &err), 0);
+	assert_int_equal(fidx_token_find(NULL, NULL, &t, &err), 0);
 	assert_string_equal(t, "hf_first");
-	fidx_api_token_free(t);
+	fidx_token_free(t);
 	/* --token-file wins; TEI and OpenAI read FIDX_API_TOKEN, not HF_TOKEN. */
-	assert_int_equal(fidx_api_token(FIDX_API_HF, path, &t, &err), 0);
+	assert_int_equal(fidx_token_find(path, NULL, &t, &err), 0);
 	assert_string_equal(t, "hf_fromfile");
-	fidx_api_token_free(t);
-	assert_int_equal(fidx_api_token(FIDX_API_TEI, NULL, &t, &err), 0);
+	fidx_token_free(t);
+	assert_int_equal(fidx_token_find(NULL, "FIDX_API_TOKEN", &t, &err), 0);
 	assert_null(t);
 	setenv("FIDX_API_TOKEN", "bad\ntoken", 1);
-	assert_int_equal(fidx_api_token(FIDX_API_TEI, NULL, &t, &err), FIDX_EINPUT);
+	assert_int_equal(fidx_token_find(NULL, "FIDX_API_TOKEN", &t, &err), FIDX_EINPUT);
 	assert_null(strstr(err.msg, "bad"));
 	assert_null(strstr(err.msg, "token\n"));
 	unsetenv("FIDX_API_TOKEN");

@@ -58,24 +58,13 @@ void fidx_api_error_message(const char *body, size_t len, char *out, size_t cap)
  * (estimated_time), or -1. */
 double fidx_api_estimated_time(const char *body, size_t len);
 
-/* The API token: token_file when given, else for the Hugging Face format
- * HF_TOKEN, HUGGING_FACE_HUB_TOKEN, then the token file (HF_TOKEN_PATH,
- * $HF_HOME/token, $XDG_CACHE_HOME/huggingface/token,
- * ~/.cache/huggingface/token); for other formats FIDX_API_TOKEN. White
- * space around it is dropped. *token is a new string (wipe it with
- * fidx_api_token_free), or NULL when there is none. A token file that
- * exists but cannot be read is an error; its contents never appear in any
- * message. */
-int fidx_api_token(int format, const char *token_file, char **token, struct fidx_err *err);
-void fidx_api_token_free(char *token);
-
 /* Whether the service at url answers nothing without a token: the Hugging
  * Face router (FIDX_API_ROUTER), the default service. Self-hosted servers
  * may run without one. */
 int fidx_api_needs_token(const char *url);
 
 /* FIDX_EINPUT, saying that the Hugging Face Inference API needs a token,
- * where fidx_api_token looked for one for format (its variables and token
+ * where fidx_token_find looked for one for format (its variables and token
  * file; never a token) and how to give one. */
 int fidx_api_no_token(int format, struct fidx_err *err);
 

@@ -30,6 +30,7 @@
 #include "api.h"
 #include "embed.h"
 #include "http.h"
+#include "token.h"
 #include "vec.h"
 
 #define MAX_RESPONSE (256u << 20)
@@ -261,7 +262,8 @@ static int client_open(void **state, const struct fidx_embed_config *cfg, struct
 		}
 	}
 	c->seed = (unsigned long long)now_s() * 1000003ull ^ (unsigned long long)(uintptr_t)c;
-	if ((rc = fidx_api_token(c->format, fidx_params_get(p, "token_file"), &token, err)) != 0) {
+	if ((rc = fidx_token_find(fidx_params_get(p, "token_file"), c->format == FIDX_API_HF ? NULL : "FIDX_API_TOKEN", &token,
+	                          err)) != 0) {
 		client_close(c);
 		return rc;
 	}
@@ -283,7 +285,7 @@ static void client_close(void *state)
 	struct fidx_api_client *c = state;
 	if (!c)
 		return;
-	fidx_api_token_free(c->token);
+	fidx_token_free(c->token);
 	fidx_http_close(c->http);
 	free(c->url);
 	free(c->model);
