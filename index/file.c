@@ -16,6 +16,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "bytes.h"
 #include "crc32.h"
 #include "outfile.h"
 #include "quant.h"
@@ -57,28 +58,6 @@
 static const unsigned char MAGIC[8] = {0x89, 'F', 'I', 'D', 'X', '\r', '\n', 0x1a};
 static const unsigned char END[8] = {'F', 'I', 'D', 'X', '-', 'E', 'N', 'D'};
 
-static void put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16), p[3] = (unsigned char)(v >> 24);
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 static uint32_t crc(const void *p, size_t n)
 {
 	return fidx_crc32(0, p, n);
@@ -90,8 +69,8 @@ static uint32_t head_crc(const unsigned char *h, uint32_t type, uint32_t index)
 {
 	unsigned char b[24];
 	memcpy(b, h, 16);
-	put32(b + 16, type);
-	put32(b + 20, index);
+	fidx_put_le32(b + 16, type);
+	fidx_put_le32(b + 20, index);
 	return crc(b, sizeof b);
 }
 
@@ -136,11 +115,11 @@ static void from_planes(const unsigned char *p0, const unsigned char *p1, const 
 static void put_head(unsigned char *h, uint32_t stored, uint32_t raw, uint32_t raw_crc, uint32_t stored_crc,
                      uint32_t type, uint32_t index)
 {
-	put32(h, stored);
-	put32(h + 4, raw);
-	put32(h + 8, raw_crc);
-	put32(h + 12, stored_crc);
-	put32(h + 16, head_crc(h, type, index));
+	fidx_put_le32(h, stored);
+	fidx_put_le32(h + 4, raw);
+	fidx_put_le32(h + 8, raw_crc);
+	fidx_put_le32(h + 12, stored_crc);
+	fidx_put_le32(h + 16, head_crc(h, type, index));
 }
 
 /* A block directory's entries: each block's length; for ids and texts
@@ -154,7 +133,7 @@ static size_t dir_entry(uint32_t type)
 static uint32_t dir_crc(const unsigned char *p, size_t n, uint32_t type)
 {
 	unsigned char t[4];
-	put32(t, type);
+	fidx_put_le32(t, type);
 	return fidx_crc32(crc(p, n), t, 4);
 }
 
@@ -261,10 +240,10 @@ static uint32_t encode_residual(const struct secw *s, struct encoder *coder, con
 		size_t got = squeeze(coder->z, plane, q, out + off, e->cap - BLOCK_HEAD - off);
 		if (!got) {
 			memcpy(out + off, plane, q);
-			put32(out + 4 * p, (uint32_t)q | STORED_FLAG);
+			fidx_put_le32(out + 4 * p, (uint32_t)q | STORED_FLAG);
 			off += q;
 		} else {
-			put32(out + 4 * p, (uint32_t)got);
+			fidx_put_le32(out + 4 * p, (uint32_t)got);
 			off += got;
 		}
 	}
@@ -445,7 +424,7 @@ static int write_batch(struct secw *s, const unsigned char *raw, size_t fill, in
 	}
 	for (i = 0; i < nblk && !rc; i++) {
 		struct encoded *e = &s->enc[i];
-		rc = secw_block(s, e->buf, BLOCK_HEAD + e->stored, get32(e->buf + 4), err);
+		rc = secw_block(s, e->buf, BLOCK_HEAD + e->stored, fidx_le32(e->buf + 4), err);
 		if (!rc && s->codes)
 			rc = secw_block(s->codes, e->codes, e->codes_len, e->codes_len - BLOCK_HEAD, err);
 	}
@@ -562,16 +541,16 @@ static int secw_finish(struct secw *s, struct fidx_section_info *info, struct fi
 		return fidx_err_nomem(err);
 	for (i = 0; i < s->blocks; i++) {
 		unsigned char *e = dir + i * dir_entry(s->type);
-		put32(e, s->dir[i]);
+		fidx_put_le32(e, s->dir[i]);
 		if (dir_entry(s->type) > 4) {
 			struct rec_start st = {NO_START, 0};
 			if (i < s->nstarts)
 				st = s->starts[i];
-			put32(e + 4, st.off);
-			put64(e + 8, st.row);
+			fidx_put_le32(e + 4, st.off);
+			fidx_put_le64(e + 8, st.row);
 		}
 	}
-	put32(dir + n, dir_crc(dir, n, s->type));
+	fidx_put_le32(dir + n, dir_crc(dir, n, s->type));
 	rc = fidx_pwrite_all(s->fd, dir, n + 4, s->pos, s->name, err);
 	free(dir);
 	if (rc)
@@ -758,7 +737,7 @@ static int put_record(struct secw *s, const char *p, size_t len, struct fidx_err
 		s->nstarts = b + 1;
 	}
 	s->records++;
-	put32(head, (uint32_t)len);
+	fidx_put_le32(head, (uint32_t)len);
 	rc = secw_put(s, head, 4, err);
 	return rc ? rc : secw_put(s, p, len, err);
 }
@@ -878,15 +857,15 @@ int fidx_fw_commit(struct fidx_file_writer *w, const char *meta_json, struct fid
 	}
 	for (i = 0; i < nsec; i++) {
 		unsigned char *e = toc + i * TOC_ENTRY;
-		put32(e, sec[i].type);
-		put32(e + 4, sec[i].codec);
-		put64(e + 8, sec[i].offset);
-		put64(e + 16, sec[i].stored_bytes);
-		put64(e + 24, sec[i].raw_bytes);
-		put32(e + 32, sec[i].block_count);
-		put32(e + 36, sec[i].block_size);
+		fidx_put_le32(e, sec[i].type);
+		fidx_put_le32(e + 4, sec[i].codec);
+		fidx_put_le64(e + 8, sec[i].offset);
+		fidx_put_le64(e + 16, sec[i].stored_bytes);
+		fidx_put_le64(e + 24, sec[i].raw_bytes);
+		fidx_put_le32(e + 32, sec[i].block_count);
+		fidx_put_le32(e + 36, sec[i].block_size);
 	}
-	put32(toc + nsec * TOC_ENTRY, crc(toc, nsec * TOC_ENTRY));
+	fidx_put_le32(toc + nsec * TOC_ENTRY, crc(toc, nsec * TOC_ENTRY));
 	memcpy(toc + nsec * TOC_ENTRY + 4, END, sizeof END);
 	if ((rc = fidx_pwrite_all(w->out.fd, toc, nsec * TOC_ENTRY + 4 + sizeof END, pos, w->out.tmp,
 	                          err)) != 0)
@@ -894,15 +873,15 @@ int fidx_fw_commit(struct fidx_file_writer *w, const char *meta_json, struct fid
 
 	memset(head, 0, sizeof head);
 	memcpy(head, MAGIC, sizeof MAGIC);
-	put32(head + 8, FIDX_FORMAT_VERSION);
-	put32(head + 12, HEADER_SIZE);
-	put64(head + 16, pos + nsec * TOC_ENTRY + 4 + sizeof END);
-	put64(head + 24, w->rows);
-	put32(head + 32, w->dim);
-	put32(head + 36, (uint32_t)nsec);
-	put64(head + 40, pos);
-	put32(head + 48, (uint32_t)(nsec * TOC_ENTRY + 4));
-	put32(head + 60, crc(head, 60));
+	fidx_put_le32(head + 8, FIDX_FORMAT_VERSION);
+	fidx_put_le32(head + 12, HEADER_SIZE);
+	fidx_put_le64(head + 16, pos + nsec * TOC_ENTRY + 4 + sizeof END);
+	fidx_put_le64(head + 24, w->rows);
+	fidx_put_le32(head + 32, w->dim);
+	fidx_put_le32(head + 36, (uint32_t)nsec);
+	fidx_put_le64(head + 40, pos);
+	fidx_put_le32(head + 48, (uint32_t)(nsec * TOC_ENTRY + 4));
+	fidx_put_le32(head + 60, crc(head, 60));
 	if ((rc = fidx_pwrite_all(w->out.fd, head, sizeof head, 0, w->out.tmp, err)) != 0)
 		goto out;
 	if (ftruncate(w->out.fd, (off_t)(pos + nsec * TOC_ENTRY + 4 + sizeof END)) != 0) {
@@ -1022,25 +1001,25 @@ static int check_sections(struct fidx_file *f, struct fidx_err *err)
 		return rc;
 	if (memcmp(head, MAGIC, sizeof MAGIC) != 0)
 		return fidx_err_set(err, FIDX_ECORRUPT, "%s: not a fidx index (wrong magic number)", f->name);
-	if (get32(head + 60) != crc(head, 60))
+	if (fidx_le32(head + 60) != crc(head, 60))
 		return corrupt(f, err, "header checksum mismatch");
-	f->version = get32(head + 8);
+	f->version = fidx_le32(head + 8);
 	if (f->version < 1 || f->version > FIDX_FORMAT_VERSION)
 		return fidx_err_set(err, FIDX_ECORRUPT,
 		                    "%s: index format version %u is not supported (this fidx reads versions 1 to %u)",
 		                    f->name, f->version, FIDX_FORMAT_VERSION);
-	if (get32(head + 12) != HEADER_SIZE)
+	if (fidx_le32(head + 12) != HEADER_SIZE)
 		return corrupt(f, err, "unexpected header size");
-	if (get64(head + 16) != f->size) {
-		if (get64(head + 16) > f->size)
+	if (fidx_le64(head + 16) != f->size) {
+		if (fidx_le64(head + 16) > f->size)
 			return corrupt(f, err, "the file is truncated");
 		return corrupt(f, err, "the file has extra bytes at its end");
 	}
-	f->count = get64(head + 24);
-	f->dim = get32(head + 32);
-	f->nsec = get32(head + 36);
-	toc_off = get64(head + 40);
-	toc_size = get32(head + 48);
+	f->count = fidx_le64(head + 24);
+	f->dim = fidx_le32(head + 32);
+	f->nsec = fidx_le32(head + 36);
+	toc_off = fidx_le64(head + 40);
+	toc_size = fidx_le32(head + 48);
 	if (f->dim == 0 || f->dim > FIDX_MAX_DIM)
 		return corrupt(f, err, "dimension out of range");
 	if (f->nsec < 2 || f->nsec > (f->version >= 3 ? 5u : 4u) || toc_size != f->nsec * TOC_ENTRY + 4)
@@ -1058,7 +1037,7 @@ static int check_sections(struct fidx_file *f, struct fidx_err *err)
 		free(toc);
 		return rc;
 	}
-	if (get32(toc + f->nsec * TOC_ENTRY) != crc(toc, f->nsec * TOC_ENTRY)) {
+	if (fidx_le32(toc + f->nsec * TOC_ENTRY) != crc(toc, f->nsec * TOC_ENTRY)) {
 		free(toc);
 		return corrupt(f, err, "table of contents checksum mismatch");
 	}
@@ -1067,13 +1046,13 @@ static int check_sections(struct fidx_file *f, struct fidx_err *err)
 		const unsigned char *e = toc + i * TOC_ENTRY;
 		struct fidx_section_info s;
 		uint64_t blocks_min, dir;
-		s.type = get32(e);
-		s.codec = get32(e + 4);
-		s.offset = get64(e + 8);
-		s.stored_bytes = get64(e + 16);
-		s.raw_bytes = get64(e + 24);
-		s.block_count = get32(e + 32);
-		s.block_size = get32(e + 36);
+		s.type = fidx_le32(e);
+		s.codec = fidx_le32(e + 4);
+		s.offset = fidx_le64(e + 8);
+		s.stored_bytes = fidx_le64(e + 16);
+		s.raw_bytes = fidx_le64(e + 24);
+		s.block_count = fidx_le32(e + 32);
+		s.block_size = fidx_le32(e + 36);
 		if (s.type < 1 || s.type > (f->version >= 3 ? 5u : 4u) || f->has[s.type]) {
 			free(toc);
 			return corrupt(f, err, "unknown or repeated section");
@@ -1228,16 +1207,16 @@ static int parse_head(const struct fidx_file *f, const struct fidx_section_info 
 	uint64_t end = blocks_end(f, s), expect;
 
 	memset(b, 0, sizeof *b);
-	if (get32(h + 16) != head_crc(h, s->type, index))
+	if (fidx_le32(h + 16) != head_crc(h, s->type, index))
 		return corrupt(f, err, "block header checksum mismatch");
 	b->pos = pos;
 	b->index = index;
 	b->raw_off = (uint64_t)index * s->block_size;
-	b->flag = get32(h) & STORED_FLAG;
-	b->stored = get32(h) & ~STORED_FLAG;
-	b->raw = get32(h + 4);
-	b->raw_crc = get32(h + 8);
-	b->stored_crc = get32(h + 12);
+	b->flag = fidx_le32(h) & STORED_FLAG;
+	b->stored = fidx_le32(h) & ~STORED_FLAG;
+	b->raw = fidx_le32(h + 4);
+	b->raw_crc = fidx_le32(h + 8);
+	b->stored_crc = fidx_le32(h + 12);
 	expect = s->raw_bytes - b->raw_off < s->block_size ? s->raw_bytes - b->raw_off : s->block_size;
 	if (b->raw != expect || b->stored > end - pos - BLOCK_HEAD ||
 	    (b->flag && b->stored != b->raw) ||
@@ -1290,19 +1269,19 @@ static int positions(struct fidx_file *f, int type, const uint64_t **out, struct
 		struct rec_start *st = es > 4 ? malloc(((size_t)s->block_count + 1) * sizeof *st) : NULL;
 		if (!dir || (es > 4 && !st))
 			rc = fidx_err_nomem(err);
-		else if ((rc = rd(f, end, dir, n + 4, err)) == 0 && get32(dir + n) != dir_crc(dir, n, s->type))
+		else if ((rc = rd(f, end, dir, n + 4, err)) == 0 && fidx_le32(dir + n) != dir_crc(dir, n, s->type))
 			rc = corrupt(f, err, "block directory checksum mismatch");
 		uint64_t next = 0; /* the least number the next start may have */
 		for (i = 0; !rc && i < s->block_count; i++) {
 			const unsigned char *e = dir + es * (size_t)i;
-			uint32_t len = get32(e);
+			uint32_t len = fidx_le32(e);
 			t[i] = pos;
 			if (len < BLOCK_HEAD || len > end - pos)
 				rc = corrupt(f, err, "the block directory does not fit its section");
 			pos += len;
 			if (st) {
-				st[i].off = get32(e + 4);
-				st[i].row = get64(e + 8);
+				st[i].off = fidx_le32(e + 4);
+				st[i].row = fidx_le64(e + 8);
 				/* Starts within their blocks, numbers rising from 0,
 				 * record 0 at 0 (whether they are right, fidx info
 				 * checks). */
@@ -1427,8 +1406,8 @@ static int decode_planes(struct fidx_file *f, const struct fidx_section_info *s,
 	size_t q = b->raw / 4, off = PLANE_TABLE;
 	int p;
 	for (p = 0; p < 4; p++) {
-		uint32_t len = get32(st + 4 * p) & ~STORED_FLAG;
-		int raw = (get32(st + 4 * p) & STORED_FLAG) != 0;
+		uint32_t len = fidx_le32(st + 4 * p) & ~STORED_FLAG;
+		int raw = (fidx_le32(st + 4 * p) & STORED_FLAG) != 0;
 		if (len > b->stored - off || (raw && len != q))
 			return corrupt(f, err, "block sizes do not fit their section");
 		if (raw) {
@@ -1725,7 +1704,7 @@ int fidx_cursor_record(struct fidx_cursor *c, const char **p, size_t *len, struc
 	int rc = fidx_cursor_read(c, head, 4, err);
 	if (rc)
 		return rc;
-	n = get32(head);
+	n = fidx_le32(head);
 	if (n > fidx_cursor_left(c))
 		return corrupt(c->f, err, "a record is longer than its section");
 	if ((size_t)n + 1 > c->rec_cap) {
@@ -2000,11 +1979,11 @@ int fidx_records_get(struct fidx_records *r, uint64_t row, char **out, size_t *l
 	for (at = st[b].row; at < row; at++) {
 		if ((rc = records_read(r, off, head, 4, err)) != 0)
 			return rc;
-		off += 4 + (uint64_t)get32(head);
+		off += 4 + (uint64_t)fidx_le32(head);
 	}
 	if ((rc = records_read(r, off, head, 4, err)) != 0)
 		return rc;
-	*len = get32(head);
+	*len = fidx_le32(head);
 	if (*len > r->s->raw_bytes - off - 4)
 		return corrupt(r->f, err, "a record is longer than its section");
 	if (!(p = malloc(*len + 1)))

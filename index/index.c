@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "bytes.h"
 #include "file.h"
 #include "idset.h"
 #include "number.h"
@@ -90,12 +91,6 @@ static int faiss_error(struct fidx_err *err, const char *what)
 	return fidx_err_set(err, FIDX_EINTERNAL, "faiss: %s: %s", what, m ? m : "failed");
 }
 
-static uint32_t le32(const char *p)
-{
-	const unsigned char *b = (const unsigned char *)p;
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
 /* Reads a section of n length-prefixed records and checks that they fill
  * it exactly. */
 static int load_records(struct fidx_file *f, int type, uint64_t n, struct records *r,
@@ -112,7 +107,7 @@ static int load_records(struct fidx_file *f, int type, uint64_t n, struct record
 		uint32_t l;
 		if (len - pos < 4)
 			break;
-		l = le32(r->blob + pos);
+		l = fidx_le32(r->blob + pos);
 		if (l > len - pos - 4)
 			break;
 		r->off[i] = pos;
@@ -139,7 +134,7 @@ static const char *record(const struct records *r, uint64_t row, size_t *len)
 {
 	const struct fetched *g;
 	if (r->blob) {
-		*len = le32(r->blob + r->off[row]);
+		*len = fidx_le32(r->blob + r->off[row]);
 		return r->blob + r->off[row] + 4;
 	}
 	g = r->cap ? slot(r, row) : NULL;
