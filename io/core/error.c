@@ -133,3 +133,15 @@ void fidx_err_quote(char *out, size_t cap, const char *s, size_t n)
 	}
 	out[o] = '\0';
 }
+
+void fidx_logf(fidx_log_fn log, void *ctx, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	if (!log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	log(ctx, line);
+}

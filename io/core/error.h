@@ -77,6 +77,14 @@ int fidx_err_detail(struct fidx_err *err, int detail);
 /* Out of memory, as an error. */
 int fidx_err_nomem(struct fidx_err *err);
 
+/* The callback through which the libraries tell what they do (requests,
+ * retries, files brought in; never a token): one line, no newline. */
+typedef void (*fidx_log_fn)(void *ctx, const char *line);
+
+/* Formats a line (at most 1,023 bytes kept) and passes it to log, when log
+ * is set. */
+void fidx_logf(fidx_log_fn log, void *ctx, const char *fmt, ...) FIDX_PRINTF(3, 4);
+
 /* Writes a printable rendering of bytes s[0..n) into out (size cap >= 8):
  * control bytes escaped, long values cut with "...". For quoting what was
  * found in an input inside an error message. */

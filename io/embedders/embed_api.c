@@ -76,18 +76,7 @@ static double now_s(void)
 	return fidx_http_now();
 }
 
-static void logf_(const struct fidx_api_client *c, const char *fmt, ...) FIDX_PRINTF(2, 3);
-static void logf_(const struct fidx_api_client *c, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	if (!c->log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	c->log(c->ctx, line);
-}
+#define logf_(c, ...) fidx_logf((c)->log, (c)->ctx, __VA_ARGS__)
 
 /* HF_HUB_OFFLINE, as huggingface_hub reads it. */
 static int offline(void)

@@ -201,18 +201,7 @@ void fidx_http_resp_free(struct fidx_http_resp *r)
 	memset(r, 0, sizeof *r);
 }
 
-static void logf_(struct fidx_http *h, const char *fmt, ...) FIDX_PRINTF(2, 3);
-static void logf_(struct fidx_http *h, const char *fmt, ...)
-{
-	char line[600];
-	va_list ap;
-	if (!h->o.log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	h->o.log(h->o.ctx, line);
-}
+#define logf_(h, ...) fidx_logf((h)->o.log, (h)->o.ctx, __VA_ARGS__)
 
 /* A URL for messages: without its query (signed URLs carry secrets there). */
 static void url_for_message(const char *url, char *out, size_t cap)

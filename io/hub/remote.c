@@ -50,18 +50,7 @@ int fidx_hub_offline_env(void)
 	             strcasecmp(v, "true") == 0);
 }
 
-static void logf_(struct fidx_hub *h, const char *fmt, ...) FIDX_PRINTF(2, 3);
-static void logf_(struct fidx_hub *h, const char *fmt, ...)
-{
-	char line[1200];
-	va_list ap;
-	if (!h->o.log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	h->o.log(h->o.ctx, line);
-}
+#define logf_(h, ...) fidx_logf((h)->o.log, (h)->o.ctx, __VA_ARGS__)
 
 int fidx_hub_open(struct fidx_hub **out, const struct fidx_hub_opts *o, struct fidx_err *err)
 {

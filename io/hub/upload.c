@@ -33,18 +33,7 @@ struct up {
 	struct fidx_hub_commit_result *res;
 };
 
-static void logf_(struct up *u, const char *fmt, ...) FIDX_PRINTF(2, 3);
-static void logf_(struct up *u, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	if (!u->o->log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	u->o->log(u->o->ctx, line);
-}
+#define logf_(u, ...) fidx_logf((u)->o->log, (u)->o->ctx, __VA_ARGS__)
 
 static char *b64(const unsigned char *p, size_t n)
 {
