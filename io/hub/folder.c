@@ -168,9 +168,7 @@ static int check_folder(const char *path, struct fidx_err *err)
 	return 0;
 }
 
-/* Reads up to max bytes of path; *data is NULL when there is no such
- * file. *full is cleared when the file is longer. */
-static int read_readme(const char *path, size_t max, char **data, size_t *n, int *full, struct fidx_err *err)
+int fidx_hub_read_card(const char *path, size_t max, char **data, size_t *n, int *full, struct fidx_err *err)
 {
 	struct stat st;
 	size_t cap = 64 * 1024, len = 0;
@@ -272,7 +270,7 @@ static int folder_card(void *ctx, size_t max, char **text, size_t *len, int *ful
 	int rc;
 	if (!path)
 		return fidx_err_nomem(err);
-	rc = read_readme(path, max, text, len, full, err);
+	rc = fidx_hub_read_card(path, max, text, len, full, err);
 	free(path);
 	return rc;
 }

@@ -93,6 +93,11 @@ struct fidx_hub_source {
  * s->close(s->ctx). */
 int fidx_hub_folder_open(struct fidx_hub_source *s, const char *folder, struct fidx_err *err);
 
+/* A dataset card, as a source's card() gives it: up to max bytes of the file
+ * at path into *data (not terminated), *n of them; *data is NULL when there
+ * is no such regular file; *full is cleared when the file is longer. */
+int fidx_hub_read_card(const char *path, size_t max, char **data, size_t *n, int *full, struct fidx_err *err);
+
 /* Fills out with the data files, as paths relative to the source's root,
  * of split (NULL: "train") in config (NULL: the default config). Returns
  * 0, or a negative fidx_code with err filled and out empty: FIDX_EINPUT for

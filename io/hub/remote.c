@@ -649,8 +649,7 @@ static int folder_card(void *ctx, size_t max, char **text, size_t *len, int *ful
 	const struct fidx_hub_tree *t;
 	const struct fidx_hub_entry *e;
 	char *path, *local = NULL;
-	int rc, fd;
-	size_t got = 0;
+	int rc;
 
 	*text = NULL;
 	*len = 0;
@@ -666,41 +665,9 @@ static int folder_card(void *ctx, size_t max, char **text, size_t *len, int *ful
 		return 0;
 	if ((rc = fidx_hub_fetch(f->h, f->repo, f->commit, e, &local, err)) != 0)
 		return rc;
-	if ((fd = open(local, O_RDONLY | O_CLOEXEC)) < 0) {
-		rc = fidx_err_sys(err, FIDX_EIO, errno, "%s", local);
-		free(local);
-		return rc;
-	}
-	if (!(*text = malloc(max + 1))) {
-		close(fd);
-		free(local);
-		return fidx_err_nomem(err);
-	}
-	while (got < max) {
-		ssize_t k = read(fd, *text + got, max - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			rc = fidx_err_sys(err, FIDX_EIO, errno, "%s", local);
-			break;
-		}
-		if (k == 0)
-			break;
-		got += (size_t)k;
-	}
-	if (rc == 0 && got == max) {
-		char c;
-		*full = read(fd, &c, 1) <= 0;
-	}
-	close(fd);
+	rc = fidx_hub_read_card(local, max, text, len, full, err);
 	free(local);
-	if (rc) {
-		free(*text);
-		*text = NULL;
-		return rc;
-	}
-	*len = got;
-	return 0;
+	return rc;
 }
 
 static void folder_close(void *ctx)
