@@ -16,22 +16,12 @@
 
 #include "crc32.h"
 #include "file.h"
-
-static char dir[64];
+#include "tmpdir.h"
 
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/fidx-test-file.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
+	return tmpdir_make("test-file");
 }
 
 static char *slurp(const char *path, size_t *n)
@@ -315,5 +305,5 @@ int main(void)
 		cmocka_unit_test(test_version_check),    cmocka_unit_test(test_crc32),
 		cmocka_unit_test(test_records),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, tmpdir_teardown);
 }

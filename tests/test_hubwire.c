@@ -15,6 +15,7 @@
 #include "cache.h"
 #include "uri.h"
 #include "wire.h"
+#include "tmpdir.h"
 
 static void uri_ok(const char *s, const char *repo, const char *rev, const char *path)
 {
@@ -310,8 +311,6 @@ static void test_errors(void **state)
 	assert_non_null(strstr(err.msg, "(the Hub says: slow down)"));
 }
 
-static char dir[] = "/tmp/fidx-hubwire-XXXXXX";
-
 static void test_cache(void **state)
 {
 	struct fidx_hub_cache c;
@@ -428,15 +427,7 @@ static void test_cache(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_make("hubwire");
 }
 
 int main(void)
@@ -446,5 +437,5 @@ int main(void)
 		cmocka_unit_test(test_git_blob),      cmocka_unit_test(test_info_and_link), cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_cache),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, tmpdir_teardown);
 }

@@ -15,11 +15,11 @@
 #include "index.h"
 #include "merge.h"
 #include "search.h"
+#include "tmpdir.h"
 
 #define DIM 24
 #define N 500
 
-static char dir[64];
 static float data[N][DIM];
 
 static int setup(void **state)
@@ -27,7 +27,6 @@ static int setup(void **state)
 	uint64_t x = 12345;
 	size_t i, j;
 	(void)state;
-	strcpy(dir, "/tmp/fidx-test-index.XXXXXX");
 	for (i = 0; i < N; i++)
 		for (j = 0; j < DIM; j++) {
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
@@ -36,15 +35,7 @@ static int setup(void **state)
 	/* Exact duplicates make ties. */
 	memcpy(data[7], data[3], sizeof data[3]);
 	memcpy(data[400], data[3], sizeof data[3]);
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
+	return tmpdir_make("test-index");
 }
 
 /* Ids and texts are bytes with a length, not C strings. */
@@ -524,5 +515,5 @@ int main(void)
 	};
 	/* Each test says which way it searches (FIDX_TEST_SEARCH), if any. */
 	unsetenv("FIDX_TEST_SEARCH");
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, tmpdir_teardown);
 }

@@ -19,23 +19,14 @@
 #include "index.h"
 #include "quant.h"
 #include "vec.h"
+#include "tmpdir.h"
 
-static char dir[64];
 static uint64_t rng = 88172645463325252ull;
 
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/fidx-test-quant.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
+	return tmpdir_make("test-quant");
 }
 
 static double uniform(void)
@@ -422,5 +413,5 @@ int main(void)
 		cmocka_unit_test(test_search_clusters), cmocka_unit_test(test_search_ties),
 		cmocka_unit_test(test_search_kth_ties),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, tmpdir_teardown);
 }
