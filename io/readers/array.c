@@ -260,6 +260,11 @@ int fidx_array_next(void *state, struct fidx_rows *rows, struct fidx_err *err)
 	return 1;
 }
 
+uint64_t fidx_array_rows(void *state)
+{
+	return ((const struct fidx_array *)state)->rows;
+}
+
 void fidx_array_describe(const struct fidx_array *a, char *out, size_t cap)
 {
 	snprintf(out, cap, "%llu x %zu %s%s%s", (unsigned long long)a->rows, a->dim, types[a->dtype].name,

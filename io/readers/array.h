@@ -98,6 +98,9 @@ int fidx_array_start(struct fidx_array *a, struct fidx_err *err);
  * one that is not. After the last row, the file must hold exactly `after`
  * more bytes. */
 int fidx_array_next(void *state, struct fidx_rows *rows, struct fidx_err *err);
+/* The rows in the array (as struct fidx_format's rows; state is the
+ * struct fidx_array). */
+uint64_t fidx_array_rows(void *state);
 /* "<rows> x <dim> <type>[, big-endian][, Fortran order]", for -v. */
 void fidx_array_describe(const struct fidx_array *a, char *out, size_t cap);
 /* Frees the buffers (not a itself). */

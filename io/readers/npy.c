@@ -241,9 +241,11 @@ static int faiss_magic(const unsigned char *b, size_t n)
 const struct fidx_format fidx_format_npy = {
 	.name = "npy", .title = "numpy .npy", .suffixes = (const char *const[]){".npy", NULL},
 	.magic = npy_magic, .open = npy_open, .next = fidx_array_next, .close = npy_close, .describe = npy_describe,
+	.rows = fidx_array_rows,
 };
 
 const struct fidx_format fidx_format_faiss = {
 	.name = "faiss", .title = "FAISS flat index", .suffixes = (const char *const[]){".faiss", NULL},
 	.magic = faiss_magic, .open = faiss_open, .next = fidx_array_next, .close = npy_close, .describe = npy_describe,
+	.rows = fidx_array_rows,
 };

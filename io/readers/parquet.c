@@ -2191,6 +2191,13 @@ static void parquet_describe(void *state, char *out, size_t cap)
 		strcpy(out + cap - 4, "...");
 }
 
+/* The row groups' sum, which the pages are held to as they are read. */
+static uint64_t parquet_rows(void *state)
+{
+	const struct parquet *p = state;
+	return p->rows > 0 ? (uint64_t)p->rows : 0;
+}
+
 static int parquet_magic(const unsigned char *b, size_t n)
 {
 	return n >= 4 && memcmp(b, "PAR1", 4) == 0;
@@ -2200,5 +2207,5 @@ const struct fidx_format fidx_format_parquet = {
 	.name = "parquet", .title = "Parquet", .suffixes = (const char *const[]){".parquet", NULL},
 	.magic = parquet_magic, .flags = FIDX_FORMAT_COLUMNS,
 	.open = parquet_open, .next = parquet_next, .close = parquet_close, .note = parquet_note,
-	.describe = parquet_describe,
+	.describe = parquet_describe, .rows = parquet_rows,
 };

@@ -197,6 +197,11 @@ const char *fidx_reader_note(const struct fidx_reader *r)
 	return r->fmt->note ? r->fmt->note(r->state) : NULL;
 }
 
+uint64_t fidx_reader_rows(const struct fidx_reader *r)
+{
+	return r->fmt->rows ? r->fmt->rows(r->state) : 0;
+}
+
 void fidx_reader_describe(const struct fidx_reader *r, char *out, size_t cap)
 {
 	int n = snprintf(out, cap, "%s", r->fmt->title);

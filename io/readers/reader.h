@@ -93,6 +93,10 @@ struct fidx_format {
 	 * stored, e.g. "embedding: list column \"emb\" of FLOAT16". NULL:
 	 * nothing to add to the format's title. */
 	void (*describe)(void *state, char *out, size_t cap);
+	/* The rows an opened reader will give, as its file's header states
+	 * them and the reader holds it to (a short file is an error), or 0
+	 * when not known ahead. NULL: never known. */
+	uint64_t (*rows)(void *state);
 };
 #define FIDX_FORMAT_COLUMNS 1u  /* has named columns (--id-column and the others) */
 #define FIDX_FORMAT_FALLBACK 2u /* takes a file nothing else claims (step 5) */
@@ -138,6 +142,9 @@ int fidx_reader_next(struct fidx_reader *r, struct fidx_rows *rows, struct fidx_
 const struct fidx_format *fidx_reader_format(const struct fidx_reader *r);
 /* The format's note on this file (see struct fidx_format), or NULL. */
 const char *fidx_reader_note(const struct fidx_reader *r);
+/* The rows the reader will give, known from the file's header, or 0 (see
+ * struct fidx_format). */
+uint64_t fidx_reader_rows(const struct fidx_reader *r);
 /* What the reader reads, for -v: its format's title, then, when the format
  * says, the columns or array chosen and their types ("Parquet: embedding:
  * 384 columns \"0\" to \"383\" (384 FLOAT); id: column \"id\" (INT64)"),

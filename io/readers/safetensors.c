@@ -358,6 +358,11 @@ fail:
 	return rc;
 }
 
+static uint64_t st_rows(void *state)
+{
+	return fidx_array_rows(&((struct st *)state)->a);
+}
+
 static void st_describe(void *state, char *out, size_t cap)
 {
 	const struct st *s = state;
@@ -382,4 +387,5 @@ const struct fidx_format fidx_format_safetensors = {
 	.name = "safetensors", .title = "safetensors", .suffixes = (const char *const[]){".safetensors", NULL},
 	.magic = st_magic, .flags = FIDX_FORMAT_TENSORS,
 	.open = st_open, .next = fidx_array_next, .close = st_close, .describe = st_describe,
+	.rows = st_rows,
 };
