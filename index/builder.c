@@ -18,7 +18,6 @@ struct fidx_builder {
 	struct fidx_file_writer *w;
 	struct fidx_meta meta;
 	struct fidx_idset *ids;
-	float *row;
 	uint64_t n;
 	int with_ids, with_texts; /* -1 until the first row */
 	int all_int;
@@ -65,9 +64,13 @@ void fidx_builder_abort(struct fidx_builder *b)
 	fidx_fw_abort(b->w);
 	fidx_meta_free(&b->meta);
 	fidx_idset_free(b->ids);
-	free(b->row);
 	free(b->out);
 	free(b);
+}
+
+int fidx_builder_expect(struct fidx_builder *b, uint64_t rows, struct fidx_err *err)
+{
+	return fidx_fw_expect(b->w, rows, err);
 }
 
 struct fidx_meta *fidx_builder_meta(struct fidx_builder *b)
@@ -92,9 +95,6 @@ static int shape(struct fidx_builder *b, size_t dim, int has_id, int has_text, c
 		if ((rc = fidx_fw_set_dim(b->w, (uint32_t)dim, err)) != 0)
 			return rc;
 		b->meta.dim = (uint32_t)dim;
-		b->row = malloc(dim * sizeof *b->row);
-		if (!b->row)
-			return fidx_err_nomem(err);
 		b->with_ids = has_id;
 		b->with_texts = has_text;
 		if (has_id && !(b->ids = fidx_idset_new()))
@@ -134,9 +134,12 @@ int fidx_builder_add(struct fidx_builder *b, const float *vec, size_t dim, const
                      uint64_t line, struct fidx_err *err)
 {
 	int rc = shape(b, dim, id != NULL, text != NULL, where, line, err);
+	float *row;
 	if (rc)
 		return rc;
-	if (fidx_vec_normalize(vec, b->row, dim))
+	/* Normalized straight into the writer's buffer. */
+	row = fidx_fw_slot(b->w);
+	if (fidx_vec_normalize(vec, row, dim))
 		return fidx_err_set(err, FIDX_EINPUT,
 		                    "%s:%llu: the vector is all zeros and cannot be normalized",
 		                    where, (unsigned long long)line);
@@ -162,7 +165,7 @@ int fidx_builder_add(struct fidx_builder *b, const float *vec, size_t dim, const
 		if (b->all_int && !fidx_parse_canonical_i64(id, id_len, &v))
 			b->all_int = 0;
 	}
-	return write_row(b, b->row, id, id_len, text, text_len, err);
+	return write_row(b, row, id, id_len, text, text_len, err);
 }
 
 int fidx_builder_add_trusted(struct fidx_builder *b, const float *vec, size_t dim, const char *id,

@@ -45,6 +45,10 @@ int fidx_builder_add_trusted(struct fidx_builder *b, const float *vec, size_t di
                              size_t id_len, int id_kind, const char *text, size_t text_len,
                              struct fidx_err *err);
 
+/* The rows that will be added, when known before the first (see
+ * index/file.h's fidx_fw_expect: a build writes less that way). */
+int fidx_builder_expect(struct fidx_builder *b, uint64_t rows, struct fidx_err *err);
+
 /* The metadata being collected (sources can be added to it). */
 struct fidx_meta *fidx_builder_meta(struct fidx_builder *b);
 uint64_t fidx_builder_count(const struct fidx_builder *b);

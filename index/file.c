@@ -163,16 +163,23 @@ struct rec_start {
 };
 #define NO_START 0xFFFFFFFFu
 
-/* The vectors' writer thread: it encodes and writes one batch while the
- * caller fills the next, the two buffers handed over in turn. */
+/* The vectors' writer thread: it writes one batch while the caller fills
+ * the next, the two buffers handed over in turn. The batch's blocks are
+ * encoded by whoever claims them first: the writer's threads, and the
+ * caller when its next batch is full before the writer is done; the
+ * writer writes each block as soon as it and those before it are
+ * encoded. */
 struct pipe {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int started, busy, quit, rc;
 	struct fidx_err err;
-	unsigned char *raw; /* the batch being written */
+	unsigned char *raw;   /* the batch being written */
 	size_t fill;
+	size_t nblk, next, written; /* its blocks; the next to claim; those written */
+	unsigned char *done;  /* per block: encoded */
+	uint32_t first;       /* the number of its first block */
 };
 
 struct secw {
@@ -196,6 +203,16 @@ struct secw {
 	uint64_t put_bytes, records;
 	struct secw *codes;   /* CODEC_RESIDUAL: the codes, written alongside */
 	struct pipe *pipe;    /* the vectors, with 2 threads or more */
+	/* CODEC_ROWS: blocks gathered into writes that end on COPY_CHUNK
+	 * boundaries of the file (the page cache then holds them in large
+	 * folios, which search maps at a fraction of the cost of small
+	 * pages); stage holds the bytes [pos - staged, pos). */
+	unsigned char *stage;
+	size_t staged, stage_cap;
+	/* CODEC_ROWS written in place (fidx_fw_expect): where their room
+	 * ends (0: no bound), and the spool they move to if it runs out. */
+	uint64_t limit;
+	int spill_fd;
 };
 
 /* Compresses a plane (zstd) into dst (room cap); returns the size, or 0
@@ -293,6 +310,7 @@ static void secw_free(struct secw *s)
 		pthread_mutex_destroy(&s->pipe->lock);
 		pthread_cond_destroy(&s->pipe->cond);
 		free(s->pipe->raw);
+		free(s->pipe->done);
 		free(s->pipe);
 		s->pipe = NULL;
 	}
@@ -311,6 +329,8 @@ static void secw_free(struct secw *s)
 		}
 	free(s->coders);
 	free(s->enc);
+	free(s->stage);
+	s->stage = NULL;
 	free(s->raw);
 	free(s->dir);
 	free(s->starts);
@@ -337,8 +357,11 @@ static int secw_init(struct secw *s, int fd, const char *name, uint64_t start, u
 	s->block_size = block_size;
 	s->dim = dim;
 	s->level = level;
-	if (codec == CODEC_ROWS)
-		return 0;
+	s->spill_fd = -1;
+	if (codec == CODEC_ROWS) {
+		s->stage_cap = COPY_CHUNK + BLOCK_HEAD + (size_t)block_size;
+		return (s->stage = malloc(s->stage_cap)) ? 0 : fidx_err_nomem(err);
+	}
 	/* Only the vectors are large enough to be worth several threads. */
 	s->nthreads = type == FIDX_SEC_VECTORS ? omp_get_max_threads() : 1;
 	if (s->nthreads < 1)
@@ -356,7 +379,7 @@ static int secw_init(struct secw *s, int fd, const char *name, uint64_t start, u
 			return fidx_err_nomem(err);
 		pthread_mutex_init(&s->pipe->lock, NULL);
 		pthread_cond_init(&s->pipe->cond, NULL);
-		if (!(s->pipe->raw = malloc(s->batch * block_size)))
+		if (!(s->pipe->raw = malloc(s->batch * block_size)) || !(s->pipe->done = calloc(s->batch, 1)))
 			return fidx_err_nomem(err);
 	}
 	for (i = 0; i < (size_t)s->nthreads; i++) {
@@ -386,6 +409,70 @@ static int secw_init(struct secw *s, int fd, const char *name, uint64_t start, u
 	return 0;
 }
 
+/* Copies n bytes from one file to another. */
+static int copy_range(int from, uint64_t from_off, int to, uint64_t to_off, uint64_t n, const char *to_name,
+                      struct fidx_err *err)
+{
+	unsigned char *buf = malloc(COPY_CHUNK);
+	uint64_t off = 0;
+	int rc = 0;
+
+	if (!buf)
+		return fidx_err_nomem(err);
+	while (off < n && !rc) {
+		/* Writes that end on multiples of COPY_CHUNK in the file (see
+		 * struct secw's stage). */
+		size_t take = COPY_CHUNK - (size_t)((to_off + off) % COPY_CHUNK);
+		if (take > n - off)
+			take = (size_t)(n - off);
+		rc = fidx_pread_all(from, buf, take, from_off + off, "scratch file", err);
+		if (rc == FIDX_ECORRUPT)
+			rc = fidx_err_set(err, FIDX_EIO, "scratch file: short read");
+		if (!rc)
+			rc = fidx_pwrite_all(to, buf, take, to_off + off, to_name, err);
+		off += take;
+	}
+	free(buf);
+	return rc;
+}
+
+/* Writes the staged bytes up to the last COPY_CHUNK boundary before pos,
+ * or all of them. */
+static int stage_write(struct secw *s, int all, struct fidx_err *err)
+{
+	uint64_t from = s->pos - s->staged, to = all ? s->pos : s->pos / COPY_CHUNK * COPY_CHUNK;
+	size_t n;
+	int rc;
+
+	if (to <= from)
+		return 0;
+	n = (size_t)(to - from);
+	if ((rc = fidx_pwrite_all(s->fd, s->stage, n, from, s->name, err)) != 0)
+		return rc;
+	memmove(s->stage, s->stage + n, s->staged - n);
+	s->staged -= n;
+	return 0;
+}
+
+/* Makes room for len more bytes of a section written in place: when its
+ * room runs out (more rows than fidx_fw_expect was told), what it has so
+ * far moves to its spool, and it goes on there like a section whose
+ * size was not known; the room stays in the file, unused. */
+static int room_for(struct secw *s, uint64_t len, struct fidx_err *err)
+{
+	int rc;
+	if (!s->limit || s->pos + len <= s->limit)
+		return 0;
+	if ((rc = stage_write(s, 1, err)) != 0 ||
+	    (rc = copy_range(s->fd, s->start, s->spill_fd, 0, s->pos - s->start, s->name, err)) != 0)
+		return rc;
+	s->fd = s->spill_fd;
+	s->pos -= s->start;
+	s->start = 0;
+	s->limit = 0;
+	return 0;
+}
+
 /* Appends one encoded block (header included) to section s. */
 static int secw_block(struct secw *s, const unsigned char *b, uint32_t len, uint32_t raw, struct fidx_err *err)
 {
@@ -398,12 +485,28 @@ static int secw_block(struct secw *s, const unsigned char *b, uint32_t len, uint
 		s->dir = nd;
 		s->dir_cap = ncap;
 	}
-	if ((rc = fidx_pwrite_all(s->fd, b, len, s->pos, s->name, err)) != 0)
+	if (s->stage) {
+		if ((rc = room_for(s, len, err)) != 0)
+			return rc;
+		memcpy(s->stage + s->staged, b, len);
+		s->staged += len;
+	} else if ((rc = fidx_pwrite_all(s->fd, b, len, s->pos, s->name, err)) != 0) {
 		return rc;
+	}
 	s->dir[s->blocks++] = len;
 	s->pos += len;
 	s->raw_total += raw;
-	return 0;
+	return s->stage ? stage_write(s, 0, err) : 0;
+}
+
+/* Writes block i of the batch, encoded, and its codes. */
+static int write_encoded(struct secw *s, size_t i, struct fidx_err *err)
+{
+	struct encoded *e = &s->enc[i];
+	int rc = secw_block(s, e->buf, BLOCK_HEAD + e->stored, fidx_le32(e->buf + 4), err);
+	if (!rc && s->codes)
+		rc = secw_block(s->codes, e->codes, e->codes_len, e->codes_len - BLOCK_HEAD, err);
+	return rc;
 }
 
 /* Encodes fill bytes of raw (on `team` threads) and writes the blocks in
@@ -422,11 +525,58 @@ static int write_batch(struct secw *s, const unsigned char *raw, size_t fill, in
 		size_t n = fill - off < s->block_size ? fill - off : s->block_size;
 		encode(s, &s->coders[omp_get_thread_num()], raw + off, n, s->blocks + (uint32_t)b, &s->enc[b]);
 	}
-	for (i = 0; i < nblk && !rc; i++) {
-		struct encoded *e = &s->enc[i];
-		rc = secw_block(s, e->buf, BLOCK_HEAD + e->stored, fidx_le32(e->buf + 4), err);
-		if (!rc && s->codes)
-			rc = secw_block(s->codes, e->codes, e->codes_len, e->codes_len - BLOCK_HEAD, err);
+	for (i = 0; i < nblk && !rc; i++)
+		rc = write_encoded(s, i, err);
+	return rc;
+}
+
+/* Claims and encodes up to max blocks of the writer's batch with coder.
+ * Called, and returns, with the pipe's lock held. */
+static void pipe_encode(struct secw *s, struct encoder *coder, size_t max)
+{
+	struct pipe *p = s->pipe;
+	while (max-- && p->next < p->nblk) {
+		size_t b = p->next++, off = b * s->block_size;
+		size_t n = p->fill - off < s->block_size ? p->fill - off : s->block_size;
+		pthread_mutex_unlock(&p->lock);
+		encode(s, coder, p->raw + off, n, p->first + (uint32_t)b, &s->enc[b]);
+		pthread_mutex_lock(&p->lock);
+		p->done[b] = 1;
+		pthread_cond_broadcast(&p->cond);
+	}
+}
+
+/* The writer's share of a batch, on the writer's threads but for a core
+ * the caller keeps for filling the next batch: its first thread writes
+ * the blocks in order as they are encoded and encodes one when none is
+ * ready; the others only encode. */
+static int pipe_batch(struct secw *s, struct fidx_err *err)
+{
+	struct pipe *p = s->pipe;
+	int team = s->nthreads - 1, rc = 0;
+
+#pragma omp parallel num_threads(team) if (team > 1)
+	{
+		int me = omp_get_thread_num();
+		pthread_mutex_lock(&p->lock);
+		if (me) {
+			pipe_encode(s, &s->coders[me], SIZE_MAX);
+		} else {
+			while (p->written < p->nblk) {
+				if (p->done[p->written]) {
+					pthread_mutex_unlock(&p->lock);
+					if (!rc)
+						rc = write_encoded(s, p->written, err);
+					pthread_mutex_lock(&p->lock);
+					p->written++;
+				} else if (p->next < p->nblk) {
+					pipe_encode(s, &s->coders[0], 1);
+				} else {
+					pthread_cond_wait(&p->cond, &p->lock);
+				}
+			}
+		}
+		pthread_mutex_unlock(&p->lock);
 	}
 	return rc;
 }
@@ -445,10 +595,9 @@ static void *pipe_main(void *arg)
 		if (!p->busy)
 			break;
 		pthread_mutex_unlock(&p->lock);
-		/* The caller keeps a core for filling the next batch. */
-		rc = p->rc ? 0 : write_batch(s, p->raw, p->fill, s->nthreads - 1, &e);
+		rc = pipe_batch(s, &e);
 		pthread_mutex_lock(&p->lock);
-		if (rc) {
+		if (rc && !p->rc) {
 			p->rc = rc;
 			p->err = e;
 		}
@@ -459,13 +608,20 @@ static void *pipe_main(void *arg)
 	return NULL;
 }
 
-/* Waits until the writer thread is idle; returns its first failure. */
-static int pipe_wait(struct pipe *p, struct fidx_err *err)
+/* Waits until the writer thread is idle, encoding blocks of its batch
+ * meanwhile with the last coder (the writer's threads have the others);
+ * returns its first failure. */
+static int pipe_wait(struct secw *s, struct fidx_err *err)
 {
+	struct pipe *p = s->pipe;
 	int rc;
 	pthread_mutex_lock(&p->lock);
-	while (p->busy)
-		pthread_cond_wait(&p->cond, &p->lock);
+	while (p->busy) {
+		if (p->next < p->nblk)
+			pipe_encode(s, &s->coders[s->nthreads - 1], 1);
+		else
+			pthread_cond_wait(&p->cond, &p->lock);
+	}
 	rc = p->rc;
 	if (rc && err)
 		*err = p->err;
@@ -483,13 +639,13 @@ static int secw_flush(struct secw *s, int last, struct fidx_err *err)
 	int rc;
 
 	if (!p || last) {
-		if (p && (rc = pipe_wait(p, err)) != 0)
+		if (p && (rc = pipe_wait(s, err)) != 0)
 			return rc;
 		rc = write_batch(s, s->raw, s->fill, s->nthreads, err);
 		s->fill = 0;
 		return rc;
 	}
-	if ((rc = pipe_wait(p, err)) != 0)
+	if ((rc = pipe_wait(s, err)) != 0)
 		return rc;
 	if (!p->started) {
 		if (pthread_create(&p->thread, NULL, pipe_main, s) != 0)
@@ -499,6 +655,10 @@ static int secw_flush(struct secw *s, int last, struct fidx_err *err)
 	pthread_mutex_lock(&p->lock);
 	t = p->raw, p->raw = s->raw, s->raw = t;
 	p->fill = s->fill;
+	p->nblk = (s->fill + s->block_size - 1) / s->block_size;
+	p->next = p->written = 0;
+	memset(p->done, 0, p->nblk);
+	p->first = s->blocks;
 	p->busy = 1;
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
@@ -515,7 +675,8 @@ static int secw_put(struct secw *s, const void *data, size_t n, struct fidx_err 
 		size_t take = cap - s->fill;
 		if (take > n)
 			take = n;
-		memcpy(s->raw + s->fill, p, take);
+		if (p != s->raw + s->fill) /* else made in place (fidx_fw_slot) */
+			memcpy(s->raw + s->fill, p, take);
 		s->fill += take, p += take, n -= take;
 		if (s->fill == cap) {
 			int rc = secw_flush(s, 0, err);
@@ -537,6 +698,8 @@ static int secw_finish(struct secw *s, struct fidx_section_info *info, struct fi
 	if (s->pipe)
 		pipe_stop(s->pipe);
 	n = (size_t)s->blocks * dir_entry(s->type);
+	if (s->stage && ((rc = room_for(s, n + 4, err)) != 0 || (rc = stage_write(s, 1, err)) != 0))
+		return rc;
 	if (!(dir = malloc(n + 4)))
 		return fidx_err_nomem(err);
 	for (i = 0; i < s->blocks; i++) {
@@ -578,6 +741,7 @@ struct fidx_file_writer {
 	uint32_t dim;
 	int level;
 	uint64_t rows, nids, ntexts;
+	uint64_t expect; /* fidx_fw_expect's rows, or 0 */
 	int codes_fd, ids_fd, texts_fd;
 	struct secw vec, codes, ids, texts;
 };
@@ -606,20 +770,41 @@ int fidx_file_check_target(const char *path, int force, struct fidx_err *err)
 
 /* The vectors and their codes, once the dimension is known: blocks of
  * whole rows, about ROW_BLOCK_BYTES of float32 each. FIDX_TEST_BLOCK_ROWS
- * makes them smaller, so that tests can cover many blocks with few rows. */
+ * makes them smaller, so that tests can cover many blocks with few rows.
+ * With the rows' count known ahead, the codes are written in place after
+ * the header, in room made for exactly that many, and the vectors after
+ * them; else the codes go to a spool, copied after the vectors at commit. */
 static int start_vectors(struct fidx_file_writer *w, struct fidx_err *err)
 {
 	const char *test = getenv("FIDX_TEST_BLOCK_ROWS");
 	uint32_t dim = w->dim, rows = ROW_BLOCK_BYTES / 4 / dim ? ROW_BLOCK_BYTES / 4 / dim : 1;
+	uint64_t room = 0;
 	int rc;
 	if (test && strtoul(test, NULL, 10) > 0 && strtoul(test, NULL, 10) < rows)
 		rows = (uint32_t)strtoul(test, NULL, 10);
-	if ((rc = secw_init(&w->vec, w->out.fd, w->out.tmp, HEADER_SIZE, FIDX_SEC_VECTORS, CODEC_RESIDUAL,
+	if (w->expect) {
+		uint64_t blocks = (w->expect + rows - 1) / rows;
+		room = blocks * (BLOCK_HEAD + dir_entry(FIDX_SEC_CODES)) + w->expect * fidx_quant_record(dim) + 4;
+	}
+	if ((rc = secw_init(&w->vec, w->out.fd, w->out.tmp, HEADER_SIZE + room, FIDX_SEC_VECTORS, CODEC_RESIDUAL,
 	                    rows * dim * 4, dim, w->level, err)) != 0 ||
-	    (rc = secw_init(&w->codes, w->codes_fd, w->out.tmp, 0, FIDX_SEC_CODES, CODEC_ROWS,
-	                    rows * (uint32_t)fidx_quant_record(dim), dim, w->level, err)) != 0)
+	    (rc = secw_init(&w->codes, room ? w->out.fd : w->codes_fd, w->out.tmp, room ? HEADER_SIZE : 0,
+	                    FIDX_SEC_CODES, CODEC_ROWS, rows * (uint32_t)fidx_quant_record(dim), dim, w->level,
+	                    err)) != 0)
 		return rc;
+	w->codes.limit = room ? HEADER_SIZE + room : 0;
+	w->codes.spill_fd = w->codes_fd;
 	w->vec.codes = &w->codes;
+	return 0;
+}
+
+int fidx_fw_expect(struct fidx_file_writer *w, uint64_t rows, struct fidx_err *err)
+{
+	if (w->dim)
+		return fidx_err_set(err, FIDX_EINTERNAL, "the rows of %s were told after its dimension",
+		                    w->out.target);
+	/* A count no file could hold is no help. */
+	w->expect = rows < (UINT64_C(1) << 40) ? rows : 0;
 	return 0;
 }
 
@@ -703,6 +888,12 @@ void fidx_fw_abort(struct fidx_file_writer *w)
 	free(w);
 }
 
+float *fidx_fw_slot(struct fidx_file_writer *w)
+{
+	/* The vectors' buffer holds whole rows, so one always fits. */
+	return (float *)(void *)(w->vec.raw + w->vec.fill);
+}
+
 int fidx_fw_vectors(struct fidx_file_writer *w, const float *rows, size_t n, struct fidx_err *err)
 {
 	int rc = secw_put(&w->vec, rows, n * w->dim * sizeof *rows, err);
@@ -767,36 +958,25 @@ uint64_t fidx_fw_count(const struct fidx_file_writer *w)
 static int copy_spool(struct fidx_file_writer *w, int fd, struct fidx_section_info *info,
                       uint64_t *pos, struct fidx_err *err)
 {
-	unsigned char *buf = malloc(COPY_CHUNK);
-	uint64_t off = 0;
-	int rc = 0;
-
-	if (!buf)
-		return fidx_err_nomem(err);
-	while (off < info->stored_bytes) {
-		/* Writes that end on multiples of COPY_CHUNK in the file: the
-		 * page cache then holds the section in large folios, which
-		 * search maps at a fraction of the cost of small pages. */
-		size_t take = COPY_CHUNK - (size_t)((*pos + off) % COPY_CHUNK);
-		if (take > info->stored_bytes - off)
-			take = (size_t)(info->stored_bytes - off);
-		rc = fidx_pread_all(fd, buf, take, off, "scratch file", err);
-		if (rc) {
-			if (rc == FIDX_ECORRUPT)
-				rc = fidx_err_set(err, FIDX_EIO, "scratch file: short read");
-			break;
-		}
-		rc = fidx_pwrite_all(w->out.fd, buf, take, *pos + off, w->out.tmp, err);
-		if (rc)
-			break;
-		off += take;
-	}
-	free(buf);
+	int rc = copy_range(fd, 0, w->out.fd, *pos, info->stored_bytes, w->out.tmp, err);
 	if (!rc) {
 		info->offset = *pos;
 		*pos += info->stored_bytes;
 	}
 	return rc;
+}
+
+struct early_sync {
+	pthread_t thread;
+	int fd, errnum;
+};
+
+static void *sync_main(void *arg)
+{
+	struct early_sync *e = arg;
+	pthread_setname_np(pthread_self(), "fidx-fsync");
+	e->errnum = fsync(e->fd) != 0 ? errno : 0;
+	return NULL;
 }
 
 int fidx_fw_commit(struct fidx_file_writer *w, const char *meta_json, struct fidx_err *err)
@@ -805,6 +985,8 @@ int fidx_fw_commit(struct fidx_file_writer *w, const char *meta_json, struct fid
 	unsigned char head[HEADER_SIZE], *toc = NULL;
 	struct secw meta;
 	struct fidx_file *check = NULL;
+	struct early_sync sync = {0};
+	int syncing;
 	size_t nsec = 0, i;
 	uint64_t pos;
 	int rc;
@@ -828,7 +1010,7 @@ int fidx_fw_commit(struct fidx_file_writer *w, const char *meta_json, struct fid
 		goto out;
 	pos = w->vec.pos;
 	if ((rc = secw_finish(&w->codes, &sec[nsec], err)) != 0 ||
-	    (rc = copy_spool(w, w->codes_fd, &sec[nsec], &pos, err)) != 0)
+	    (w->codes.fd != w->out.fd && (rc = copy_spool(w, w->codes_fd, &sec[nsec], &pos, err)) != 0))
 		goto out;
 	nsec++;
 	if (w->nids) {
@@ -889,13 +1071,24 @@ int fidx_fw_commit(struct fidx_file_writer *w, const char *meta_json, struct fid
 		goto out;
 	}
 
-	/* Read back what was written before it replaces anything. */
+	/* Read back what was written before it replaces anything, while
+	 * another thread fsyncs it: the disk works while the CPU checks, and
+	 * the commit's own fsync then finds nothing left to write. */
+	sync.fd = w->out.fd;
+	syncing = pthread_create(&sync.thread, NULL, sync_main, &sync) == 0;
 	rc = fidx_file_open(&check, w->out.tmp, err);
 	if (!rc)
 		rc = fidx_file_verify(check, err);
 	fidx_file_close(check);
+	if (syncing)
+		pthread_join(sync.thread, NULL);
 	if (rc) {
 		fidx_err_prefix(err, "the new index failed verification");
+		goto out;
+	}
+	if (syncing && sync.errnum) {
+		/* Never retried: the data may already be lost. */
+		rc = fidx_err_sys(err, FIDX_EIO, sync.errnum, "%s: fsync failed", w->out.tmp);
 		goto out;
 	}
 	rc = fidx_outfile_commit(&w->out, err);

@@ -60,8 +60,19 @@ struct fidx_file_writer;
 int fidx_fw_open(struct fidx_file_writer **w, const char *path, uint32_t dim, int level,
                  unsigned flags, struct fidx_err *err);
 int fidx_fw_set_dim(struct fidx_file_writer *w, uint32_t dim, struct fidx_err *err);
+/* The rows that will come, when known before the dimension is set (a
+ * file's header says so): the codes are then written in place ahead of
+ * the vectors rather than spooled and copied after them at commit. A
+ * wrong count costs space, never correctness: with fewer rows, the room
+ * left over stays in the file, unused; with more, the codes move to the
+ * spool and are copied after all, their room left unused. */
+int fidx_fw_expect(struct fidx_file_writer *w, uint64_t rows, struct fidx_err *err);
 /* Appends n rows of dim floats. */
 int fidx_fw_vectors(struct fidx_file_writer *w, const float *rows, size_t n, struct fidx_err *err);
+/* Where the next row goes in the writer's own buffer (the dimension set):
+ * a row made there and then appended with fidx_fw_vectors(w, slot, 1) is
+ * not copied. Valid until the next call on w. */
+float *fidx_fw_slot(struct fidx_file_writer *w);
 /* Appends one id / one text; either all rows have one or none. */
 int fidx_fw_id(struct fidx_file_writer *w, const char *id, size_t len, struct fidx_err *err);
 int fidx_fw_text(struct fidx_file_writer *w, const char *text, size_t len, struct fidx_err *err);

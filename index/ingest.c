@@ -233,6 +233,13 @@ static int ingest_file(struct run *r, const struct fidx_plan_file *f, struct fid
 	}
 	if (r->o->note && fidx_reader_note(t))
 		r->o->note(r->o->note_ctx, fidx_reader_note(t));
+	/* One file whose header gives its rows: all the rows there will be
+	 * (--update adds the old index's after them). */
+	if (r->plan->ninputs == 1 && !r->o->update && fidx_reader_rows(t) &&
+	    (rc = fidx_builder_expect(r->b, fidx_reader_rows(t), err)) != 0) {
+		fidx_reader_close(t);
+		return rc;
+	}
 	name = strcmp(f->path, "-") ? f->name : fidx_source_name(fidx_reader_source(t));
 	while ((rc = fidx_reader_next(t, &rows, err)) == 1) {
 		size_t i;

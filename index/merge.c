@@ -199,6 +199,9 @@ int fidx_merge(const struct fidx_merge_opts *o, struct fidx_merge_stats *st, str
 		}
 	for (i = 0; i < o->ninputs; i++)
 		t.total += in[i].meta.count;
+	/* Every id is one row of the output, once. */
+	if (rc == 0)
+		rc = fidx_builder_expect(b, set ? fidx_idset_size(set) : t.total, err);
 	for (i = 0; rc == 0 && i < o->ninputs; i++)
 		rc = copy_rows(in, i, set, explicit_out, b, st, &t, err);
 	if (rc == 0) {

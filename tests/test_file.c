@@ -40,8 +40,9 @@ static char *slurp(const char *path, size_t *n)
 	return buf;
 }
 
-/* Writes n rows of dim floats (value i*dim+j), ids and texts if asked. */
-static void write_file(const char *path, uint32_t dim, size_t n, int ids, int texts)
+/* Writes n rows of dim floats (value i*dim+j), ids and texts if asked,
+ * telling the writer to expect `expect` rows (0: nothing told). */
+static void write_expecting(const char *path, uint32_t dim, size_t n, int ids, int texts, uint64_t expect)
 {
 	struct fidx_file_writer *w;
 	struct fidx_err err = {0};
@@ -49,7 +50,11 @@ static void write_file(const char *path, uint32_t dim, size_t n, int ids, int te
 	size_t i, j;
 	char buf[64];
 
-	assert_int_equal(fidx_fw_open(&w, path, dim, 6, 0, &err), 0);
+	assert_int_equal(fidx_fw_open(&w, path, 0, 6, 0, &err), 0);
+	if (expect)
+		assert_int_equal(fidx_fw_expect(w, expect, &err), 0);
+	assert_int_equal(fidx_fw_set_dim(w, dim, &err), 0);
+	assert_int_equal(fidx_fw_expect(w, expect, &err), FIDX_EINTERNAL);
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < dim; j++)
 			row[j] = (float)(i * dim + j) * 0.001f;
@@ -66,6 +71,63 @@ static void write_file(const char *path, uint32_t dim, size_t n, int ids, int te
 		fail();
 	}
 	free(row);
+}
+
+static void write_file(const char *path, uint32_t dim, size_t n, int ids, int texts)
+{
+	write_expecting(path, dim, n, ids, texts, 0);
+}
+
+/* Rows told ahead put the codes in place before the vectors; a wrong
+ * count still gives the same rows: too many told leaves room unused, too
+ * few moves the codes after the vectors (when a block, or only the
+ * directory, no longer fits). Blocks of 2 rows of 64 values: 100,000
+ * rows are 25.6 MB, several batches of the writer's pipeline. */
+static void test_expected_rows(void **state)
+{
+	static const struct {
+		size_t n;
+		uint64_t expect;
+		int in_place;
+	} cases[] = {
+		{100000, 100000, 1}, {100000, 100007, 1}, {100000, 99990, 0}, {100000, 1, 0},
+		{50, 50, 1}, {50, 49, 0}, {51, 50, 0}, {50, 0, 0},
+	};
+	size_t k, i, dim = 64;
+	(void)state;
+	setenv("FIDX_TEST_BLOCK_ROWS", "2", 1);
+	for (k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		char path[128];
+		struct fidx_file *f;
+		struct fidx_err err = {0};
+		const struct fidx_section_info *v, *c;
+		size_t n = cases[k].n;
+		float *got = malloc(n * dim * sizeof *got);
+		snprintf(path, sizeof path, "%s/expect-%zu.fidx", dir, k);
+		write_expecting(path, (uint32_t)dim, n, k % 2, 0, cases[k].expect);
+		assert_int_equal(fidx_file_open(&f, path, &err), 0);
+		assert_int_equal(fidx_file_verify(f, &err), 0);
+		assert_int_equal(fidx_file_count(f), n);
+		v = fidx_file_section(f, FIDX_SEC_VECTORS);
+		c = fidx_file_section(f, FIDX_SEC_CODES);
+		if (cases[k].in_place != (c->offset == 64 && c->offset < v->offset)) {
+			print_error("case %zu: codes at %llu, vectors at %llu\n", k, (unsigned long long)c->offset,
+			            (unsigned long long)v->offset);
+			fail();
+		}
+		/* Exactly told, the codes end where the vectors start. */
+		if (cases[k].expect == n)
+			assert_true(c->offset + c->stored_bytes == v->offset);
+		assert_int_equal(fidx_file_read_vectors(f, got, &err), 0);
+		for (i = 0; i < n * dim; i++)
+			if (got[i] != (float)i * 0.001f) {
+				print_error("case %zu: value %zu is %g\n", k, i, (double)got[i]);
+				fail();
+			}
+		fidx_file_close(f);
+		free(got);
+	}
+	unsetenv("FIDX_TEST_BLOCK_ROWS");
 }
 
 static void test_round_trip(void **state)
@@ -204,7 +266,7 @@ static int load_mem(const char *data, size_t n, struct fidx_err *err)
 
 /* Every single-byte change and every truncation of a small file is
  * reported as corruption; none crashes. */
-static void flip_and_cut(const char *name, size_t rows_per_block)
+static void flip_and_cut(const char *name, size_t rows_per_block, uint64_t expect)
 {
 	char path[128], rows[16];
 	struct fidx_err err = {0};
@@ -213,7 +275,7 @@ static void flip_and_cut(const char *name, size_t rows_per_block)
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	snprintf(rows, sizeof rows, "%zu", rows_per_block);
 	setenv("FIDX_TEST_BLOCK_ROWS", rows, 1);
-	write_file(path, 8, 5, 1, 1);
+	write_expecting(path, 8, 5, 1, 1, expect);
 	unsetenv("FIDX_TEST_BLOCK_ROWS");
 	data = slurp(path, &n);
 	assert_int_equal(load_mem(data, n, &err), 0);
@@ -237,10 +299,11 @@ static void flip_and_cut(const char *name, size_t rows_per_block)
 static void test_every_flip_and_cut(void **state)
 {
 	(void)state;
-	flip_and_cut("small.fidx", 0);
+	flip_and_cut("small.fidx", 0, 0);
 	/* Blocks of 2 rows: 3 blocks of vectors and of codes, and their
-	 * directories. */
-	flip_and_cut("blocks.fidx", 2);
+	 * directories; the codes after the vectors, and before them. */
+	flip_and_cut("blocks.fidx", 2, 0);
+	flip_and_cut("told.fidx", 2, 5);
 }
 
 static void test_messages(void **state)
@@ -303,7 +366,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_no_temp_left_and_abort),
 		cmocka_unit_test(test_every_flip_and_cut), cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_version_check),    cmocka_unit_test(test_crc32),
-		cmocka_unit_test(test_records),
+		cmocka_unit_test(test_records),          cmocka_unit_test(test_expected_rows),
 	};
 	return cmocka_run_group_tests(tests, setup, tmpdir_teardown);
 }

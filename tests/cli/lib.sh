@@ -106,6 +106,19 @@ test_expect_code() {
 	return 0
 }
 
+# codes_where INDEX: "ahead" when its codes come before its vectors
+# (written in place: the rows were known ahead), else "after" (spooled).
+codes_where() {
+	"$PYTHON" - "$1" <<-\PY
+	import struct, sys
+	d = open(sys.argv[1], "rb").read()
+	n, toc = struct.unpack_from("<I", d, 36)[0], struct.unpack_from("<Q", d, 40)[0]
+	at = {struct.unpack_from("<I", d, toc + 40 * i)[0]: struct.unpack_from("<Q", d, toc + 40 * i + 8)[0]
+	      for i in range(n)}
+	print("ahead" if at[5] < at[2] else "after")
+	PY
+}
+
 test_cmp() {
 	diff -u "$1" "$2"
 }

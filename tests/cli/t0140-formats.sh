@@ -46,6 +46,15 @@ test_expect_success 'a .npy file named x.bin, compressed or not, or on standard 
 	fidx build -q -o n3.fidx - <rows.npy && same n3.fidx
 '
 
+test_expect_success 'one file whose header gives its rows has its codes written ahead of the vectors' '
+	test "$(codes_where n0.fidx)" = ahead && test "$(codes_where n3.fidx)" = ahead &&
+	test "$(codes_where p0.fidx)" = ahead &&
+	test "$(codes_where want.fidx)" = after &&
+	fidx build -q -o two.fidx rows.npy rows.npy && test "$(codes_where two.fidx)" = after &&
+	fidx export -q two.fidx --csv two.csv && sed 1d want.csv >rows.body &&
+	{ cat want.csv && cat rows.body; } >want2.csv && test_cmp want2.csv two.csv
+'
+
 test_expect_success 'TSV and JSON Lines on standard input, by their first line' '
 	fidx build -q -o t.fidx - <plain.tsv && same t.fidx &&
 	fidx build -q -o j.fidx - <rows.jsonl && same j.fidx &&

@@ -23,6 +23,7 @@ test_expect_success 'merging the indexes of two halves gives the index of the wh
 	fidx build -q -o h2.fidx h2.csv &&
 	fidx merge -o merged.fidx h1.fidx h2.fidx 2>err &&
 	test_grep "wrote merged.fidx: 300 rows from 2 indexes" err &&
+	test "$(codes_where merged.fidx)" = ahead &&
 	for id in 0 17 149 150 151 299; do
 		fidx search --json -k 10 --id $id whole.fidx >want &&
 		fidx search --json -k 10 --id $id merged.fidx >got &&
@@ -39,6 +40,7 @@ test_expect_success 'explicit ids are kept; a collision is an error; --dedupe ke
 	test_must_fail test -e ab.fidx &&
 	fidx merge --dedupe -o ab.fidx a.fidx b.fidx 2>err &&
 	test_grep "8 rows from 2 indexes \(2 replaced by later ones\)" err &&
+	test "$(codes_where ab.fidx)" = ahead &&
 	fidx info ab.fidx >info && test_grep "ids: +integers, 0..7" info &&
 	fidx search --json -k 1 --id 3 ab.fidx >got &&
 	fidx search --json -k 1 --id 3 b.fidx >want &&
