@@ -1781,10 +1781,20 @@ static int verify_starts(struct fidx_file *f, int type, struct fidx_err *err);
 
 int fidx_file_verify(struct fidx_file *f, struct fidx_err *err)
 {
+	const uint64_t *t;
 	int type, rc;
-	for (type = 1; type <= FIDX_SEC_MAX; type++)
-		if (f->has[type] && (rc = decode_all(f, type, NULL, 0, err)) != 0)
+	for (type = 1; type <= FIDX_SEC_MAX; type++) {
+		if (!f->has[type])
+			continue;
+		/* Version 3's codes are read and checked block by block with the
+		 * vectors they belong to: only their directory is left. */
+		if (type == FIDX_SEC_CODES && f->version >= 3)
+			rc = positions(f, type, &t, err);
+		else
+			rc = decode_all(f, type, NULL, 0, err);
+		if (rc)
 			return rc;
+	}
 	for (type = FIDX_SEC_IDS; type <= FIDX_SEC_TEXTS; type++)
 		if (f->has[type] && f->version >= 3 && (rc = verify_starts(f, type, err)) != 0)
 			return rc;
