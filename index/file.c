@@ -680,8 +680,10 @@ static int secw_put(struct secw *s, const void *data, size_t n, struct fidx_err 
 		s->fill += take, p += take, n -= take;
 		if (s->fill == cap) {
 			int rc = secw_flush(s, 0, err);
-			if (rc)
+			if (rc) {
+				s->fill = 0; /* lost with the build; fidx_fw_slot stays in bounds */
 				return rc;
+			}
 		}
 	}
 	return 0;
