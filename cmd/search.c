@@ -195,6 +195,7 @@ static int read_vector_file(struct queries *q, const char *path, const char *nam
 {
 	struct fidx_reader *t;
 	struct fidx_rows rows;
+	const char *unit;
 	int rc;
 
 	if ((rc = fidx_reader_open(&t, path, to, err)) != 0)
@@ -203,6 +204,7 @@ static int read_vector_file(struct queries *q, const char *path, const char *nam
 		cmd_reader_note(NULL, fidx_reader_note(t));
 	if (!name)
 		name = fidx_source_name(fidx_reader_source(t));
+	unit = fidx_reader_format(t)->flags & FIDX_FORMAT_LINES ? "line" : "row";
 	rc = 0;
 	while (rc == 0 && (rc = fidx_reader_next(t, &rows, err)) == 1) {
 		size_t i;
@@ -214,7 +216,7 @@ static int read_vector_file(struct queries *q, const char *path, const char *nam
 				                  name, (unsigned long long)rows.where[i], rows.dim, q->dim);
 				break;
 			}
-			len = snprintf(label, sizeof label, "vector at line %llu", (unsigned long long)rows.where[i]);
+			len = snprintf(label, sizeof label, "vector at %s %llu", unit, (unsigned long long)rows.where[i]);
 			if ((rc = add_query(q, label, (size_t)len, err)) == 0 &&
 			    fidx_vec_normalize(rows.vec + i * rows.dim, q->vec + (q->n - 1) * q->dim, q->dim))
 				rc = fidx_err_set(err, FIDX_EINPUT, "%s:%llu: the vector is all zeros and cannot be normalized",

@@ -494,12 +494,12 @@ static int looks_tsv(const unsigned char *b, size_t n)
 
 const struct fidx_format fidx_format_csv = {
 	.name = "csv", .title = "CSV", .suffixes = (const char *const[]){".csv", NULL},
-	.flags = FIDX_FORMAT_COLUMNS | FIDX_FORMAT_FALLBACK,
+	.flags = FIDX_FORMAT_COLUMNS | FIDX_FORMAT_FALLBACK | FIDX_FORMAT_LINES,
 	.open = csv_open, .next = csv_next, .close = csv_close,
 };
 
 const struct fidx_format fidx_format_tsv = {
 	.name = "tsv", .title = "TSV", .suffixes = (const char *const[]){".tsv", ".tab", NULL},
-	.looks_like = looks_tsv, .flags = FIDX_FORMAT_COLUMNS,
+	.looks_like = looks_tsv, .flags = FIDX_FORMAT_COLUMNS | FIDX_FORMAT_LINES,
 	.open = tsv_open, .next = csv_next, .close = csv_close,
 };

@@ -221,6 +221,6 @@ static int looks_jsonl(const unsigned char *b, size_t n)
 
 const struct fidx_format fidx_format_jsonl = {
 	.name = "jsonl", .title = "JSON Lines", .suffixes = (const char *const[]){".jsonl", ".ndjson", NULL},
-	.looks_like = looks_jsonl, .flags = FIDX_FORMAT_COLUMNS,
+	.looks_like = looks_jsonl, .flags = FIDX_FORMAT_COLUMNS | FIDX_FORMAT_LINES,
 	.open = jsonl_open, .next = jsonl_next, .close = jsonl_close,
 };

@@ -101,6 +101,7 @@ struct fidx_format {
 #define FIDX_FORMAT_COLUMNS 1u  /* has named columns (--id-column and the others) */
 #define FIDX_FORMAT_FALLBACK 2u /* takes a file nothing else claims (step 5) */
 #define FIDX_FORMAT_TENSORS 4u  /* named arrays: --embedding-column names one; no ids or texts */
+#define FIDX_FORMAT_LINES 8u    /* text: struct fidx_rows' where are lines, not row numbers */
 #define FIDX_SNIFF_BYTES 512
 
 /* The registry: every format, NULL-terminated, in the order lists show

@@ -91,7 +91,11 @@ test_expect_success 'search --vectors takes the same formats' '
 	fidx search --json -k 2 --vectors q.csv want.fidx >a.json &&
 	fidx search --json -k 2 --vectors q.bin want.fidx >b.json &&
 	fidx search --json -k 2 --vectors - want.fidx <q.npy >c.json &&
-	test_cmp a.json b.json && test_cmp a.json c.json
+	test_cmp a.json b.json && test_cmp a.json c.json &&
+	fidx search -k 1 --vectors q.csv want.fidx >a.txt &&
+	test_grep "^query: vector at line 2$" a.txt &&
+	fidx search -k 1 --vectors q.bin want.fidx >b.txt &&
+	test_grep "^query: vector at row 1$" b.txt
 '
 
 test_expect_success 'texts come from text, CSV or TSV files, not from other formats' '
