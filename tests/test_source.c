@@ -12,6 +12,7 @@
 
 #include "sha256.h"
 #include "source.h"
+#include "tmpdir.h"
 
 static size_t gz(const char *text, unsigned char *out, size_t cap)
 {
@@ -252,6 +253,89 @@ static void test_missing_file(void **state)
 	assert_string_equal(err.msg, "/tmp: is a folder");
 }
 
+static int setup(void **state)
+{
+	(void)state;
+	return tmpdir_make("test-source");
+}
+
+/* Writes n bytes of a pattern to dir/name; returns the path (static). */
+static const char *pattern_file(const char *name, size_t n, unsigned char *bytes)
+{
+	static char path[128];
+	FILE *f;
+	size_t i;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	for (i = 0; i < n; i++)
+		bytes[i] = (unsigned char)(i * 131 + (i >> 12));
+	assert_non_null(f = fopen(path, "wb"));
+	assert_int_equal(fwrite(bytes, 1, n, f), n);
+	fclose(f);
+	return path;
+}
+
+/* Reads s to its end; returns the bytes read. */
+static size_t drain(struct fidx_source *s)
+{
+	static char buf[1 << 16];
+	struct fidx_err err = {0};
+	size_t n = 0;
+	ssize_t got;
+	while ((got = fidx_source_read(s, buf, sizeof buf, &err)) > 0)
+		n += (size_t)got;
+	assert_int_equal(got, 0);
+	return n;
+}
+
+/* A file's digest (mapped by its own thread) is that of its bytes. */
+static void test_file_digest(void **state)
+{
+	size_t n = (3u << 20) + 12345;
+	unsigned char *bytes = malloc(n), d[32], want[32];
+	struct fidx_sha256 h;
+	struct fidx_source *s;
+	struct fidx_err err = {0};
+	uint64_t got;
+	(void)state;
+	assert_int_equal(fidx_source_open(&s, pattern_file("digest.bin", n, bytes), &err), 0);
+	assert_int_equal(drain(s), n);
+	assert_int_equal(fidx_source_digest(s, &got, d, &err), 0);
+	assert_int_equal(got, n);
+	fidx_sha256_init(&h);
+	fidx_sha256_update(&h, bytes, n);
+	fidx_sha256_final(&h, want);
+	assert_memory_equal(d, want, 32);
+	fidx_source_close(s);
+	free(bytes);
+}
+
+/* A file cut short while its digest maps it (a test hook cuts it in
+ * half once it is mapped): the digest fails, the process goes on. */
+static void test_file_cut_short(void **state)
+{
+#ifdef FIDX_TEST_HOOKS
+	size_t n = 4u << 20;
+	unsigned char *bytes = malloc(n), d[32];
+	struct fidx_source *s;
+	struct fidx_err err = {0};
+	uint64_t got;
+	const char *path;
+	(void)state;
+	path = pattern_file("cut.bin", n, bytes);
+	setenv("FIDX_TEST_DIGEST_CUT", "1", 1);
+	assert_int_equal(fidx_source_open(&s, path, &err), 0);
+	drain(s);
+	assert_int_equal(fidx_source_digest(s, &got, d, &err), FIDX_EIO);
+	unsetenv("FIDX_TEST_DIGEST_CUT");
+	assert_non_null(strstr(err.msg, "cut.bin: the file was cut short while it was read"));
+	fidx_source_close(s);
+	free(bytes);
+#else
+	(void)state;
+	skip();
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,7 +343,8 @@ int main(void)
 		cmocka_unit_test(test_sha256_copy),      cmocka_unit_test(test_sha1),
 		cmocka_unit_test(test_plain_and_digest),
 		cmocka_unit_test(test_gzip),             cmocka_unit_test(test_other_compressors), cmocka_unit_test(test_zstd),
-		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_missing_file),     cmocka_unit_test(test_file_digest),
+		cmocka_unit_test(test_file_cut_short),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, tmpdir_teardown);
 }

@@ -3,9 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,7 +35,7 @@ struct fidx_source {
 	struct fidx_sha256 sha;
 	/* The background digest of a regular file. */
 	pthread_t digester;
-	int digesting, digest_errno;
+	int digesting, digest_errno, digest_cut;
 	atomic_int stop;
 	uint64_t digested;
 	struct fidx_sha256 file_sha;
@@ -49,16 +52,111 @@ struct fidx_source {
 	size_t peek_pos, peek_len;
 };
 
-/* Reads the whole file with pread (the reader's offset is untouched) and
- * digests it. */
+/* The digest maps the file rather than reading it: one copy of every byte
+ * less (1.5 GB for 1,000,000 x 384 float32). A file cut short while it is
+ * mapped raises SIGBUS on the bytes gone; the digest thread's handler then
+ * takes it back out of the mapping, and the digest fails as a read would.
+ * The handler is there while some digest maps a file, and a SIGBUS
+ * anywhere else goes to the handler there was before. */
+static __thread sigjmp_buf *bus_exit;
+static struct sigaction bus_before;
+static pthread_mutex_t bus_lock = PTHREAD_MUTEX_INITIALIZER;
+static int bus_users;
+
+static void on_bus(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (bus_exit && si->si_code > 0)
+		siglongjmp(*bus_exit, 1);
+	/* Not the digest's: the access is made again under the handler there
+	 * was before (the default: the process stops); a signal sent with
+	 * kill is sent again. */
+	sigaction(sig, &bus_before, NULL);
+	if (si->si_code <= 0)
+		raise(sig);
+}
+
+/* Puts the handler in place for one more user: 0, or -1. */
+static int bus_take(void)
+{
+	struct sigaction sa;
+	int rc = 0;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_bus;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	pthread_mutex_lock(&bus_lock);
+	if (bus_users == 0 && sigaction(SIGBUS, &sa, &bus_before) != 0)
+		rc = -1;
+	else
+		bus_users++;
+	pthread_mutex_unlock(&bus_lock);
+	return rc;
+}
+
+/* The last user gives the handler there was before back. */
+static void bus_give(void)
+{
+	pthread_mutex_lock(&bus_lock);
+	if (--bus_users == 0)
+		sigaction(SIGBUS, &bus_before, NULL);
+	pthread_mutex_unlock(&bus_lock);
+}
+
+/* Digests the file's first size bytes through a mapping; returns 0, or -1
+ * when it cannot be mapped (the caller reads it instead). */
+static int digest_mapped(struct fidx_source *s, uint64_t size)
+{
+	const unsigned char *m;
+	sigjmp_buf out;
+	uint64_t off;
+
+	if (size == 0 || size > SIZE_MAX || bus_take() != 0)
+		return -1;
+	m = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, s->fd, 0);
+	if (m == MAP_FAILED) {
+		bus_give();
+		return -1;
+	}
+	madvise((void *)m, (size_t)size, MADV_SEQUENTIAL);
+#ifdef FIDX_TEST_HOOKS
+	/* Tests cut the file in half once it is mapped. */
+	if (getenv("FIDX_TEST_DIGEST_CUT") && truncate(s->name, (off_t)(size / 2)) != 0)
+		abort();
+#endif
+	if (sigsetjmp(out, 1)) {
+		bus_exit = NULL;
+		munmap((void *)m, (size_t)size);
+		bus_give();
+		s->digest_cut = 1;
+		return 0;
+	}
+	bus_exit = &out;
+	for (off = 0; off < size && !atomic_load_explicit(&s->stop, memory_order_relaxed); off += RAW_CAP)
+		fidx_sha256_update(&s->file_sha, m + off, size - off < RAW_CAP ? (size_t)(size - off) : RAW_CAP);
+	bus_exit = NULL;
+	munmap((void *)m, (size_t)size);
+	bus_give();
+	s->digested = off < size ? off : size;
+	return 0;
+}
+
+/* Digests the whole file (the reader's offset is untouched): mapped up to
+ * the size it had when opened, then read with pread to its end. */
 static void *digest_file(void *arg)
 {
 	struct fidx_source *s = arg;
-	unsigned char *buf = malloc(RAW_CAP);
+	unsigned char *buf;
 	uint64_t off = 0;
+	struct stat st;
 
 	fidx_sha256_init(&s->file_sha);
-	if (!buf) {
+	if (fstat(s->fd, &st) == 0 && digest_mapped(s, (uint64_t)st.st_size) == 0) {
+		if (s->digest_cut || atomic_load(&s->stop))
+			return NULL;
+		off = s->digested;
+	}
+	if (!(buf = malloc(RAW_CAP))) {
 		s->digest_errno = ENOMEM;
 		return NULL;
 	}
@@ -585,6 +683,8 @@ int fidx_source_digest(struct fidx_source *s, uint64_t *bytes, unsigned char dig
 			return fidx_err_nomem(err);
 		if (s->digest_errno)
 			return fidx_err_sys(err, FIDX_EIO, s->digest_errno, "%s: cannot read for the digest", s->name);
+		if (s->digest_cut)
+			return fidx_err_set(err, FIDX_EIO, "%s: the file was cut short while it was read", s->name);
 		s->sha = s->file_sha;
 		s->stored = s->digested;
 	}
