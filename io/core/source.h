@@ -2,8 +2,9 @@
  * gzip-compressed (detected from the bytes, not the name; concatenated
  * gzip members are read as one stream). It also counts and digests the
  * bytes as stored, so an index can record what it was built from: for a
- * regular file, a second thread reads and digests the file beside the
- * reader (SHA-256 would otherwise cost a quarter of a CSV build); for a
+ * regular file, a second thread maps and digests the file beside the
+ * reader (SHA-256 would otherwise cost a quarter of a CSV build; a file
+ * cut short meanwhile fails the digest, see fidx_source_digest); for a
  * pipe, the bytes are digested as they are read. */
 #ifndef FIDX_IO_SOURCE_H
 #define FIDX_IO_SOURCE_H
@@ -64,7 +65,8 @@ int fidx_source_is_gzip(const struct fidx_source *src);
 /* The stored (undecoded) bytes and their SHA-256: of the whole file for a
  * regular file, else of what was read so far. Call once fidx_source_read
  * has returned 0. Returns 0, or a negative fidx_code when the file could
- * not be read for the digest. */
+ * not be read for the digest (FIDX_EIO, also when it was cut short while
+ * it was read). */
 int fidx_source_digest(struct fidx_source *src, uint64_t *bytes, unsigned char digest[32],
                        struct fidx_err *err);
 
