@@ -290,7 +290,9 @@ static size_t drain(struct fidx_source *s)
 /* A file's digest (mapped by its own thread) is that of its bytes. */
 static void test_file_digest(void **state)
 {
-	size_t n = (3u << 20) + 12345;
+	/* More than two of the windows the digest maps (32 MiB), the last
+	 * one partly filled. */
+	size_t n = (70u << 20) + 12345;
 	unsigned char *bytes = malloc(n), d[32], want[32];
 	struct fidx_sha256 h;
 	struct fidx_source *s;
@@ -310,11 +312,12 @@ static void test_file_digest(void **state)
 }
 
 /* A file cut short while its digest maps it (a test hook cuts it in
- * half once it is mapped): the digest fails, the process goes on. */
+ * half once it is mapped, in its second window of 32 MiB, the third then
+ * wholly past its end): the digest fails, the process goes on. */
 static void test_file_cut_short(void **state)
 {
 #ifdef FIDX_TEST_HOOKS
-	size_t n = 4u << 20;
+	size_t n = 70u << 20;
 	unsigned char *bytes = malloc(n), d[32];
 	struct fidx_source *s;
 	struct fidx_err err = {0};

@@ -19,6 +19,7 @@
 #include "sha256.h"
 
 #define RAW_CAP (256 * 1024)
+#define DIGEST_WINDOW ((size_t)32 << 20)
 
 struct fidx_source {
 	char *name;
@@ -103,41 +104,50 @@ static void bus_give(void)
 	pthread_mutex_unlock(&bus_lock);
 }
 
-/* Digests the file's first size bytes through a mapping; returns 0, or -1
- * when it cannot be mapped (the caller reads it instead). */
-static int digest_mapped(struct fidx_source *s, uint64_t size)
+/* Digests the file's first size bytes through mappings of DIGEST_WINDOW
+ * bytes at a time, so the process never maps more than that of the file;
+ * returns 0, or -1 when it cannot be mapped (the caller reads it instead). */
+static int digest_mapped(struct fidx_source *s, uint64_t file_size)
 {
-	const unsigned char *m;
+	const volatile uint64_t size = file_size;
+	const unsigned char *volatile m = NULL;
+	volatile size_t len = 0;
+	volatile uint64_t at = 0;
 	sigjmp_buf out;
-	uint64_t off;
 
 	if (size == 0 || size > SIZE_MAX || bus_take() != 0)
 		return -1;
-	m = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, s->fd, 0);
-	if (m == MAP_FAILED) {
-		bus_give();
-		return -1;
-	}
-	madvise((void *)m, (size_t)size, MADV_SEQUENTIAL);
-#ifdef FIDX_TEST_HOOKS
-	/* Tests cut the file in half once it is mapped. */
-	if (getenv("FIDX_TEST_DIGEST_CUT") && truncate(s->name, (off_t)(size / 2)) != 0)
-		abort();
-#endif
 	if (sigsetjmp(out, 1)) {
 		bus_exit = NULL;
-		munmap((void *)m, (size_t)size);
+		munmap((void *)m, len);
 		bus_give();
 		s->digest_cut = 1;
 		return 0;
 	}
-	bus_exit = &out;
-	for (off = 0; off < size && !atomic_load_explicit(&s->stop, memory_order_relaxed); off += RAW_CAP)
-		fidx_sha256_update(&s->file_sha, m + off, size - off < RAW_CAP ? (size_t)(size - off) : RAW_CAP);
-	bus_exit = NULL;
-	munmap((void *)m, (size_t)size);
+	for (; at < size && !atomic_load_explicit(&s->stop, memory_order_relaxed); at += len) {
+		size_t off;
+		len = size - at < DIGEST_WINDOW ? (size_t)(size - at) : DIGEST_WINDOW;
+		m = mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, s->fd, (off_t)at);
+		if (m == MAP_FAILED) {
+			bus_give();
+			if (at == 0)
+				return -1;
+			s->digested = at;
+			return 0;
+		}
+#ifdef FIDX_TEST_HOOKS
+		/* Tests cut the file in half once it is mapped. */
+		if (at == 0 && getenv("FIDX_TEST_DIGEST_CUT") && truncate(s->name, (off_t)(size / 2)) != 0)
+			abort();
+#endif
+		bus_exit = &out;
+		for (off = 0; off < len; off += RAW_CAP)
+			fidx_sha256_update(&s->file_sha, m + off, len - off < RAW_CAP ? len - off : RAW_CAP);
+		bus_exit = NULL;
+		munmap((void *)m, len);
+	}
 	bus_give();
-	s->digested = off < size ? off : size;
+	s->digested = at < size ? at : size;
 	return 0;
 }
 

@@ -3,7 +3,8 @@
  * gzip members are read as one stream). It also counts and digests the
  * bytes as stored, so an index can record what it was built from: for a
  * regular file, a second thread maps and digests the file beside the
- * reader (SHA-256 would otherwise cost a quarter of a CSV build; a file
+ * reader, 32 MiB of it at a time (SHA-256 would otherwise cost a quarter
+ * of a CSV build; a file
  * cut short meanwhile fails the digest, see fidx_source_digest); for a
  * pipe, the bytes are digested as they are read. */
 #ifndef FIDX_IO_SOURCE_H
