@@ -385,6 +385,10 @@ struct parquet {
 	char *str[2]; /* the row's id and text, each ending in a NUL */
 	size_t str_cap[2];
 	char note[FIDX_ERR_MAX]; /* parquet_note's */
+	/* A column's stored page, once decompressed, is not needed: its
+	 * buffer waits here for the next column that reads one. */
+	unsigned char *spare;
+	size_t spare_cap;
 };
 
 static int bad_footer(struct parquet *p, struct fidx_err *err, const char *what)
@@ -1008,13 +1012,25 @@ static int page_err(const struct cur *c, struct fidx_err *err, const char *fmt, 
 	                       c->lf->name, c->p->rg + 1, (unsigned long long)c->page_at);
 }
 
-/* Frees a buffer whose contents are no longer needed: pages of a wide
- * row group are then held once (decompressed), not twice. */
-static void release(unsigned char **buf, size_t *cap)
+/* A column's stored page is no longer needed: its buffer becomes the
+ * reader's spare (the larger of the two is kept), so the pages of a wide
+ * row group are held once (decompressed), not twice, and no page costs
+ * an allocation, which for pages of a megabyte or more means fresh pages
+ * from the kernel, zeroed, each time (0.6 s of a 4 s build). */
+static void release(struct cur *c)
 {
-	free(*buf);
-	*buf = NULL;
-	*cap = 0;
+	struct parquet *p = c->p;
+	unsigned char *b = c->raw;
+	size_t cap = c->raw_cap;
+	if (cap > p->spare_cap) {
+		unsigned char *sb = p->spare;
+		p->spare = b;
+		p->spare_cap = cap;
+		b = sb;
+	}
+	free(b);
+	c->raw = NULL;
+	c->raw_cap = 0;
 }
 
 static int grow(unsigned char **buf, size_t *cap, size_t n)
@@ -1027,6 +1043,19 @@ static int grow(unsigned char **buf, size_t *cap, size_t n)
 	*buf = nb;
 	*cap = n;
 	return 0;
+}
+
+/* Room for n stored bytes of a page in c->raw, the reader's spare taken
+ * first when the column has let its own buffer go. */
+static int raw_room(struct cur *c, size_t n)
+{
+	if (!c->raw && c->p->spare) {
+		c->raw = c->p->spare;
+		c->raw_cap = c->p->spare_cap;
+		c->p->spare = NULL;
+		c->p->spare_cap = 0;
+	}
+	return grow(&c->raw, &c->raw_cap, n);
 }
 
 /* Decompresses n stored bytes into want bytes; *out points at them (at in
@@ -1154,7 +1183,7 @@ static int next_page(struct cur *c, struct fidx_err *err)
 			uint64_t avail = c->end - c->pos;
 			size_t n = avail < want ? (size_t)avail : want;
 			struct tc t;
-			if (grow(&c->raw, &c->raw_cap, n))
+			if (raw_room(c, n))
 				return fidx_err_nomem(err);
 			if ((rc = fidx_source_pread(c->p->src, c->raw, n, c->pos, err)) != 0)
 				return rc;
@@ -1176,7 +1205,7 @@ static int next_page(struct cur *c, struct fidx_err *err)
 			continue; /* index pages and the like */
 		if (!h.has_sub)
 			return page_err(c, err, "a page header without its page type's fields");
-		if (grow(&c->raw, &c->raw_cap, (size_t)h.csize))
+		if (raw_room(c, (size_t)h.csize))
 			return fidx_err_nomem(err);
 		if ((rc = fidx_source_pread(c->p->src, c->raw, (size_t)h.csize, c->page_at + hlen, err)) != 0)
 			return rc;
@@ -1205,7 +1234,7 @@ static int next_page(struct cur *c, struct fidx_err *err)
 				return rc;
 			e = b + h.usize;
 			if (c->codec != C_NONE && c->raw_cap > (64u << 10))
-				release(&c->raw, &c->raw_cap);
+				release(c);
 			if ((rc = levels_v1(c, &c->rep, lf->max_rep, h.rep_enc, &b, e, err)) != 0 ||
 			    (rc = levels_v1(c, &c->def, lf->max_def, h.def_enc, &b, e, err)) != 0)
 				return rc;
@@ -2125,6 +2154,7 @@ static void parquet_close(void *state)
 	free(p->emb);
 	free(p->vec);
 	free(p->blk);
+	free(p->spare);
 	free(p->str[0]);
 	free(p->str[1]);
 	free(p);
