@@ -125,7 +125,6 @@ static int digest_mapped(struct fidx_source *s, uint64_t file_size)
 		return 0;
 	}
 	for (; at < size && !atomic_load_explicit(&s->stop, memory_order_relaxed); at += len) {
-		size_t off;
 		len = size - at < DIGEST_WINDOW ? (size_t)(size - at) : DIGEST_WINDOW;
 		m = mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, s->fd, (off_t)at);
 		if (m == MAP_FAILED) {
@@ -141,8 +140,7 @@ static int digest_mapped(struct fidx_source *s, uint64_t file_size)
 			abort();
 #endif
 		bus_exit = &out;
-		for (off = 0; off < len; off += RAW_CAP)
-			fidx_sha256_update(&s->file_sha, m + off, len - off < RAW_CAP ? len - off : RAW_CAP);
+		fidx_sha256_update(&s->file_sha, m, len);
 		bus_exit = NULL;
 		munmap((void *)m, len);
 	}

@@ -4,9 +4,9 @@
  * bytes as stored, so an index can record what it was built from: for a
  * regular file, a second thread maps and digests the file beside the
  * reader, 32 MiB of it at a time (SHA-256 would otherwise cost a quarter
- * of a CSV build; a file
- * cut short meanwhile fails the digest, see fidx_source_digest); for a
- * pipe, the bytes are digested as they are read. */
+ * of a CSV build; a file cut short meanwhile fails the digest, see
+ * fidx_source_digest); for a pipe, the bytes are digested as they are
+ * read. */
 #ifndef FIDX_IO_SOURCE_H
 #define FIDX_IO_SOURCE_H
 
