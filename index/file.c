@@ -37,6 +37,12 @@
 #define RECORD_BLOCK (64u << 10)
 /* Spooled sections are copied into the file in aligned pieces this big. */
 #define COPY_CHUNK (2u << 20)
+/* The vectors are written around the page cache (O_DIRECT) in pieces this
+ * big, at offsets and of lengths that are multiples of DIRECT_ALIGN (what
+ * every Linux file system with O_DIRECT accepts), and read back the same
+ * way to be verified. */
+#define DIRECT_CHUNK (4u << 20)
+#define DIRECT_ALIGN 4096u
 #define MAX_BLOCK_SIZE (64u << 20)
 #define STORED_FLAG 0x80000000u
 #define CODEC_DEFLATE 1  /* the block deflated */
@@ -54,6 +60,15 @@
  * size is bounded by its stored size: no small file can ask for a huge
  * allocation. */
 #define MAX_RATIO 1032u
+
+/* DIRECT_CHUNK, or smaller for tests (FIDX_TEST_DIRECT_CHUNK, a multiple
+ * of DIRECT_ALIGN), so that small files take several. */
+static size_t direct_chunk(void)
+{
+	const char *t = getenv("FIDX_TEST_DIRECT_CHUNK");
+	unsigned long v = t ? strtoul(t, NULL, 10) : 0;
+	return v >= DIRECT_ALIGN && v <= DIRECT_CHUNK && v % DIRECT_ALIGN == 0 ? (size_t)v : DIRECT_CHUNK;
+}
 
 static const unsigned char MAGIC[8] = {0x89, 'F', 'I', 'D', 'X', '\r', '\n', 0x1a};
 static const unsigned char END[8] = {'F', 'I', 'D', 'X', '-', 'E', 'N', 'D'};
@@ -182,6 +197,86 @@ struct pipe {
 	uint32_t first;       /* the number of its first block */
 };
 
+/* A thread that writes one chunk at a time around the page cache while
+ * its caller fills the next: the disk works while the CPU encodes. */
+struct dio {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int fd, busy, quit;
+	const unsigned char *buf;
+	size_t n, done;
+	uint64_t off;
+};
+
+static void *dio_main(void *arg)
+{
+	struct dio *d = arg;
+	pthread_setname_np(pthread_self(), "fidx-dio");
+	pthread_mutex_lock(&d->lock);
+	for (;;) {
+		while (!d->busy && !d->quit)
+			pthread_cond_wait(&d->cond, &d->lock);
+		if (!d->busy)
+			break;
+		pthread_mutex_unlock(&d->lock);
+		d->done = 0;
+		while (d->done < d->n) {
+			ssize_t got = pwrite(d->fd, d->buf + d->done, d->n - d->done, (off_t)(d->off + d->done));
+			if (got > 0)
+				d->done += (size_t)got;
+			else if (got == 0 || errno != EINTR)
+				break;
+		}
+		pthread_mutex_lock(&d->lock);
+		d->busy = 0;
+		pthread_cond_broadcast(&d->cond);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+/* Waits until d is idle. */
+static void dio_idle(struct dio *d)
+{
+	pthread_mutex_lock(&d->lock);
+	while (d->busy)
+		pthread_cond_wait(&d->cond, &d->lock);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static struct dio *dio_start(void)
+{
+	struct dio *d = calloc(1, sizeof *d);
+	if (!d)
+		return NULL;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->cond, NULL);
+	if (pthread_create(&d->thread, NULL, dio_main, d) != 0) {
+		pthread_mutex_destroy(&d->lock);
+		pthread_cond_destroy(&d->cond);
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static void dio_stop(struct dio *d)
+{
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->lock);
+	while (d->busy)
+		pthread_cond_wait(&d->cond, &d->lock);
+	d->quit = 1;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	pthread_join(d->thread, NULL);
+	pthread_mutex_destroy(&d->lock);
+	pthread_cond_destroy(&d->cond);
+	free(d);
+}
+
 struct secw {
 	int fd;
 	const char *name;
@@ -213,6 +308,18 @@ struct secw {
 	 * ends (0: no bound), and the spool they move to if it runs out. */
 	uint64_t limit;
 	int spill_fd;
+	/* The vectors, written around the page cache: dfd (O_DIRECT, -1 when
+	 * not) takes whole chunks of dcap bytes gathered in dbuf, which holds the
+	 * bytes [dbase, dbase + dfill) of the file; the bytes before dbase
+	 * (the first aligned offset) and the last piece go through fd. */
+	int dfd;
+	unsigned char *dbuf;
+	uint64_t dbase;
+	size_t dfill, dcap;
+	/* The chunk being written meanwhile, by dio's thread, from dnext
+	 * (the buffer dbuf swaps with). */
+	struct dio *dio;
+	unsigned char *dnext;
 };
 
 /* Compresses a plane (zstd) into dst (room cap); returns the size, or 0
@@ -331,6 +438,14 @@ static void secw_free(struct secw *s)
 	free(s->enc);
 	free(s->stage);
 	s->stage = NULL;
+	dio_stop(s->dio);
+	s->dio = NULL;
+	if (s->dfd >= 0)
+		close(s->dfd);
+	s->dfd = -1;
+	free(s->dbuf);
+	free(s->dnext);
+	s->dbuf = s->dnext = NULL;
 	free(s->raw);
 	free(s->dir);
 	free(s->starts);
@@ -358,6 +473,7 @@ static int secw_init(struct secw *s, int fd, const char *name, uint64_t start, u
 	s->dim = dim;
 	s->level = level;
 	s->spill_fd = -1;
+	s->dfd = -1;
 	if (codec == CODEC_ROWS) {
 		s->stage_cap = COPY_CHUNK + BLOCK_HEAD + (size_t)block_size;
 		return (s->stage = malloc(s->stage_cap)) ? 0 : fidx_err_nomem(err);
@@ -480,6 +596,113 @@ static int room_for(struct secw *s, uint64_t len, struct fidx_err *err)
 	return 0;
 }
 
+/* Writes n bytes of buf at off: through dfd while it takes them, through
+ * fd from where it does not (a file system may refuse O_DIRECT for a
+ * file, or a write fail: fd then reports the error). done bytes are
+ * written already. */
+static int direct_rest(struct secw *s, const unsigned char *buf, size_t n, uint64_t off, size_t done,
+                       struct fidx_err *err)
+{
+	while (done < n && s->dfd >= 0) {
+		ssize_t got = pwrite(s->dfd, buf + done, n - done, (off_t)(off + done));
+		if (got > 0) {
+			done += (size_t)got;
+		} else if (got < 0 && errno == EINTR) {
+			continue;
+		} else {
+			close(s->dfd);
+			s->dfd = -1;
+		}
+	}
+	return done < n ? fidx_pwrite_all(s->fd, buf + done, n - done, off + done, s->name, err) : 0;
+}
+
+/* Waits for the chunk being written, and finishes it if the write fell
+ * short. */
+static int direct_wait(struct secw *s, struct fidx_err *err)
+{
+	struct dio *d = s->dio;
+	size_t n;
+	if (!d || !d->n)
+		return 0;
+	dio_idle(d);
+	n = d->n;
+	d->n = 0;
+	return direct_rest(s, d->buf, n, d->off, d->done, err);
+}
+
+/* Writes the first n bytes of dbuf at dbase, on dio's thread when it can:
+ * dbuf then swaps with the other buffer. */
+static int direct_write(struct secw *s, size_t n, struct fidx_err *err)
+{
+	int rc = direct_wait(s, err);
+	unsigned char *t;
+	if (rc || !n)
+		return rc;
+	if (s->dfd >= 0 && s->dnext && !s->dio)
+		s->dio = dio_start();
+	if (s->dfd < 0 || !s->dnext || !s->dio)
+		return direct_rest(s, s->dbuf, n, s->dbase, 0, err);
+	pthread_mutex_lock(&s->dio->lock);
+	s->dio->fd = s->dfd;
+	s->dio->buf = s->dbuf;
+	s->dio->n = n;
+	s->dio->off = s->dbase;
+	s->dio->busy = 1;
+	pthread_cond_broadcast(&s->dio->cond);
+	pthread_mutex_unlock(&s->dio->lock);
+	t = s->dbuf, s->dbuf = s->dnext, s->dnext = t;
+	return 0;
+}
+
+/* Writes len bytes at pos: gathered into whole chunks when the
+ * section is written around the page cache. */
+static int put_at(struct secw *s, const unsigned char *b, size_t len, struct fidx_err *err)
+{
+	uint64_t at = s->pos;
+	int rc = 0;
+	if (!s->dbuf)
+		return fidx_pwrite_all(s->fd, b, len, at, s->name, err);
+	while (len && !rc) {
+		size_t take;
+		if (at < s->dbase) {
+			take = s->dbase - at < len ? (size_t)(s->dbase - at) : len;
+			rc = fidx_pwrite_all(s->fd, b, take, at, s->name, err);
+		} else {
+			take = s->dcap - s->dfill < len ? s->dcap - s->dfill : len;
+			memcpy(s->dbuf + s->dfill, b, take);
+			if ((s->dfill += take) == s->dcap) {
+				rc = direct_write(s, s->dcap, err);
+				s->dbase += s->dcap;
+				s->dfill = 0;
+			}
+		}
+		at += take, b += take, len -= take;
+	}
+	return rc;
+}
+
+/* Writes what dbuf holds: its whole DIRECT_ALIGN pieces around the page
+ * cache, the rest through it. */
+static int direct_finish(struct secw *s, struct fidx_err *err)
+{
+	size_t whole = s->dfill / DIRECT_ALIGN * DIRECT_ALIGN;
+	int rc;
+	if (!s->dbuf)
+		return 0;
+	rc = direct_wait(s, err);
+	if (!rc)
+		rc = direct_rest(s, s->dbuf, whole, s->dbase, 0, err);
+	if (!rc && whole < s->dfill)
+		rc = fidx_pwrite_all(s->fd, s->dbuf + whole, s->dfill - whole, s->dbase + whole, s->name, err);
+	s->dbase += s->dfill;
+	s->dfill = 0;
+	free(s->dbuf);
+	free(s->dnext);
+	s->dbuf = s->dnext = NULL;
+	return rc;
+}
+
 /* Appends one encoded block (header included) to section s. */
 static int secw_block(struct secw *s, const unsigned char *b, uint32_t len, uint32_t raw, struct fidx_err *err)
 {
@@ -497,7 +720,7 @@ static int secw_block(struct secw *s, const unsigned char *b, uint32_t len, uint
 			return rc;
 		memcpy(s->stage + s->staged, b, len);
 		s->staged += len;
-	} else if ((rc = fidx_pwrite_all(s->fd, b, len, s->pos, s->name, err)) != 0) {
+	} else if ((rc = put_at(s, b, len, err)) != 0) {
 		return rc;
 	}
 	s->dir[s->blocks++] = len;
@@ -706,6 +929,8 @@ static int secw_finish(struct secw *s, struct fidx_section_info *info, struct fi
 		return rc;
 	if (s->pipe)
 		pipe_stop(s->pipe);
+	if ((rc = direct_finish(s, err)) != 0)
+		return rc;
 	n = (size_t)s->blocks * dir_entry(s->type);
 	if (s->stage && ((rc = room_for(s, n + 4, err)) != 0 || (rc = stage_write(s, 1, err)) != 0))
 		return rc;
@@ -777,6 +1002,31 @@ int fidx_file_check_target(const char *path, int force, struct fidx_err *err)
 	return fidx_err_set(err, FIDX_EINPUT, "%s exists and is not a fidx index: give " FIDX_SETTING("force") " to replace it", path);
 }
 
+/* The vectors are most of the file, and a search reads them again only
+ * for the few rows it scores exactly: written around the page cache, they
+ * cost no copy into it (nor the memory), and reading them back checks
+ * what reached the disk. Where the file system refuses O_DIRECT (or
+ * FIDX_TEST_NO_DIRECT is set), they go through the page cache as the
+ * other sections do. */
+static void direct_start(struct secw *s, const char *path)
+{
+	const char *no = getenv("FIDX_TEST_NO_DIRECT");
+	if ((no && *no) || (s->dfd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC)) < 0)
+		return;
+	s->dcap = direct_chunk();
+	if (posix_memalign((void **)&s->dbuf, DIRECT_ALIGN, s->dcap) != 0) {
+		s->dbuf = NULL;
+		close(s->dfd);
+		s->dfd = -1;
+		return;
+	}
+	/* Without a second buffer, the chunks are written one after the other. */
+	if (posix_memalign((void **)&s->dnext, DIRECT_ALIGN, s->dcap) != 0)
+		s->dnext = NULL;
+	s->dbase = (s->pos + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN;
+	s->dfill = 0;
+}
+
 /* The vectors and their codes, once the dimension is known: blocks of
  * whole rows, about ROW_BLOCK_BYTES of float32 each. FIDX_TEST_BLOCK_ROWS
  * makes them smaller, so that tests can cover many blocks with few rows.
@@ -804,6 +1054,7 @@ static int start_vectors(struct fidx_file_writer *w, struct fidx_err *err)
 	w->codes.limit = room ? HEADER_SIZE + room : 0;
 	w->codes.spill_fd = w->codes_fd;
 	w->vec.codes = &w->codes;
+	direct_start(&w->vec, w->out.tmp);
 	return 0;
 }
 
@@ -995,7 +1246,7 @@ int fidx_fw_commit(struct fidx_file_writer *w, const char *meta_json, struct fid
 	struct secw meta;
 	struct fidx_file *check = NULL;
 	struct early_sync sync = {0};
-	int syncing;
+	int syncing, direct;
 	size_t nsec = 0, i;
 	uint64_t pos;
 	int rc;
@@ -1017,6 +1268,7 @@ int fidx_fw_commit(struct fidx_file_writer *w, const char *meta_json, struct fid
 	}
 	if ((rc = secw_finish(&w->vec, &sec[nsec++], err)) != 0)
 		goto out;
+	direct = w->vec.dfd >= 0;
 	pos = w->vec.pos;
 	if ((rc = secw_finish(&w->codes, &sec[nsec], err)) != 0 ||
 	    (w->codes.fd != w->out.fd && (rc = copy_spool(w, w->codes_fd, &sec[nsec], &pos, err)) != 0))
@@ -1086,6 +1338,10 @@ int fidx_fw_commit(struct fidx_file_writer *w, const char *meta_json, struct fid
 	sync.fd = w->out.fd;
 	syncing = pthread_create(&sync.thread, NULL, sync_main, &sync) == 0;
 	rc = fidx_file_open(&check, w->out.tmp, err);
+	/* The vectors were written around the page cache: read back from the
+	 * disk the same way, not into the page cache. */
+	if (!rc && direct)
+		fidx_file_read_direct(check);
 	if (!rc)
 		rc = fidx_file_verify(check, err);
 	fidx_file_close(check);
@@ -1113,6 +1369,7 @@ out:
 struct fidx_file {
 	char *name;
 	int fd;
+	int dfd; /* O_DIRECT, for the vectors, or -1 (fidx_fw_commit's read-back) */
 	const unsigned char *mem;
 	uint64_t size;
 	uint32_t version, dim, nsec;
@@ -1126,6 +1383,18 @@ struct fidx_file {
 	size_t map_len;
 	const unsigned char *codes;      /* the codes section's first byte */
 };
+
+void fidx_file_read_direct(struct fidx_file *f)
+{
+	struct stat a, b;
+	if (f->dfd >= 0 || f->fd < 0 || (f->dfd = open(f->name, O_RDONLY | O_DIRECT | O_CLOEXEC)) < 0)
+		return;
+	/* The same file, not one renamed over it since. */
+	if (fstat(f->fd, &a) != 0 || fstat(f->dfd, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		close(f->dfd);
+		f->dfd = -1;
+	}
+}
 
 static int corrupt(const struct fidx_file *f, struct fidx_err *err, const char *what)
 {
@@ -1323,6 +1592,7 @@ int fidx_file_open(struct fidx_file **out, const char *path, struct fidx_err *er
 		free(f);
 		return fidx_err_nomem(err);
 	}
+	f->dfd = -1;
 	f->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (f->fd < 0) {
 		int e = errno;
@@ -1356,7 +1626,7 @@ int fidx_file_open_mem(struct fidx_file **out, const char *name, const void *dat
 		free(f);
 		return fidx_err_nomem(err);
 	}
-	f->fd = -1;
+	f->fd = f->dfd = -1;
 	f->mem = data;
 	f->size = n;
 	if (open_common(f, err))
@@ -1378,6 +1648,8 @@ void fidx_file_close(struct fidx_file *f)
 	}
 	if (f->fd >= 0)
 		close(f->fd);
+	if (f->dfd >= 0)
+		close(f->dfd);
 	free(f->name);
 	free(f);
 }
@@ -1432,20 +1704,33 @@ static int parse_head(const struct fidx_file *f, const struct fidx_section_info 
 	return 0;
 }
 
-/* Reads and checks the header of block `index`, which starts at pos. */
-static int read_head(struct fidx_file *f, const struct fidx_section_info *s, uint64_t pos, uint32_t index,
-                     struct blk *b, struct fidx_err *err)
+struct decoder;
+static const unsigned char *in_window(const struct decoder *c, uint64_t off, size_t n);
+
+/* Reads and checks the header of block `index`, which starts at pos (from
+ * c's window when it holds it; c may be NULL). */
+static int read_head_in(struct fidx_file *f, const struct fidx_section_info *s, uint64_t pos, uint32_t index,
+                        const struct decoder *c, struct blk *b, struct fidx_err *err)
 {
 	unsigned char head[BLOCK_HEAD];
+	const unsigned char *w;
 	int rc;
 
 	if (index >= s->block_count)
 		return corrupt(f, err, "a section ends early");
 	if (pos < s->offset || pos > blocks_end(f, s) || blocks_end(f, s) - pos < BLOCK_HEAD)
 		return corrupt(f, err, "a block header goes past its section");
+	if ((w = in_window(c, pos, BLOCK_HEAD)) != NULL)
+		return parse_head(f, s, w, pos, index, b, err);
 	if ((rc = rd(f, pos, head, BLOCK_HEAD, err)) != 0)
 		return rc;
 	return parse_head(f, s, head, pos, index, b, err);
+}
+
+static int read_head(struct fidx_file *f, const struct fidx_section_info *s, uint64_t pos, uint32_t index,
+                     struct blk *b, struct fidx_err *err)
+{
+	return read_head_in(f, s, pos, index, NULL, b, err);
 }
 
 /* Where the blocks of section type start (block_count + 1 offsets, the
@@ -1522,9 +1807,9 @@ static int positions(struct fidx_file *f, int type, const uint64_t **out, struct
 
 /* Reads the header of block i at the position the table says. */
 static int head_at(struct fidx_file *f, const struct fidx_section_info *s, const uint64_t *t, uint32_t i,
-                   struct blk *b, struct fidx_err *err)
+                   const struct decoder *c, struct blk *b, struct fidx_err *err)
 {
-	int rc = read_head(f, s, t[i], i, b, err);
+	int rc = read_head_in(f, s, t[i], i, c, b, err);
 	if (!rc && t[i] + BLOCK_HEAD + b->stored != t[i + 1])
 		return corrupt(f, err, "a block does not match the block directory");
 	return rc;
@@ -1537,7 +1822,20 @@ struct decoder {
 	ZSTD_DCtx *z;
 	unsigned char *stored, *plane, *codes;
 	size_t stored_cap, block;
+	/* Bytes [win_off, win_off + win_len) of the file, read at once
+	 * (decode_run), where blocks are taken from when they lie in it. */
+	unsigned char *win;
+	uint64_t win_off;
+	size_t win_len, win_cap;
 };
+
+/* The n bytes at off, when c's window holds them. */
+static const unsigned char *in_window(const struct decoder *c, uint64_t off, size_t n)
+{
+	if (!c || !c->win_len || off < c->win_off || off - c->win_off > c->win_len || n > c->win_len - (off - c->win_off))
+		return NULL;
+	return c->win + (off - c->win_off);
+}
 
 static void decoder_free(struct decoder *c)
 {
@@ -1547,6 +1845,7 @@ static void decoder_free(struct decoder *c)
 	free(c->stored);
 	free(c->plane);
 	free(c->codes);
+	free(c->win);
 	memset(c, 0, sizeof *c);
 }
 
@@ -1638,13 +1937,15 @@ static int decode(struct fidx_file *f, const struct fidx_section_info *s, const 
 	size_t r, rows = b->raw / 4 / f->dim;
 	int rc;
 
-	const unsigned char *st = c->stored;
+	const unsigned char *st = c->stored, *w;
 
 	if (b->stored > c->stored_cap || b->raw > c->block)
 		return corrupt(f, err, "block sizes do not fit their section");
 	/* In memory, the stored bytes are read where they are. */
 	if (f->mem && b->pos + BLOCK_HEAD <= f->size && b->stored <= f->size - b->pos - BLOCK_HEAD)
 		st = f->mem + b->pos + BLOCK_HEAD;
+	else if ((w = in_window(c, b->pos + BLOCK_HEAD, b->stored)) != NULL)
+		st = w;
 	else if ((rc = rd(f, b->pos + BLOCK_HEAD, c->stored, b->stored, err)) != 0)
 		return rc;
 	/* The stored bytes have their own checksum: a flip in bits that
@@ -1682,28 +1983,99 @@ static int decode(struct fidx_file *f, const struct fidx_section_info *s, const 
 	return 0;
 }
 
-/* Decodes every block of section type in parallel. Each block's bytes go
- * to the destination that holds its whole range, if one does; otherwise
- * they are decoded aside and copied piece by piece (dests sorted by
- * offset, covering the section; nd == 0 only checks). */
 struct span {
 	uint64_t off, len;
 	unsigned char *ptr;
 };
 
+/* Decodes block i (its position t[i]) to the destination that holds its
+ * whole range, or aside and copied piece by piece. */
+static int decode_one(struct fidx_file *f, const struct fidx_section_info *s, const uint64_t *t, uint32_t i,
+                      struct decoder *c, unsigned char *aside, const struct span *dests, size_t nd,
+                      struct fidx_err *err)
+{
+	struct blk b;
+	unsigned char *dst = aside;
+	size_t j;
+	if (head_at(f, s, t, i, c, &b, err) != 0)
+		return -1;
+	for (j = 0; j < nd; j++)
+		if (b.raw_off >= dests[j].off && b.raw_off + b.raw <= dests[j].off + dests[j].len)
+			dst = dests[j].ptr + (b.raw_off - dests[j].off);
+	if (decode(f, s, &b, c, dst, NULL, err) != 0)
+		return -1;
+	if (dst == aside)
+		for (j = 0; j < nd; j++) {
+			uint64_t lo = b.raw_off > dests[j].off ? b.raw_off : dests[j].off;
+			uint64_t hi = b.raw_off + b.raw < dests[j].off + dests[j].len ? b.raw_off + b.raw
+			                                                              : dests[j].off + dests[j].len;
+			if (lo < hi)
+				memcpy(dests[j].ptr + (lo - dests[j].off), aside + (lo - b.raw_off), hi - lo);
+		}
+	return 0;
+}
+
+/* Reads the bytes [t[b0], t[b1]) of the file into c's window, through
+ * f->dfd (O_DIRECT: aligned offset, length and memory). Returns 0, or -1
+ * when that cannot be done: the blocks are then read one by one. */
+static int read_run(struct fidx_file *f, const uint64_t *t, uint32_t b0, uint32_t b1, struct decoder *c)
+{
+	uint64_t lo = t[b0] / DIRECT_ALIGN * DIRECT_ALIGN;
+	size_t want = (size_t)(t[b1] - lo), need = (want + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN, got = 0;
+	c->win_len = 0;
+	if (need > c->win_cap) {
+		free(c->win);
+		c->win = NULL;
+		if (posix_memalign((void **)&c->win, DIRECT_ALIGN, need) != 0) {
+			c->win = NULL;
+			c->win_cap = 0;
+			return -1;
+		}
+		c->win_cap = need;
+	}
+	while (got < want) {
+		ssize_t n = pread(f->dfd, c->win + got, need - got, (off_t)(lo + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || ((size_t)n % DIRECT_ALIGN && got + (size_t)n < want))
+			return -1;
+		got += (size_t)n;
+	}
+	c->win_off = lo;
+	c->win_len = want;
+	return 0;
+}
+
+/* Decodes every block of section type in parallel. Each block's bytes go
+ * to the destination that holds its whole range, if one does; otherwise
+ * they are decoded aside and copied piece by piece (dests sorted by
+ * offset, covering the section; nd == 0 only checks). With f->dfd, the
+ * vectors are read around the page cache, a chunk at a time. */
 static int decode_all(struct fidx_file *f, int type, const struct span *dests, size_t nd,
                       struct fidx_err *err)
 {
 	const struct fidx_section_info *s = fidx_file_section(f, type);
 	const uint64_t *t = NULL;
-	long first_bad = LONG_MAX, i;
-	int rc, nthreads;
+	uint32_t *runs = NULL, nruns = 0, i;
+	size_t chunk = direct_chunk();
+	long first_bad = LONG_MAX, r;
+	int rc, nthreads, direct = f->dfd >= 0 && type == FIDX_SEC_VECTORS;
 
 	if (!s)
 		return corrupt(f, err, "a section is missing");
 	if ((rc = positions(f, type, &t, err)) != 0)
 		return rc;
-	nthreads = s->block_count > 1 ? omp_get_max_threads() : 1;
+	/* Runs of blocks: run r is blocks runs[r] .. runs[r + 1] - 1 (one
+	 * block each unless read around the page cache). */
+	if (!(runs = malloc(((size_t)s->block_count + 1) * sizeof *runs)))
+		return fidx_err_nomem(err);
+	for (i = 0; i < s->block_count; i++)
+		if (!nruns || !direct || t[i] - t[runs[nruns - 1]] >= chunk)
+			runs[nruns++] = i;
+	runs[nruns] = s->block_count;
+	/* Reading around the page cache waits for the disk: twice as many
+	 * threads as cores keep them busy meanwhile. */
+	nthreads = nruns > 1 ? omp_get_max_threads() * (direct ? 2 : 1) : 1;
 #pragma omp parallel num_threads(nthreads)
 	{
 		struct decoder c;
@@ -1716,31 +2088,16 @@ static int decode_all(struct fidx_file *f, int type, const struct span *dests, s
 		if (!ok)
 			bad = -1;
 #pragma omp for schedule(dynamic, 1)
-		for (i = 0; i < (long)s->block_count; i++) {
-			struct blk b;
-			unsigned char *dst = aside;
-			size_t j;
-			if (!ok || i > bad)
+		for (r = 0; r < (long)nruns; r++) {
+			uint32_t b;
+			if (!ok || runs[r] > bad)
 				continue;
-			if (head_at(f, s, t, (uint32_t)i, &b, &mine) != 0) {
-				bad = i;
-				continue;
-			}
-			for (j = 0; j < nd; j++)
-				if (b.raw_off >= dests[j].off && b.raw_off + b.raw <= dests[j].off + dests[j].len)
-					dst = dests[j].ptr + (b.raw_off - dests[j].off);
-			if (decode(f, s, &b, &c, dst, NULL, &mine) != 0) {
-				bad = i;
-				continue;
-			}
-			if (dst == aside)
-				for (j = 0; j < nd; j++) {
-					uint64_t lo = b.raw_off > dests[j].off ? b.raw_off : dests[j].off;
-					uint64_t hi = b.raw_off + b.raw < dests[j].off + dests[j].len
-					                  ? b.raw_off + b.raw : dests[j].off + dests[j].len;
-					if (lo < hi)
-						memcpy(dests[j].ptr + (lo - dests[j].off), aside + (lo - b.raw_off), hi - lo);
-				}
+			c.win_len = 0;
+			if (direct)
+				read_run(f, t, runs[r], runs[r + 1], &c);
+			for (b = runs[r]; b < runs[r + 1] && (long)b <= bad; b++)
+				if (decode_one(f, s, t, b, &c, aside, dests, nd, &mine) != 0)
+					bad = b;
 		}
 		/* The lowest failing block reports, whichever thread met it. */
 #pragma omp critical(fidx_decode_error)
@@ -1752,6 +2109,7 @@ static int decode_all(struct fidx_file *f, int type, const struct span *dests, s
 		free(aside);
 		decoder_free(&c);
 	}
+	free(runs);
 	if (first_bad != LONG_MAX)
 		return err && err->code ? err->code : FIDX_ECORRUPT;
 	return 0;
@@ -2059,7 +2417,7 @@ int fidx_block_read(struct fidx_block_reader *r, uint32_t index, const unsigned 
 
 	if (index >= s->block_count)
 		return fidx_err_set(err, FIDX_EINTERNAL, "%s: no such block of vectors", r->f->name);
-	if ((rc = head_at(r->f, s, r->pos, index, &b, err)) != 0 ||
+	if ((rc = head_at(r->f, s, r->pos, index, NULL, &b, err)) != 0 ||
 	    (rc = decode(r->f, s, &b, &r->c, (unsigned char *)dst, codes, err)) != 0)
 		return rc;
 	r->bytes += BLOCK_HEAD + (uint64_t)b.stored;
@@ -2151,7 +2509,7 @@ static int records_read(struct fidx_records *r, uint64_t off, void *dst, size_t 
 		if (r->cached != (int64_t)b) {
 			struct blk blk;
 			r->cached = -1;
-			if ((rc = head_at(r->f, s, r->pos, b, &blk, err)) != 0 ||
+			if ((rc = head_at(r->f, s, r->pos, b, NULL, &blk, err)) != 0 ||
 			    (rc = decode(r->f, s, &blk, &r->c, r->block, NULL, err)) != 0)
 				return rc;
 			r->cached = b;

@@ -297,6 +297,28 @@ static void test_not_finite(void **state)
 	b = st1("BF16", 1, 4, 2, bf);
 	expect_error("b.safetensors", &b, NULL, "b.safetensors: row 1, column 2: not a finite number");
 	free(b.p);
+	/* float32 as stored here, read in place: each of NaN, +inf and -inf,
+	 * in the first row, a middle one and the last. */
+	{
+		static const uint32_t bad[] = {0x7fc00000u, 0x7f800000u, 0xff800000u, 0x7f800001u};
+		float f32[300 * 3];
+		size_t k, i;
+		for (k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+			static const size_t at[] = {0, 3 * 150 + 1, 3 * 299 + 2};
+			for (i = 0; i < 3; i++) {
+				char want[64];
+				size_t j;
+				for (j = 0; j < 300 * 3; j++)
+					f32[j] = (float)j;
+				memcpy(&f32[at[i]], &bad[k], 4);
+				snprintf(want, sizeof want, "f.npy: row %zu, column %zu: not a finite number", at[i] / 3 + 1,
+				         at[i] % 3 + 1);
+				b = npy("<f4", 0, 300, 3, f32, sizeof f32);
+				expect_error("f.npy", &b, NULL, want);
+				free(b.p);
+			}
+		}
+	}
 }
 
 /* A shape the file does not have: an error once the bytes run out, with

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -360,6 +361,159 @@ static void test_crc32(void **state)
 	free(b);
 }
 
+/* How many of the pages of bytes [off, off + n) of path are in the page
+ * cache. */
+static size_t resident_pages(const char *path, uint64_t off, uint64_t n, size_t *pages)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t lo = off / (uint64_t)pg * (uint64_t)pg, len = off + n - lo;
+	size_t k = (size_t)((len + (uint64_t)pg - 1) / (uint64_t)pg), i, in = 0;
+	unsigned char *vec = malloc(k);
+	int fd = open(path, O_RDONLY);
+	void *m;
+	assert_true(fd >= 0 && vec);
+	m = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, fd, (off_t)lo);
+	assert_true(m != MAP_FAILED);
+	assert_int_equal(mincore(m, (size_t)len, vec), 0);
+	for (i = 0; i < k; i++)
+		in += vec[i] & 1;
+	munmap(m, (size_t)len);
+	close(fd);
+	free(vec);
+	*pages = k;
+	return in;
+}
+
+/* The vectors written around the page cache give the same bytes as
+ * through it, whether the codes lie before them or after, and stay out of
+ * the page cache (where the file system takes O_DIRECT). Chunks of 8 KiB
+ * and blocks of 2 rows: a small file takes many chunks, and blocks
+ * straddle every chunk's edge. */
+static void test_direct_same_bytes(void **state)
+{
+	static const uint64_t expect[] = {0, 3001};
+	size_t k;
+	int fd;
+	char probe[128];
+	(void)state;
+	snprintf(probe, sizeof probe, "%s/probe", dir);
+	fd = open(probe, O_WRONLY | O_CREAT | O_DIRECT, 0644);
+	if (fd < 0)
+		print_message("O_DIRECT refused here: only the bytes are compared\n");
+	else
+		close(fd);
+	setenv("FIDX_TEST_BLOCK_ROWS", "2", 1);
+	setenv("FIDX_TEST_DIRECT_CHUNK", "8192", 1);
+	for (k = 0; k < sizeof expect / sizeof expect[0]; k++) {
+		char a[128], b[128];
+		size_t na, nb, pages, in;
+		char *da, *db;
+		struct fidx_file *f;
+		struct fidx_err err = {0};
+		const struct fidx_section_info *v;
+		snprintf(a, sizeof a, "%s/direct-%zu.fidx", dir, k);
+		snprintf(b, sizeof b, "%s/cached-%zu.fidx", dir, k);
+		write_expecting(a, 8, 3001, 1, 0, expect[k]);
+		setenv("FIDX_TEST_NO_DIRECT", "1", 1);
+		write_expecting(b, 8, 3001, 1, 0, expect[k]);
+		unsetenv("FIDX_TEST_NO_DIRECT");
+		assert_int_equal(fidx_file_open(&f, a, &err), 0);
+		v = fidx_file_section(f, FIDX_SEC_VECTORS);
+		in = resident_pages(a, v->offset, v->stored_bytes, &pages);
+		assert_true(pages > 20);
+		/* Around the page cache but for the pages it shares with the
+		 * other sections, and the last of its chunks. */
+		if (fd >= 0 && in > 4) {
+			print_error("%zu of the vectors' %zu pages are in the page cache\n", in, pages);
+			fail();
+		}
+		assert_int_equal(resident_pages(b, v->offset, v->stored_bytes, &pages), pages);
+		fidx_file_close(f);
+		da = slurp(a, &na);
+		db = slurp(b, &nb);
+		assert_int_equal(na, nb);
+		assert_memory_equal(da, db, na);
+		free(da);
+		free(db);
+	}
+	unsetenv("FIDX_TEST_DIRECT_CHUNK");
+	unsetenv("FIDX_TEST_BLOCK_ROWS");
+}
+
+/* Opens path, reads its vectors around the page cache, verifies it. */
+static int verify_direct(const char *path, struct fidx_err *err)
+{
+	struct fidx_file *f;
+	int rc = fidx_file_open(&f, path, err);
+	if (rc)
+		return rc;
+	fidx_file_read_direct(f);
+	rc = fidx_file_verify(f, err);
+	fidx_file_close(f);
+	return rc;
+}
+
+static void flip_at(const char *path, uint64_t off)
+{
+	unsigned char c;
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &c, 1, (off_t)off), 1);
+	c ^= 0x10;
+	assert_int_equal(pwrite(fd, &c, 1, (off_t)off), 1);
+	close(fd);
+}
+
+/* Read around the page cache a chunk at a time, the vectors round-trip,
+ * and a flipped byte anywhere in them is still reported: at every byte
+ * near the edges of chunks and pages (where a block is taken from one read
+ * or another), and every 101st elsewhere. */
+static void test_direct_read_flips(void **state)
+{
+	char path[128];
+	struct fidx_file *f;
+	struct fidx_err err = {0};
+	const struct fidx_section_info *v;
+	float *got;
+	uint64_t i, lo, hi;
+	size_t n = 3001, dim = 8, flips = 0;
+	(void)state;
+	snprintf(path, sizeof path, "%s/flips.fidx", dir);
+	setenv("FIDX_TEST_BLOCK_ROWS", "2", 1);
+	setenv("FIDX_TEST_DIRECT_CHUNK", "8192", 1);
+	write_expecting(path, (uint32_t)dim, n, 0, 0, n);
+	assert_int_equal(fidx_file_open(&f, path, &err), 0);
+	fidx_file_read_direct(f);
+	got = malloc(n * dim * sizeof *got);
+	assert_int_equal(fidx_file_read_vectors(f, got, &err), 0);
+	for (i = 0; i < n * dim; i++)
+		assert_true(got[i] == (float)i * 0.001f);
+	free(got);
+	v = fidx_file_section(f, FIDX_SEC_VECTORS);
+	lo = v->offset;
+	hi = v->offset + v->stored_bytes;
+	fidx_file_close(f);
+	assert_int_equal(verify_direct(path, &err), 0);
+	for (i = lo; i < hi; i++) {
+		uint64_t edge = i % 4096;
+		int rc;
+		if (edge >= 12 && edge < 4096 - 12 && i % 101)
+			continue;
+		flip_at(path, i);
+		rc = verify_direct(path, &err);
+		flip_at(path, i);
+		if (rc != FIDX_ECORRUPT) {
+			print_error("flip at byte %llu: status %d (%s)\n", (unsigned long long)i, rc, err.msg);
+			fail();
+		}
+		flips++;
+	}
+	assert_true(flips > 500);
+	assert_int_equal(verify_direct(path, &err), 0);
+	unsetenv("FIDX_TEST_DIRECT_CHUNK");
+	unsetenv("FIDX_TEST_BLOCK_ROWS");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_every_flip_and_cut), cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_version_check),    cmocka_unit_test(test_crc32),
 		cmocka_unit_test(test_records),          cmocka_unit_test(test_expected_rows),
+		cmocka_unit_test(test_direct_same_bytes), cmocka_unit_test(test_direct_read_flips),
 	};
 	return cmocka_run_group_tests(tests, setup, tmpdir_teardown);
 }

@@ -141,6 +141,31 @@ int fidx_array_start(struct fidx_array *a, struct fidx_err *err)
 	return 0;
 }
 
+/* 1 when the d floats of row are all finite. Without an early exit, so
+ * that the compiler checks many values at once. */
+static int all_finite(const float *row, size_t d)
+{
+	uint32_t bad = 0;
+	size_t j;
+	for (j = 0; j < d; j++) {
+		uint32_t u;
+		memcpy(&u, row + j, sizeof u);
+		bad |= (u & 0x7f800000u) == 0x7f800000u;
+	}
+	return !bad;
+}
+
+/* float32 rows stored as this machine holds floats, in C order: read
+ * straight into the rows handed over. */
+static int as_is(const struct fidx_array *a)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return a->dtype == FIDX_F32 && !a->fortran && !a->big_endian;
+#else
+	return 0;
+#endif
+}
+
 /* A row of contiguous little-endian values at p, one loop per type: 1 when
  * every value is finite, 0 when the general path must take the row (for
  * its type, or to name the value that is not finite). */
@@ -153,7 +178,7 @@ static int convert_fast(const struct fidx_array *a, const unsigned char *p, floa
 	case FIDX_F32:
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 		memcpy(row, p, d * sizeof *row); /* np.save of float32 here: the row as it is */
-		break;
+		return all_finite(row, d);
 #else
 		return 0;
 #endif
@@ -211,7 +236,7 @@ int fidx_array_next(void *state, struct fidx_rows *rows, struct fidx_err *err)
 {
 	struct fidx_array *a = state;
 	size_t k, i, row_bytes = a->dim * a->size;
-	int rc = 0;
+	int rc = 0, in_place = as_is(a);
 
 	if (a->failed) {
 		if (err)
@@ -233,14 +258,25 @@ int fidx_array_next(void *state, struct fidx_rows *rows, struct fidx_err *err)
 	}
 	k = a->rows - a->next < FIDX_ROWS_MAX ? (size_t)(a->rows - a->next) : FIDX_ROWS_MAX;
 	for (i = 0; i < k; i++) {
+		float *row = a->vec + i * a->dim;
+		unsigned char *p = in_place ? (unsigned char *)row : a->buf + i * row_bytes;
 		/* Row by row, so that a truncated file names its row. */
-		if (!a->fortran && (rc = fidx_array_read(a, a->buf + i * row_bytes, row_bytes, "a row", err)) != 0) {
+		if (!a->fortran && (rc = fidx_array_read(a, p, row_bytes, "a row", err)) != 0) {
 			if (rc == FIDX_EINPUT)
 				fidx_err_set(err, rc, "%s: the file ends in row %llu of the %llu the header gives (truncated)",
 				             a->name, (unsigned long long)a->next + 1, (unsigned long long)a->rows);
 			break;
 		}
-		if ((rc = convert(a, a->next, a->buf + i * row_bytes, a->vec + i * a->dim, err)) != 0)
+		if (in_place) {
+			if (all_finite(row, a->dim)) {
+				a->where[i] = ++a->next;
+				continue;
+			}
+			/* The general path names the value that is not finite. */
+			memcpy(a->buf + i * row_bytes, row, row_bytes);
+			p = a->buf + i * row_bytes;
+		}
+		if ((rc = convert(a, a->next, p, row, err)) != 0)
 			break;
 		a->where[i] = ++a->next;
 	}

@@ -153,23 +153,60 @@ shim() {
 	ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" LD_PRELOAD="$FIDX_SHIM" "$@"
 }
 
+# full_after N WANT ARGS...: `fidx build -q -o d.fidx ARGS` over a copy of
+# A.fidx with the disk full after N bytes. Returns 0 when it failed
+# cleanly (status 4, A.fidx kept, no temporary file), 2 when it succeeded
+# with WANT's bytes, 1 otherwise.
+full_after() {
+	n=$1 want=$2
+	shift 2
+	cp A.fidx d.fidx || return 1
+	shim env FIDX_FAIL_WRITE_AFTER=$n fidx build -q -o d.fidx "$@" 2>err
+	s=$?
+	if [ $s = 0 ]; then
+		one_of d.fidx "$want" && no_temp_files && return 2
+		return 1
+	fi
+	test $s = 4 && test_grep "No space left on device" err &&
+	one_of d.fidx A.fidx && no_temp_files || { echo "after $n bytes: status $s" >&2; return 1; }
+}
+
 test_expect_success 'a full disk at every write offset: status 4, the old index intact, no temporary file' '
 	printf "id,text,0,1,2,3\n7,seven,1,0,0,0\n8,eight,0,1,0,0\n9,nine,0,0,1,1\n" >small.csv &&
 	fidx build -q -o full.fidx --id-column id --text-column text small.csv &&
 	n=0 &&
 	while :; do
-		cp A.fidx d.fidx || return 1
-		shim env FIDX_FAIL_WRITE_AFTER=$n fidx build -q -o d.fidx --id-column id --text-column text small.csv 2>err
-		s=$?
-		if [ $s = 0 ]; then
-			one_of d.fidx full.fidx && no_temp_files && break
-			return 1
-		fi
-		test $s = 4 && test_grep "No space left on device" err &&
-		one_of d.fidx A.fidx && no_temp_files || { echo "after $n bytes: status $s" >&2; return 1; }
+		full_after $n full.fidx --id-column id --text-column text small.csv
+		r=$?
+		test $r = 0 || break
 		n=$((n + 1))
 	done &&
+	test $r = 2 &&
 	echo "a full disk after each of 0..$((n - 1)) bytes: status 4, old index kept; $n bytes succeed" >>"$scratch/stats"
+'
+
+# The vectors go around the page cache (O_DIRECT) in chunks, here of 8 KiB,
+# written on a thread of their own: a full disk in any of them is the same
+# failure as anywhere else.
+test_expect_success 'a full disk while the vectors are written around the page cache: status 4, old index kept' '
+	rows 3000 3 >m.csv &&
+	FIDX_TEST_DIRECT_CHUNK=8192 fidx build -q -o mfull.fidx m.csv &&
+	size=$(wc -c <mfull.fidx) && n=0 && tries=0 &&
+	export FIDX_TEST_DIRECT_CHUNK=8192 &&
+	while :; do
+		full_after $n mfull.fidx m.csv
+		r=$?
+		test $r = 0 || break
+		n=$((n + 7919)) && tries=$((tries + 1))
+	done &&
+	unset FIDX_TEST_DIRECT_CHUNK &&
+	test $r = 2 && test $tries -gt $((size / 7919 - 2)) &&
+	echo "a full disk after $tries offsets up to $n bytes of a $size-byte index written around the page cache: status 4" >>"$scratch/stats"
+'
+
+test_expect_success 'short reads and EINTR while the vectors are read back around the page cache' '
+	FIDX_TEST_DIRECT_CHUNK=8192 shim env FIDX_SHORT_READS=1 fidx build -q -o msr.fidx m.csv &&
+	cmp mfull.fidx msr.fidx
 '
 
 test_expect_success 'short reads and EINTR everywhere change nothing' '
