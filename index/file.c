@@ -228,6 +228,21 @@ struct dio {
 	uint64_t off;
 };
 
+/* Writes n bytes of buf at off, retrying short writes and EINTR; returns
+ * how many were written before the first failure (n when none). */
+static size_t write_upto(int fd, const unsigned char *buf, size_t n, uint64_t off)
+{
+	size_t done = 0;
+	while (done < n) {
+		ssize_t got = pwrite(fd, buf + done, n - done, (off_t)(off + done));
+		if (got > 0)
+			done += (size_t)got;
+		else if (got == 0 || errno != EINTR)
+			break;
+	}
+	return done;
+}
+
 static void *dio_main(void *arg)
 {
 	struct dio *d = arg;
@@ -239,14 +254,7 @@ static void *dio_main(void *arg)
 		if (!d->busy)
 			break;
 		pthread_mutex_unlock(&d->lock);
-		d->done = 0;
-		while (d->done < d->n) {
-			ssize_t got = pwrite(d->fd, d->buf + d->done, d->n - d->done, (off_t)(d->off + d->done));
-			if (got > 0)
-				d->done += (size_t)got;
-			else if (got == 0 || errno != EINTR)
-				break;
-		}
+		d->done = write_upto(d->fd, d->buf, d->n, d->off);
 		pthread_mutex_lock(&d->lock);
 		d->busy = 0;
 		pthread_cond_broadcast(&d->cond);
@@ -588,13 +596,9 @@ static int copy_range(int from, uint64_t from_off, int to, uint64_t to_off, uint
 static int direct_rest(struct secw *s, const unsigned char *buf, size_t n, uint64_t off, size_t done,
                        struct fidx_err *err)
 {
-	while (done < n && s->dfd >= 0) {
-		ssize_t got = pwrite(s->dfd, buf + done, n - done, (off_t)(off + done));
-		if (got > 0) {
-			done += (size_t)got;
-		} else if (got < 0 && errno == EINTR) {
-			continue;
-		} else {
+	if (done < n && s->dfd >= 0) {
+		done += write_upto(s->dfd, buf + done, n - done, off + done);
+		if (done < n) {
 			close(s->dfd);
 			s->dfd = -1;
 		}
@@ -1865,7 +1869,7 @@ struct decoder {
 	unsigned char *stored, *plane, *codes;
 	size_t stored_cap, block;
 	/* Bytes [win_off, win_off + win_len) of the file, read at once
-	 * (decode_run), where blocks are taken from when they lie in it. */
+	 * (read_run), where blocks are taken from when they lie in it. */
 	unsigned char *win;
 	uint64_t win_off;
 	size_t win_len, win_cap;
@@ -2058,9 +2062,9 @@ static int decode_one(struct fidx_file *f, const struct fidx_section_info *s, co
 }
 
 /* Reads the bytes [t[b0], t[b1]) of the file into c's window, through
- * f->dfd (O_DIRECT: aligned offset, length and memory). Returns 0, or -1
- * when that cannot be done: the blocks are then read one by one. */
-static int read_run(struct fidx_file *f, const uint64_t *t, uint32_t b0, uint32_t b1, struct decoder *c)
+ * f->dfd (O_DIRECT: aligned offset, length and memory). When that cannot
+ * be done the window stays empty: the blocks are then read one by one. */
+static void read_run(struct fidx_file *f, const uint64_t *t, uint32_t b0, uint32_t b1, struct decoder *c)
 {
 	uint64_t lo = t[b0] / DIRECT_ALIGN * DIRECT_ALIGN;
 	size_t want = (size_t)(t[b1] - lo), need = (want + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN, got = 0;
@@ -2071,7 +2075,7 @@ static int read_run(struct fidx_file *f, const uint64_t *t, uint32_t b0, uint32_
 		if (posix_memalign((void **)&c->win, DIRECT_ALIGN, need) != 0) {
 			c->win = NULL;
 			c->win_cap = 0;
-			return -1;
+			return;
 		}
 		c->win_cap = need;
 	}
@@ -2080,12 +2084,11 @@ static int read_run(struct fidx_file *f, const uint64_t *t, uint32_t b0, uint32_
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0 || ((size_t)n % DIRECT_ALIGN && got + (size_t)n < want))
-			return -1;
+			return;
 		got += (size_t)n;
 	}
 	c->win_off = lo;
 	c->win_len = want;
-	return 0;
 }
 
 /* Decodes every block of section type in parallel. Each block's bytes go
@@ -2134,7 +2137,6 @@ static int decode_all(struct fidx_file *f, int type, const struct span *dests, s
 			uint32_t b;
 			if (!ok || runs[r] > bad)
 				continue;
-			c.win_len = 0;
 			if (direct)
 				read_run(f, t, runs[r], runs[r + 1], &c);
 			for (b = runs[r]; b < runs[r + 1] && (long)b <= bad; b++)

@@ -100,8 +100,8 @@ int fidx_file_check_target(const char *path, int force, struct fidx_err *err);
 int fidx_file_open_mem(struct fidx_file **f, const char *name, const void *data, size_t n,
                        struct fidx_err *err);
 void fidx_file_close(struct fidx_file *f);
-/* From now on, f's vectors are read around the page cache (O_DIRECT), a
- * few MiB at a time, where its file system allows (else as before): for a
+/* From now on, f's vectors are read around the page cache (O_DIRECT), 1
+ * MiB at a time, where its file system allows (else as before): for a
  * file that is not in the page cache and should not be brought into it,
  * such as one just written by fidx_fw_commit, which reads back its file
  * so. */
